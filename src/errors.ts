@@ -1,0 +1,99 @@
+// The one error class of shmring and the factories every throw goes through, so each
+// error is created where it is thrown (fresh stack) and reads the same way everywhere.
+
+export type ShmErrorCode =
+  | 'ERR_SHM_BAD_HEADER'
+  | 'ERR_SHM_TRUNCATED'
+  | 'ERR_MESSAGE_TOO_LARGE'
+  | 'ERR_CLOSED'
+  | 'ERR_TIMEOUT'
+  | 'ERR_ABORTED'
+  | 'ERR_PEER_DEAD'
+  | 'ERR_ROLE_TAKEN'
+  | 'ERR_NOT_OWNER'
+  | 'ERR_SEM_OVERFLOW'
+  | 'ERR_NOT_SUPPORTED'
+  | (string & {}); // errno names from the OS: ENOENT, EEXIST, EACCES, ...
+
+export interface ShmErrorDetails {
+  errno?: number | undefined;
+  syscall?: string | undefined;
+  address?: string | undefined;
+  cause?: unknown;
+}
+
+export class ShmError extends Error {
+  readonly code: ShmErrorCode;
+  readonly errno?: number;
+  readonly syscall?: string;
+  address?: string;
+
+  constructor(code: ShmErrorCode, message: string, details: ShmErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'ShmError';
+    this.code = code;
+    if (details.errno !== undefined) this.errno = details.errno;
+    if (details.syscall !== undefined) this.syscall = details.syscall;
+    if (details.address !== undefined) this.address = details.address;
+  }
+}
+
+/** Formats a value for `name=value` messages without dumping large objects. */
+export function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value === null || typeof value !== 'object') return String(value);
+  return Object.prototype.toString.call(value).slice(8, -1);
+}
+
+export function typeError(name: string, value: unknown, expected: string): TypeError {
+  return new TypeError(`${name}=${show(value)}: expected ${expected}`);
+}
+
+export function rangeError(name: string, value: unknown, expected: string): RangeError {
+  return new RangeError(`${name}=${show(value)}: must be ${expected}`);
+}
+
+export function shmError(code: ShmErrorCode, message: string, details?: ShmErrorDetails): ShmError {
+  return new ShmError(code, message, details);
+}
+
+export function closedError(what: string): ShmError {
+  return new ShmError('ERR_CLOSED', `${what} is closed`);
+}
+
+export function timeoutError(what: string, ms: number): ShmError {
+  return new ShmError('ERR_TIMEOUT', `${what} timed out after ${ms} ms`);
+}
+
+export function abortError(what: string, reason: unknown): ShmError {
+  return new ShmError('ERR_ABORTED', `${what} was aborted`, { cause: reason });
+}
+
+export function badHeaderError(reason: string, address?: string): ShmError {
+  const where = address === undefined ? '' : ` (${address})`;
+  return new ShmError('ERR_SHM_BAD_HEADER', `not a usable shmring segment${where}: ${reason}`, { address });
+}
+
+/** Checks an integer argument and returns it. */
+export function checkInteger(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number') throw typeError(name, value, 'a number');
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw rangeError(name, value, `an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/** Checks an optional timeout in milliseconds; undefined and Infinity mean no timeout (-1). */
+export function checkTimeout(value: unknown, name = 'timeout'): number {
+  if (value === undefined || value === Infinity) return -1;
+  if (typeof value !== 'number') throw typeError(name, value, 'a number of milliseconds');
+  if (Number.isNaN(value) || value < 0) throw rangeError(name, value, 'a number >= 0');
+  return value;
+}
+
+export function checkSignal(value: unknown): AbortSignal | undefined {
+  if (value === undefined) return undefined;
+  if (!(value instanceof AbortSignal)) throw typeError('signal', value, 'an AbortSignal');
+  return value;
+}

@@ -1,0 +1,184 @@
+// Segment: one mapping of shared memory, whatever holds it. Its `buffer` is a
+// SharedArrayBuffer over the mapped pages, so Atomics work on it and it can be posted to
+// a worker thread, which then sees the same bytes.
+import { checkInteger, closedError, ShmError, typeError } from '../errors.js';
+import { native } from '../native.js';
+import { type Address, parseAddress } from './address.js';
+import type { Mapped } from './backend.js';
+import { closeQuietly, createMemfd, createPath, openInherited, openPath, unlinkPath } from './fd.js';
+import { createSysv, openSysv, sysvKey, unlinkSysv } from './sysv.js';
+
+/** Largest segment shmring maps (1 TiB); the OS may refuse less (ENOSPC, EINVAL, ENOMEM). */
+export const MAX_SEGMENT_SIZE = 2 ** 40;
+
+export interface CreateOptions {
+  /** Bytes, 1 to MAX_SEGMENT_SIZE. */
+  size: number;
+  /** Permission bits, default 0o600 (owner only); applied as given, not narrowed by the umask. */
+  mode?: number;
+  /** Fail with EEXIST if it exists (default true); false opens an existing one, growing it to `size`. */
+  exclusive?: boolean;
+}
+
+export interface OpenOptions {
+  /** Map a private copy-on-write view: shared bytes are visible, local writes never reach others. */
+  readOnly?: boolean;
+  /** Fail with ERR_SHM_TRUNCATED if the segment holds fewer bytes than this. */
+  size?: number;
+}
+
+type CloseHook = (segment: Segment) => void;
+
+const segmentsByBuffer = new WeakMap<SharedArrayBuffer, Segment>();
+const closeHooks: CloseHook[] = [];
+
+/** The live or closed Segment that made this buffer in this thread, if any. */
+export function segmentOf(buffer: ArrayBufferLike): Segment | undefined {
+  return segmentsByBuffer.get(buffer as SharedArrayBuffer);
+}
+
+/** Lets upper layers (pending async waits) settle their work before a segment unmaps. */
+export function onSegmentClose(hook: CloseHook): void {
+  closeHooks.push(hook);
+}
+
+function checkSize(value: unknown, name = 'size'): number {
+  return checkInteger(name, value, 1, MAX_SEGMENT_SIZE);
+}
+
+function checkOptions(value: unknown, name: string): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object') throw typeError(name, value, 'an options object');
+  return value as Record<string, unknown>;
+}
+
+function checkBoolean(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw typeError(name, value, 'a boolean');
+  return value;
+}
+
+function withAddress<T>(address: Address, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof ShmError) err.address = address.text;
+    throw err;
+  }
+}
+
+export class Segment {
+  readonly address: string;
+  readonly size: number;
+  readonly readOnly: boolean;
+  /** The descriptor of an anonymous or inherited segment: hand it to a child in its stdio. */
+  readonly fd: number | undefined;
+  #buffer: SharedArrayBuffer | undefined;
+
+  private constructor(address: string, mapped: Mapped, readOnly: boolean) {
+    this.address = address;
+    this.size = mapped.size;
+    this.readOnly = readOnly;
+    this.fd = mapped.fd;
+    this.#buffer = mapped.buffer;
+    segmentsByBuffer.set(mapped.buffer, this);
+  }
+
+  /** Creates (or with exclusive=false, opens or grows) the named shared memory and maps it. */
+  static create(address: string, options: CreateOptions): Segment {
+    const parsed = parseAddress(address);
+    const opts = checkOptions(options, 'options');
+    const size = checkSize(opts.size);
+    const mode = opts.mode === undefined ? 0o600 : checkInteger('mode', opts.mode, 0, 0o777);
+    const exclusive = checkBoolean('exclusive', opts.exclusive, true);
+    const req = { size, mode, exclusive };
+    const mapped = withAddress(parsed, () => {
+      switch (parsed.kind) {
+        case 'shm':
+          return createPath('shm', `/${parsed.name}`, parsed.text, req);
+        case 'file':
+          return createPath('file', parsed.path, parsed.text, req);
+        case 'sysv':
+        case 'sysv-ftok':
+          return createSysv(sysvKey(parsed), parsed.text, req);
+        case 'fd':
+          throw typeError('address', parsed.text, 'a creatable address: use Segment.anonymous() and pass its fd');
+      }
+    });
+    return new Segment(parsed.text, mapped, false);
+  }
+
+  /** Maps existing shared memory; never creates or resizes it. */
+  static open(address: string, options?: OpenOptions): Segment {
+    const parsed = parseAddress(address);
+    const opts = checkOptions(options, 'options');
+    const readOnly = checkBoolean('readOnly', opts.readOnly, false);
+    const minSize = opts.size === undefined ? 0 : checkSize(opts.size);
+    const req = { readOnly, minSize };
+    const mapped = withAddress(parsed, () => {
+      switch (parsed.kind) {
+        case 'shm':
+          return openPath('shm', `/${parsed.name}`, parsed.text, req);
+        case 'file':
+          return openPath('file', parsed.path, parsed.text, req);
+        case 'sysv':
+        case 'sysv-ftok':
+          return openSysv(sysvKey(parsed), parsed.text, req);
+        case 'fd':
+          return openInherited(parsed.fd, parsed.text, req);
+      }
+    });
+    return new Segment(parsed.text, mapped, readOnly);
+  }
+
+  /** Anonymous shared memory (memfd): share it with a child through `seg.fd`. */
+  static anonymous(size: number): Segment {
+    return new Segment('anonymous', createMemfd(checkSize(size)), false);
+  }
+
+  /** Removes the name (shm_unlink, unlink, IPC_RMID). Mappings already made stay valid. */
+  static unlink(address: string): void {
+    const parsed = parseAddress(address);
+    withAddress(parsed, () => {
+      switch (parsed.kind) {
+        case 'shm':
+          return unlinkPath('shm', `/${parsed.name}`);
+        case 'file':
+          return unlinkPath('file', parsed.path);
+        case 'sysv':
+        case 'sysv-ftok':
+          return unlinkSysv(sysvKey(parsed));
+        case 'fd':
+          throw typeError('address', parsed.text, 'a named address (fd: segments have no name to unlink)');
+      }
+    });
+  }
+
+  /** The shared bytes. Throws ERR_CLOSED after close(); views taken before then read zeros. */
+  get buffer(): SharedArrayBuffer {
+    if (this.#buffer === undefined) throw closedError(`segment ${this.address}`);
+    return this.#buffer;
+  }
+
+  get closed(): boolean {
+    return this.#buffer === undefined;
+  }
+
+  /** Writes dirty pages of a file: segment to disk (msync MS_SYNC); harmless for others. */
+  flush(): void {
+    native.flush(this.buffer);
+  }
+
+  /**
+   * Releases the shared mapping now. Idempotent. Views still held afterwards keep working
+   * on private zero pages: they never fault, and nothing they write is shared.
+   */
+  close(): void {
+    const buffer = this.#buffer;
+    if (buffer === undefined) return;
+    this.#buffer = undefined;
+    for (const hook of closeHooks) hook(this);
+    native.unmap(buffer);
+    if (this.fd !== undefined) closeQuietly(this.fd);
+  }
+}
