@@ -27,7 +27,7 @@ export interface OpenOptions {
   size?: number;
 }
 
-type CloseHook = (segment: Segment) => void;
+type CloseHook = (segment: Segment, buffer: SharedArrayBuffer) => void;
 
 const segmentsByBuffer = new WeakMap<SharedArrayBuffer, Segment>();
 const closeHooks: CloseHook[] = [];
@@ -177,7 +177,7 @@ export class Segment {
     const buffer = this.#buffer;
     if (buffer === undefined) return;
     this.#buffer = undefined;
-    for (const hook of closeHooks) hook(this);
+    for (const hook of closeHooks) hook(this, buffer);
     native.unmap(buffer);
     if (this.fd !== undefined) closeQuietly(this.fd);
   }

@@ -1,0 +1,148 @@
+// A counting semaphore in shared memory, usable from any number of processes.
+//
+// Layout (16 bytes at a 4-aligned byteOffset), all int32:
+//
+//   offset  field     written by
+//   0       magic     create(), last: it publishes the initialised semaphore
+//   4       count     acquire (CAS -1), release (CAS +n)
+//   8       waiters   sleepers announce themselves here before parking
+//   12      max       create(); release past it is ERR_SEM_OVERFLOW
+//
+// Protocol: release adds to count with a CAS, then wakes sleepers only if waiters != 0.
+import { abortError, badHeaderError, checkInteger, checkSignal, checkTimeout, shmError, timeoutError, typeError } from '../errors.js';
+import { bufferOf, checkRegion, type SharedTarget } from './region.js';
+import { defaultWaitStrategy, type WaitPoint, type WaitStrategy } from './wait-strategy.js';
+
+export const SEMAPHORE_MAGIC = 0x314d4553; // "SEM1"
+export const SEMAPHORE_MAGIC_OFFSET = 0;
+export const SEMAPHORE_COUNT_OFFSET = SEMAPHORE_MAGIC_OFFSET + 4;
+export const SEMAPHORE_WAITERS_OFFSET = SEMAPHORE_COUNT_OFFSET + 4;
+export const SEMAPHORE_MAX_OFFSET = SEMAPHORE_WAITERS_OFFSET + 4;
+export const SEMAPHORE_SIZE = SEMAPHORE_MAX_OFFSET + 4;
+export const SEMAPHORE_MAX = 0x7fffffff;
+
+export interface SemaphoreOptions {
+  initial?: number;
+  max?: number;
+  strategy?: WaitStrategy;
+}
+
+export interface AcquireOptions {
+  timeout?: number;
+}
+
+export interface AcquireAsyncOptions extends AcquireOptions {
+  signal?: AbortSignal;
+}
+
+function options<T>(value: T | undefined): T | Record<string, never> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object') throw typeError('options', value, 'an options object');
+  return value;
+}
+
+export class Semaphore implements WaitPoint {
+  readonly i32: Int32Array;
+  readonly word: number;
+  readonly waiters: number;
+  readonly #max: number;
+  readonly #strategy: WaitStrategy;
+
+  private constructor(buffer: SharedArrayBuffer, byteOffset: number, max: number, strategy: WaitStrategy) {
+    this.i32 = new Int32Array(buffer);
+    const base = byteOffset / 4;
+    this.word = base + SEMAPHORE_COUNT_OFFSET / 4;
+    this.waiters = base + SEMAPHORE_WAITERS_OFFSET / 4;
+    this.#max = max;
+    this.#strategy = strategy;
+  }
+
+  /** Formats a semaphore at byteOffset; the bytes there are overwritten. */
+  static create(target: SharedTarget, byteOffset: number, opts?: SemaphoreOptions): Semaphore {
+    const buffer = bufferOf(target);
+    checkRegion(buffer, byteOffset, SEMAPHORE_SIZE, 4);
+    const o = options(opts);
+    const max = o.max === undefined ? SEMAPHORE_MAX : checkInteger('max', o.max, 1, SEMAPHORE_MAX);
+    const initial = o.initial === undefined ? 0 : checkInteger('initial', o.initial, 0, max);
+    const i32 = new Int32Array(buffer, byteOffset, SEMAPHORE_SIZE / 4);
+    Atomics.store(i32, SEMAPHORE_MAGIC_OFFSET / 4, 0);
+    Atomics.store(i32, SEMAPHORE_COUNT_OFFSET / 4, initial);
+    Atomics.store(i32, SEMAPHORE_WAITERS_OFFSET / 4, 0);
+    Atomics.store(i32, SEMAPHORE_MAX_OFFSET / 4, max);
+    // Published last: an opener that sees the magic sees the fields above.
+    Atomics.store(i32, SEMAPHORE_MAGIC_OFFSET / 4, SEMAPHORE_MAGIC);
+    return new Semaphore(buffer, byteOffset, max, o.strategy ?? defaultWaitStrategy);
+  }
+
+  /** Attaches to a semaphore another process created; never reinitialises it. */
+  static open(target: SharedTarget, byteOffset: number, opts?: { strategy?: WaitStrategy }): Semaphore {
+    const buffer = bufferOf(target);
+    checkRegion(buffer, byteOffset, SEMAPHORE_SIZE, 4);
+    const i32 = new Int32Array(buffer, byteOffset, SEMAPHORE_SIZE / 4);
+    if (Atomics.load(i32, SEMAPHORE_MAGIC_OFFSET / 4) !== SEMAPHORE_MAGIC) throw badHeaderError(`no semaphore at byteOffset ${byteOffset}`);
+    const max = Atomics.load(i32, SEMAPHORE_MAX_OFFSET / 4);
+    const count = Atomics.load(i32, SEMAPHORE_COUNT_OFFSET / 4);
+    if (max < 1 || count < 0 || count > max) throw badHeaderError(`semaphore at byteOffset ${byteOffset} has count ${count}, max ${max}`);
+    return new Semaphore(buffer, byteOffset, max, options(opts).strategy ?? defaultWaitStrategy);
+  }
+
+  /** The count now; already stale for every other participant. */
+  get value(): number {
+    return Atomics.load(this.i32, this.word);
+  }
+
+  get max(): number {
+    return this.#max;
+  }
+
+  /** Takes one unit if one is free; never blocks. */
+  tryAcquire(): boolean {
+    const { i32, word } = this;
+    for (;;) {
+      const count = Atomics.load(i32, word);
+      if (count <= 0) return false;
+      if (Atomics.compareExchange(i32, word, count, count - 1) === count) return true;
+    }
+  }
+
+  /** Takes one unit, blocking the thread until one is free; ERR_TIMEOUT after `timeout` ms. */
+  acquire(opts?: AcquireOptions): void {
+    const timeout = checkTimeout(options(opts).timeout);
+    const deadline = timeout < 0 ? -1 : performance.now() + timeout;
+    while (!this.tryAcquire()) {
+      const left = deadline < 0 ? -1 : deadline - performance.now();
+      if (deadline >= 0 && left <= 0) throw timeoutError('semaphore acquire', timeout);
+      const seen = Atomics.load(this.i32, this.word);
+      if (seen <= 0) this.#strategy.wait(this, seen, left);
+    }
+  }
+
+  /** As acquire(), without blocking the event loop; abortable. */
+  async acquireAsync(opts?: AcquireAsyncOptions): Promise<void> {
+    const o = options(opts);
+    const timeout = checkTimeout(o.timeout);
+    const signal = checkSignal(o.signal);
+    const deadline = timeout < 0 ? -1 : performance.now() + timeout;
+    while (!this.tryAcquire()) {
+      if (signal?.aborted) throw abortError('semaphore acquire', signal.reason);
+      const left = deadline < 0 ? -1 : deadline - performance.now();
+      if (deadline >= 0 && left <= 0) throw timeoutError('semaphore acquire', timeout);
+      const seen = Atomics.load(this.i32, this.word);
+      if (seen <= 0) await this.#strategy.waitAsync(this, seen, left, signal);
+    }
+  }
+
+  /** Returns n units (default 1) and wakes as many sleepers; ERR_SEM_OVERFLOW past max. */
+  release(n = 1): void {
+    checkInteger('n', n, 1, SEMAPHORE_MAX);
+    const { i32, word } = this;
+    for (;;) {
+      const count = Atomics.load(i32, word);
+      if (count > this.#max - n) {
+        throw shmError('ERR_SEM_OVERFLOW', `release(${n}) would take the semaphore past its max of ${this.#max} (count ${count})`);
+      }
+      if (Atomics.compareExchange(i32, word, count, count + n) === count) break;
+    }
+    this.#strategy.wake(this, n);
+  }
+}
