@@ -103,6 +103,7 @@ export class Mutex implements WaitPoint {
     return Atomics.compareExchange(this.#owner, this.#ownerIndex, owner, SELF_THREAD) === owner;
   }
 
+  /** A blocking lock() by the thread that holds the lock could never return. */
   #checkNotMine(): void {
     if (Atomics.load(this.#owner, this.#ownerIndex) === SELF_THREAD) {
       throw shmError('EDEADLK', 'EDEADLK: this thread already holds the mutex (it is not recursive)');
@@ -118,9 +119,9 @@ export class Mutex implements WaitPoint {
 
   /** Takes the lock, blocking the thread; ERR_TIMEOUT after `timeout` ms. */
   lock(opts?: LockOptions): Locked {
+    const timeout = opts === undefined ? -1 : checkTimeout(options(opts).timeout);
     if (this.#take()) return LOCKED;
     this.#checkNotMine();
-    const timeout = checkTimeout(options(opts).timeout);
     const deadline = timeout < 0 ? -1 : performance.now() + timeout;
     for (;;) {
       const seen = Atomics.load(this.i32, this.word);
@@ -139,8 +140,8 @@ export class Mutex implements WaitPoint {
     const timeout = checkTimeout(o.timeout);
     const signal = checkSignal(o.signal);
     if (signal?.aborted) throw abortError('mutex lock', signal.reason);
-    if (this.#take()) return LOCKED;
-    this.#checkNotMine();
+    // Another async task of this thread may hold the lock: that is contention, not a
+    // deadlock, since this task does not block the thread while it waits.
     const deadline = timeout < 0 ? -1 : performance.now() + timeout;
     for (;;) {
       const seen = Atomics.load(this.i32, this.word);

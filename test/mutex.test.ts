@@ -1,0 +1,97 @@
+// The robust Mutex: exclusion across processes, owner-died takeover, misuse.
+import test from 'ava';
+import { Mutex, Segment, ShmError } from '../src/index.js';
+import { finished, lineFrom, runFixture, startFixture } from './helpers/processes.js';
+import { shmAddress, sweep } from './helpers/resources.js';
+
+test.after.always(sweep);
+
+function shared(t: Parameters<Parameters<typeof test>[1]>[0]) {
+  const address = shmAddress(t);
+  const seg = Segment.create(address, { size: 4096 });
+  t.teardown(() => seg.close());
+  return { address, seg, mutex: Mutex.create(seg, 0), i32: new Int32Array(seg.buffer) };
+}
+
+test('4 processes x 10,000 locked non-atomic increments give an exact total', async (t) => {
+  const { address, i32 } = shared(t);
+  const children = Array.from({ length: 4 }, () => runFixture(t, 'mutex-worker', [address, 'count', '10000'], { timeoutMs: 60_000 }));
+  const results = await Promise.all(children);
+  for (const r of results) t.is(r.code, 0, r.stderr);
+  t.is(i32[16], 40_000);
+});
+
+test('SIGKILL of the holder lets the next locker in with ownerDied', async (t) => {
+  const { address, mutex, i32 } = shared(t);
+  const holder = startFixture(t, 'mutex-worker', [address, 'hold']);
+  const exited = finished(holder);
+  await lineFrom(holder, /locked/);
+  t.true(mutex.locked);
+  t.is(mutex.tryLock(), null, 'a live owner keeps the lock');
+  holder.kill('SIGKILL');
+  await exited;
+  const next = await runFixture(t, 'mutex-worker', [address, 'lock']);
+  t.is(next.stdout.trim(), JSON.stringify({ ownerDied: true }), next.stderr);
+  t.is(i32[16], -1, 'the half-done update is there to repair');
+  t.false(mutex.locked, 'the new owner unlocked it');
+  t.deepEqual(mutex.tryLock(), { ownerDied: false });
+  mutex.unlock();
+});
+
+test('a blocked async locker takes over from a killed owner', async (t) => {
+  const { address, mutex } = shared(t);
+  const holder = startFixture(t, 'mutex-worker', [address, 'hold']);
+  const exited = finished(holder);
+  await lineFrom(holder, /locked/);
+  const locking = mutex.lockAsync({ timeout: 20_000 });
+  holder.kill('SIGKILL');
+  await exited;
+  t.deepEqual(await locking, { ownerDied: true });
+  mutex.unlock();
+});
+
+test('lock and lockAsync time out with ERR_TIMEOUT while a live process holds it', async (t) => {
+  const { address, mutex } = shared(t);
+  const holder = startFixture(t, 'mutex-worker', [address, 'hold']);
+  await lineFrom(holder, /locked/);
+  t.throws(() => mutex.lock({ timeout: 30 }), { instanceOf: ShmError, code: 'ERR_TIMEOUT' });
+  await t.throwsAsync(mutex.lockAsync({ timeout: 30 }), { instanceOf: ShmError, code: 'ERR_TIMEOUT' });
+  const controller = new AbortController();
+  const pending = mutex.lockAsync({ signal: controller.signal });
+  controller.abort();
+  await t.throwsAsync(pending, { code: 'ERR_ABORTED' });
+  holder.kill('SIGKILL');
+});
+
+test('an async locker is handed the lock when the owner unlocks', async (t) => {
+  const { seg } = shared(t);
+  const mutex = Mutex.open(seg, 0);
+  t.deepEqual(mutex.lock(), { ownerDied: false });
+  const waiting = mutex.lockAsync();
+  setTimeout(() => mutex.unlock(), 20);
+  t.deepEqual(await waiting, { ownerDied: false });
+  mutex.unlock();
+});
+
+test('unlock by a non-owner is ERR_NOT_OWNER; relocking from the holder is EDEADLK', async (t) => {
+  const { address, mutex } = shared(t);
+  t.throws(() => mutex.unlock(), { instanceOf: ShmError, code: 'ERR_NOT_OWNER' });
+  mutex.lock();
+  t.throws(() => mutex.lock(), { instanceOf: ShmError, code: 'EDEADLK' });
+  mutex.unlock();
+  const holder = startFixture(t, 'mutex-worker', [address, 'hold']);
+  await lineFrom(holder, /locked/);
+  t.throws(() => mutex.unlock(), { instanceOf: ShmError, code: 'ERR_NOT_OWNER' });
+  holder.kill('SIGKILL');
+});
+
+test('bad arguments and foreign bytes', (t) => {
+  const { seg } = shared(t);
+  t.throws(() => Mutex.create(seg, 4), { instanceOf: RangeError, message: /^byteOffset=4/ });
+  t.throws(() => Mutex.create(seg, 4096), { instanceOf: RangeError });
+  t.throws(() => Mutex.create(seg, -8), { instanceOf: RangeError });
+  t.throws(() => Mutex.create({} as Segment, 0), { instanceOf: TypeError });
+  t.throws(() => Mutex.open(seg, 64), { instanceOf: ShmError, code: 'ERR_SHM_BAD_HEADER' });
+  const mutex = Mutex.open(seg, 0);
+  t.throws(() => mutex.lock({ timeout: -1 }), { instanceOf: RangeError });
+});
