@@ -1,5 +1,5 @@
 // futex.wait / wake / waitAsync across real processes and within one.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { futex, Segment, ShmError } from '../src/index.js';
@@ -10,7 +10,7 @@ import { inSyscall, SYS_FUTEX, SYS_FUTEX_WAITV } from './helpers/syscalls.js';
 
 test.after.always(sweep);
 
-function segment(t: Parameters<Parameters<typeof test>[1]>[0], size = 4096) {
+function segment(t: ExecutionContext, size = 4096) {
   const address = shmAddress(t);
   const seg = Segment.create(address, { size });
   t.teardown(() => seg.close());

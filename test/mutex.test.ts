@@ -1,12 +1,12 @@
 // The robust Mutex: exclusion across processes, owner-died takeover, misuse.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { Mutex, Segment, ShmError } from '../src/index.js';
 import { finished, lineFrom, runFixture, startFixture } from './helpers/processes.js';
 import { shmAddress, sweep } from './helpers/resources.js';
 
 test.after.always(sweep);
 
-function shared(t: Parameters<Parameters<typeof test>[1]>[0]) {
+function shared(t: ExecutionContext) {
   const address = shmAddress(t);
   const seg = Segment.create(address, { size: 4096 });
   t.teardown(() => seg.close());

@@ -1,6 +1,6 @@
 // Permissions: a segment created with the default mode 0600 cannot be opened by another
 // (non-root) user; a deliberately widened mode can. The opener runs as user nobody.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { Segment } from '../src/index.js';
 import { fileAddress, shmAddress, sweep, sysvAddress } from './helpers/resources.js';
 import { runFixture } from './helpers/processes.js';
@@ -12,7 +12,7 @@ const reason = cannotRunAsNobody();
 if (reason !== undefined) console.log(`segment-permissions: skipped: ${reason}`);
 const maybe = reason === undefined ? test : test.skip;
 
-async function openAsNobody(t: Parameters<Parameters<typeof test>[1]>[0], address: string) {
+async function openAsNobody(t: ExecutionContext, address: string) {
   const result = await runFixture(t, 'segment-open', [address], { prefix: NOBODY });
   t.is(result.code, 0, result.stderr);
   return JSON.parse(result.stdout.trim()) as { ok: boolean; code?: string; name?: string };

@@ -1,12 +1,12 @@
 // The counting Semaphore across processes, with timeouts and its maximum.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { Segment, Semaphore, ShmError } from '../src/index.js';
 import { runFixture } from './helpers/processes.js';
 import { shmAddress, sweep } from './helpers/resources.js';
 
 test.after.always(sweep);
 
-function shared(t: Parameters<Parameters<typeof test>[1]>[0], initial: number, max?: number) {
+function shared(t: ExecutionContext, initial: number, max?: number) {
   const address = shmAddress(t);
   const seg = Segment.create(address, { size: 4096 });
   t.teardown(() => seg.close());
