@@ -75,6 +75,21 @@ export class WaitStrategy {
     }
   }
 
+  /**
+   * Parks without spinning or announcing: for callers that announce themselves in the
+   * waiters word and re-check their own condition before parking (see ring/base.ts).
+   */
+  park(point: WaitPoint, value: number, timeoutMs: number): 'ok' | 'timed-out' {
+    return futex.wait(point.i32, point.word, value, timeoutMs < 0 ? undefined : timeoutMs) === 'timed-out' ? 'timed-out' : 'ok';
+  }
+
+  /** As park(), without blocking the event loop. */
+  async parkAsync(point: WaitPoint, value: number, timeoutMs: number, signal?: AbortSignal): Promise<'ok' | 'timed-out'> {
+    const timeout = timeoutMs < 0 ? undefined : timeoutMs;
+    const result = await futex.waitAsync(point.i32, point.word, value, signal === undefined ? { timeout } : { timeout, signal });
+    return result === 'timed-out' ? 'timed-out' : 'ok';
+  }
+
   /** Wakes up to `count` sleepers if the waiters word says there are any; no syscall otherwise. */
   wake(point: WaitPoint, count = Infinity): void {
     if (Atomics.load(point.i32, point.waiters) !== 0) futex.wake(point.i32, point.word, count);

@@ -1,0 +1,266 @@
+// What both ring kinds share: where the ring lives (Segment, address or plain
+// SharedArrayBuffer), formatting and validating the header, roles, and blocking loops
+// with deadlines, peer-liveness checks and cancellation.
+import { abortError, badHeaderError, checkSignal, checkTimeout, closedError, shmError, timeoutError, typeError } from '../errors.js';
+import { Segment } from '../segment/segment.js';
+import { isAlive, SELF_THREAD } from '../sync/identity.js';
+import { defaultWaitStrategy, WaitStrategy, type WaitPoint } from '../sync/wait-strategy.js';
+import {
+  HEADER_SIZE,
+  HEADER_SIZE_OFFSET,
+  i32Index,
+  i64Index,
+  KIND_OFFSET,
+  KIND_SPSC,
+  MAGIC_OFFSET,
+  PARAM_A_OFFSET,
+  PARAM_B_OFFSET,
+  RING_MAGIC,
+  RING_VERSION,
+  STATE_OFFSET,
+  STATE_READY,
+  TOTAL_SIZE_OFFSET,
+  VERSION_OFFSET,
+  type HeaderFields,
+} from './header.js';
+
+export type RingTarget = Segment | SharedArrayBuffer | string;
+
+/** How long open() waits for a ring that is still being formatted. */
+export const OPEN_READY_WAIT_MS = 500;
+/** How often a blocked reader or writer checks that its peer still lives. */
+export const PEER_CHECK_INTERVAL_MS = 100;
+
+export interface Located {
+  buffer: SharedArrayBuffer;
+  address: string;
+  /** A segment the ring opened itself from an address, closed with the ring. */
+  owned: Segment | undefined;
+}
+
+export function locate(target: unknown, create: { size: number } | undefined): Located {
+  if (typeof target === 'string') {
+    const segment = create === undefined ? Segment.open(target) : Segment.create(target, { size: create.size });
+    return { buffer: segment.buffer, address: segment.address, owned: segment };
+  }
+  if (target instanceof Segment) return { buffer: target.buffer, address: target.address, owned: undefined };
+  if (target instanceof SharedArrayBuffer) return { buffer: target, address: 'SharedArrayBuffer', owned: undefined };
+  throw typeError('target', target, 'a Segment, an address string or a SharedArrayBuffer');
+}
+
+export function checkOptions<T extends object>(value: T | undefined): Partial<T> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object') throw typeError('options', value, 'an options object');
+  return value;
+}
+
+export function checkStrategy(value: unknown): WaitStrategy {
+  if (value === undefined) return defaultWaitStrategy;
+  if (!(value instanceof WaitStrategy)) throw typeError('strategy', value, 'a WaitStrategy');
+  return value;
+}
+
+export function checkBytes(bytes: unknown): Uint8Array {
+  if (!(bytes instanceof Uint8Array)) throw typeError('bytes', bytes, 'a Uint8Array or Buffer');
+  return bytes;
+}
+
+/** Writes the header fields; the caller formats its data area, then calls publishReady. */
+export function formatHeader(i32: Int32Array, fields: HeaderFields): void {
+  Atomics.store(i32, i32Index(STATE_OFFSET), 0);
+  i32.fill(0, i32Index(VERSION_OFFSET), i32Index(HEADER_SIZE));
+  Atomics.store(i32, i32Index(MAGIC_OFFSET), RING_MAGIC);
+  Atomics.store(i32, i32Index(VERSION_OFFSET), RING_VERSION);
+  Atomics.store(i32, i32Index(KIND_OFFSET), fields.kind);
+  Atomics.store(i32, i32Index(PARAM_A_OFFSET), fields.paramA);
+  Atomics.store(i32, i32Index(PARAM_B_OFFSET), fields.paramB);
+  Atomics.store(i32, i32Index(HEADER_SIZE_OFFSET), HEADER_SIZE);
+  Atomics.store(i32, i32Index(TOTAL_SIZE_OFFSET), fields.totalSize);
+}
+
+/** The last store of create(): openers that see READY see everything written before it. */
+export function publishReady(i32: Int32Array): void {
+  Atomics.store(i32, i32Index(STATE_OFFSET), STATE_READY);
+}
+
+function kindName(kind: number): string {
+  return kind === KIND_SPSC ? 'SPSC' : 'MPMC';
+}
+
+/**
+ * Reads and checks the header of an existing ring; never writes. `dataSize(a, b)` gives
+ * the data area the kind needs for its params, or a reason string if the params are bad.
+ */
+export function readHeader(buffer: SharedArrayBuffer, kind: number, address: string, dataSize: (a: number, b: number) => number | string): HeaderFields {
+  if (buffer.byteLength < HEADER_SIZE) throw badHeaderError(`${buffer.byteLength} bytes cannot hold a ring header (${HEADER_SIZE})`, address);
+  const i32 = new Int32Array(buffer, 0, HEADER_SIZE / 4);
+  if (Atomics.load(i32, i32Index(MAGIC_OFFSET)) !== RING_MAGIC) throw badHeaderError('no shmring magic', address);
+  const version = Atomics.load(i32, i32Index(VERSION_OFFSET));
+  if (version !== RING_VERSION) throw badHeaderError(`version ${version}, this library reads version ${RING_VERSION}`, address);
+  const found = Atomics.load(i32, i32Index(KIND_OFFSET));
+  if (found !== kind) throw badHeaderError(`it is ${found === 1 || found === 2 ? `an ${kindName(found)} ring` : `of unknown kind ${found}`}, not ${kindName(kind)}`, address);
+  const deadline = performance.now() + OPEN_READY_WAIT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  while (Atomics.load(i32, i32Index(STATE_OFFSET)) !== STATE_READY) {
+    if (performance.now() > deadline) throw badHeaderError('the ring never became ready (its creator died while formatting it?)', address);
+    Atomics.wait(pause, 0, 0, 2);
+  }
+  const paramA = Atomics.load(i32, i32Index(PARAM_A_OFFSET)) >>> 0;
+  const paramB = Atomics.load(i32, i32Index(PARAM_B_OFFSET)) >>> 0;
+  const headerSize = Atomics.load(i32, i32Index(HEADER_SIZE_OFFSET)) >>> 0;
+  const totalSize = Atomics.load(i32, i32Index(TOTAL_SIZE_OFFSET)) >>> 0;
+  if (headerSize !== HEADER_SIZE) throw badHeaderError(`header size ${headerSize}, expected ${HEADER_SIZE}`, address);
+  const data = dataSize(paramA, paramB);
+  if (typeof data === 'string') throw badHeaderError(data, address);
+  if (totalSize !== HEADER_SIZE + data) throw badHeaderError(`total size ${totalSize} disagrees with its parameters (${HEADER_SIZE + data})`, address);
+  if (totalSize > buffer.byteLength) throw badHeaderError(`the ring needs ${totalSize} bytes but the segment holds ${buffer.byteLength} (truncated)`, address);
+  return { kind, paramA, paramB, totalSize };
+}
+
+export function isPowerOfTwo(n: number): boolean {
+  return n > 0 && (n & (n - 1)) === 0;
+}
+
+/** A role (producer or consumer of an SPSC ring) held in one 64-bit owner word. */
+export class Role {
+  readonly #owners: BigInt64Array;
+  readonly #index: number;
+  readonly name: string;
+  #held = false;
+
+  constructor(buffer: SharedArrayBuffer, ownerOffset: number, name: string) {
+    this.#owners = new BigInt64Array(buffer, 0, HEADER_SIZE / 8);
+    this.#index = i64Index(ownerOffset);
+    this.name = name;
+  }
+
+  get held(): boolean {
+    return this.#held;
+  }
+
+  /** Takes the role; returns true if it was taken over from a dead holder. ERR_ROLE_TAKEN if a live one has it. */
+  take(): boolean {
+    if (this.#held) return false;
+    const previous = Atomics.compareExchange(this.#owners, this.#index, 0n, SELF_THREAD);
+    if (previous === 0n) {
+      this.#held = true;
+      return false;
+    }
+    if (previous === SELF_THREAD) throw shmError('ERR_ROLE_TAKEN', `the ${this.name} role is held by another handle in this thread`);
+    if (isAlive(previous)) throw shmError('ERR_ROLE_TAKEN', `the ${this.name} role is held by live process ${Number(previous & 0x3fffffn)}`);
+    if (Atomics.compareExchange(this.#owners, this.#index, previous, SELF_THREAD) !== previous) {
+      throw shmError('ERR_ROLE_TAKEN', `another process took over the ${this.name} role first`);
+    }
+    this.#held = true;
+    return true;
+  }
+
+  release(): void {
+    if (!this.#held) return;
+    this.#held = false;
+    Atomics.compareExchange(this.#owners, this.#index, SELF_THREAD, 0n);
+  }
+
+  /** Whether the peer holding the other role is known to be dead (0 = nobody yet: not dead). */
+  static peerDead(owners: BigInt64Array, ownerOffset: number): boolean {
+    const owner = Atomics.load(owners, i64Index(ownerOffset));
+    return owner !== 0n && !isAlive(owner);
+  }
+}
+
+export interface BlockOptions {
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+/** The pieces a blocking loop needs from a ring. */
+export interface Blocking<T> {
+  what: string;
+  /** Does the operation if it can now; null if it must wait. */
+  attempt: () => T | null;
+  /**
+   * Where to sleep. The word must change after any publication that could make attempt()
+   * succeed, whenever the waiters word is non-zero.
+   */
+  point: WaitPoint;
+  /** Whether spinning on the word can see progress (false if it changes only for sleepers). */
+  spin: boolean;
+  /** Throws (ERR_PEER_DEAD, ERR_CLOSED, ...) when waiting longer cannot help. */
+  check: () => void;
+  onWait: () => void;
+}
+
+// Both loops: try; spin on the word; then announce in the waiters word, read the word,
+// try once more and park while the word is unchanged. Trying after announcing is what
+// makes a wake-up impossible to miss: a publisher that did not see the announcement
+// published before the last try, which then sees its data.
+
+/** Runs attempt() until it gives a value, parking in between; blocks the thread. */
+export function blockSync<T>(strategy: WaitStrategy, b: Blocking<T>, options: BlockOptions | undefined): T {
+  const timeout = checkTimeout(checkOptions(options).timeout);
+  const deadline = timeout < 0 ? Infinity : performance.now() + timeout;
+  const { i32, word, waiters } = b.point;
+  let waited = false;
+  for (;;) {
+    const before = Atomics.load(i32, word);
+    let value = b.attempt();
+    if (value !== null) return value;
+    if (!waited) {
+      waited = true;
+      b.onWait();
+    }
+    if (b.spin && strategy.spin(b.point, before)) continue;
+    const left = deadline - performance.now();
+    if (left <= 0) throw timeoutError(b.what, timeout);
+    let result: 'ok' | 'timed-out';
+    Atomics.add(i32, waiters, 1);
+    try {
+      const seen = Atomics.load(i32, word);
+      value = b.attempt();
+      if (value !== null) return value;
+      result = strategy.park(b.point, seen, Math.min(left, PEER_CHECK_INTERVAL_MS));
+    } finally {
+      Atomics.sub(i32, waiters, 1);
+    }
+    if (result === 'timed-out') b.check();
+  }
+}
+
+/** As blockSync without blocking the event loop; `closing` aborts when the ring closes. */
+export async function blockAsync<T>(strategy: WaitStrategy, b: Blocking<T>, options: BlockOptions | undefined, closing: AbortSignal): Promise<T> {
+  const o = checkOptions(options);
+  const timeout = checkTimeout(o.timeout);
+  const user = checkSignal(o.signal);
+  if (user?.aborted) throw abortError(b.what, user.reason);
+  const signal = user === undefined ? closing : AbortSignal.any([user, closing]);
+  const deadline = timeout < 0 ? Infinity : performance.now() + timeout;
+  const { i32, word, waiters } = b.point;
+  let waited = false;
+  for (;;) {
+    const before = Atomics.load(i32, word);
+    let value = b.attempt();
+    if (value !== null) return value;
+    if (!waited) {
+      waited = true;
+      b.onWait();
+    }
+    if (b.spin && strategy.spin(b.point, before)) continue;
+    const left = deadline - performance.now();
+    if (left <= 0) throw timeoutError(b.what, timeout);
+    let result: 'ok' | 'timed-out';
+    Atomics.add(i32, waiters, 1);
+    try {
+      const seen = Atomics.load(i32, word);
+      value = b.attempt();
+      if (value !== null) return value;
+      result = await strategy.parkAsync(b.point, seen, Math.min(left, PEER_CHECK_INTERVAL_MS), signal);
+    } catch (err) {
+      if (closing.aborted) throw closedError('ring');
+      throw err;
+    } finally {
+      Atomics.sub(i32, waiters, 1);
+    }
+    if (closing.aborted) throw closedError('ring');
+    if (result === 'timed-out') b.check();
+  }
+}
