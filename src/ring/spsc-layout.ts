@@ -32,9 +32,13 @@ export function recordSize(length: number): number {
   return RECORD_HEADER_SIZE + ((length + RECORD_ALIGN - 1) & ~(RECORD_ALIGN - 1));
 }
 
-/** Largest payload a ring of this capacity can ever hold. */
+/**
+ * Largest payload a ring of this capacity accepts: its record takes at most half the data
+ * area, so an empty ring always has room for it wherever the tail stands (at worst a
+ * padding record of less than half the area comes first).
+ */
 export function maxMessageSize(capacity: number): number {
-  return capacity - RECORD_HEADER_SIZE;
+  return capacity / 2 - RECORD_HEADER_SIZE;
 }
 
 /** Segment bytes needed for a ring of this capacity. */
