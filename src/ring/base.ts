@@ -17,6 +17,7 @@ import {
   PARAM_B_OFFSET,
   RING_MAGIC,
   RING_VERSION,
+  STATE_FORMATTING,
   STATE_OFFSET,
   STATE_READY,
   TOTAL_SIZE_OFFSET,
@@ -101,7 +102,8 @@ export function readHeader(buffer: SharedArrayBuffer, kind: number, address: str
   if (found !== kind) throw badHeaderError(`it is ${found === 1 || found === 2 ? `an ${kindName(found)} ring` : `of unknown kind ${found}`}, not ${kindName(kind)}`, address);
   const deadline = performance.now() + OPEN_READY_WAIT_MS;
   const pause = new Int32Array(new SharedArrayBuffer(4));
-  while (Atomics.load(i32, i32Index(STATE_OFFSET)) !== STATE_READY) {
+  for (let state = Atomics.load(i32, i32Index(STATE_OFFSET)); state !== STATE_READY; state = Atomics.load(i32, i32Index(STATE_OFFSET))) {
+    if (state !== STATE_FORMATTING) throw badHeaderError(`unknown state ${state}`, address);
     if (performance.now() > deadline) throw badHeaderError('the ring never became ready (its creator died while formatting it?)', address);
     Atomics.wait(pause, 0, 0, 2);
   }

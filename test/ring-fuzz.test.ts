@@ -1,0 +1,122 @@
+// Property-based fuzzing of corrupt rings: random bytes written over the header and over
+// record/slot headers of a ring holding messages. Opening and using such a ring must end
+// in a value or a clean error (ERR_SHM_BAD_HEADER), never a crash, a hang, an exception
+// of another kind, or a message that could not have been written.
+import test from 'ava';
+import fc from 'fast-check';
+import { MpmcRing, ShmError, SpscRing } from '../src/index.js';
+import { HEADER_SIZE } from '../src/ring/header.js';
+import { DATA_OFFSET } from '../src/ring/spsc-layout.js';
+import { SLOTS_OFFSET } from '../src/ring/mpmc-layout.js';
+
+const CAPACITY = 512;
+const SLOTS = 8;
+const SLOT_SIZE = 64;
+
+function expectedFailure(err: unknown): boolean {
+  return err instanceof ShmError && err.code === 'ERR_SHM_BAD_HEADER';
+}
+
+interface Usable {
+  tryRead(): Uint8Array | null;
+  tryWrite(b: Uint8Array): boolean;
+  maxMessageSize: number;
+  close(): void;
+}
+
+/** Reads a possibly corrupt ring as a consumer, then writes to it as a producer; says what happened. */
+function exercise(openConsumer: () => Usable, openProducer: () => Usable): string {
+  const opened: Usable[] = [];
+  try {
+    const consumer = openConsumer();
+    opened.push(consumer);
+    for (let i = 0; i < 2 * CAPACITY; i++) {
+      const m = consumer.tryRead();
+      if (m === null) break;
+      if (!(m instanceof Uint8Array) || m.length > consumer.maxMessageSize) throw new Error(`impossible message of ${m?.length} bytes`);
+    }
+    const producer = openProducer();
+    opened.push(producer);
+    for (let i = 0; i < 64; i++) if (!producer.tryWrite(new Uint8Array(i % 40))) break;
+    return 'used';
+  } catch (err) {
+    if (expectedFailure(err)) return opened.length === 0 ? 'refused' : 'detected';
+    throw err;
+  } finally {
+    for (const r of opened) r.close();
+  }
+}
+
+const corruption = (start: number, end: number) =>
+  fc.array(fc.record({ offset: fc.integer({ min: start, max: end - 4 }), value: fc.oneof(fc.integer(), fc.constantFrom(0, -1, 1, 8, 0x7fffffff, -0x80000000, CAPACITY, CAPACITY - 8, 1 << 30)) }), { minLength: 1, maxLength: 6 });
+
+function corrupt(sab: SharedArrayBuffer, writes: Array<{ offset: number; value: number }>): void {
+  const view = new DataView(sab);
+  for (const w of writes) view.setInt32(w.offset & ~3, w.value, true);
+}
+
+function spscWithMessages(): SharedArrayBuffer {
+  const sab = new SharedArrayBuffer(DATA_OFFSET + CAPACITY);
+  const producer = SpscRing.create(sab, { capacity: CAPACITY, role: 'producer' });
+  const consumer = SpscRing.open(sab, { role: 'consumer' });
+  for (let i = 0; i < 30; i++) {
+    producer.tryWrite(new Uint8Array(i % 50).fill(i));
+    if (i % 3 === 0) consumer.tryRead();
+  }
+  producer.close();
+  consumer.close();
+  return sab;
+}
+
+function mpmcWithMessages(): SharedArrayBuffer {
+  const sab = new SharedArrayBuffer(SLOTS_OFFSET + SLOTS * SLOT_SIZE);
+  const ring = MpmcRing.create(sab, { slots: SLOTS, slotSize: SLOT_SIZE });
+  for (let i = 0; i < 13; i++) {
+    ring.tryWrite(new Uint8Array(i % 50).fill(i));
+    if (i % 2 === 0) ring.tryRead();
+  }
+  ring.close();
+  return sab;
+}
+
+test('SPSC: 5,000 corrupted headers and records end in a value or ERR_SHM_BAD_HEADER', (t) => {
+  const outcomes = new Map<string, number>();
+  fc.assert(
+    fc.property(fc.boolean(), corruption(0, DATA_OFFSET + CAPACITY), (headerOnly, writes) => {
+      const sab = spscWithMessages();
+      corrupt(sab, headerOnly ? writes.map((w) => ({ ...w, offset: w.offset % HEADER_SIZE })) : writes);
+      const outcome = exercise(() => SpscRing.open(sab, { role: 'consumer' }), () => SpscRing.open(sab, { role: 'producer' }));
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+    }),
+    { numRuns: 5000, seed: 20261122 },
+  );
+  t.log(Object.fromEntries(outcomes));
+  t.true((outcomes.get('refused') ?? 0) > 0 && (outcomes.get('detected') ?? 0) > 0, 'both kinds of detection happen');
+});
+
+test('MPMC: 5,000 corrupted headers and slots end in a value or ERR_SHM_BAD_HEADER', (t) => {
+  const outcomes = new Map<string, number>();
+  fc.assert(
+    fc.property(fc.boolean(), corruption(0, SLOTS_OFFSET + SLOTS * SLOT_SIZE), (headerOnly, writes) => {
+      const sab = mpmcWithMessages();
+      corrupt(sab, headerOnly ? writes.map((w) => ({ ...w, offset: w.offset % HEADER_SIZE })) : writes);
+      const outcome = exercise(() => MpmcRing.open(sab), () => MpmcRing.open(sab));
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+    }),
+    { numRuns: 5000, seed: 20261122 },
+  );
+  t.log(Object.fromEntries(outcomes));
+  t.true((outcomes.get('refused') ?? 0) > 0 && (outcomes.get('detected') ?? 0) > 0, 'both kinds of detection happen');
+});
+
+test('random garbage of any size is never taken for a ring', (t) => {
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 0, maxLength: 4096 }), (bytes) => {
+      const sab = new SharedArrayBuffer(Math.max(bytes.length, 1));
+      new Uint8Array(sab).set(bytes);
+      t.is(exercise(() => SpscRing.open(sab), () => SpscRing.open(sab)), 'refused');
+      t.is(exercise(() => MpmcRing.open(sab), () => MpmcRing.open(sab)), 'refused');
+    }),
+    { numRuns: 500, seed: 7 },
+  );
+});

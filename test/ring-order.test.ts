@@ -1,0 +1,106 @@
+// The order of stores in the publication protocols, observed by wrapping Atomics.store:
+// at the moment a ring publishes (SPSC tail, MPMC slot sequence), the record it publishes
+// must already be complete; at the moment a consumer releases space, it must already
+// have copied the message out.
+import test from 'ava';
+import { MpmcRing, SpscRing } from '../src/index.js';
+import { i32Index } from '../src/ring/header.js';
+import { SLOT_HEADER_SIZE, SLOT_LENGTH_OFFSET, SLOT_SEQUENCE_OFFSET, slotOffset } from '../src/ring/mpmc-layout.js';
+import { DATA_OFFSET, HEAD_OFFSET, RECORD_HEADER_SIZE, RECORD_LENGTH_OFFSET, RECORD_TYPE_OFFSET, TAIL_OFFSET, TYPE_MESSAGE } from '../src/ring/spsc-layout.js';
+
+type Store = typeof Atomics.store;
+
+/** Runs fn with Atomics.store wrapped by `spy`, which sees each store before it happens. */
+function withStoreSpy(spy: (array: ArrayLike<number | bigint>, index: number, value: number | bigint) => void, fn: () => void): void {
+  const original: Store = Atomics.store;
+  (Atomics as { store: unknown }).store = (array: Int32Array, index: number, value: number) => {
+    spy(array, index, value);
+    return original(array, index, value);
+  };
+  try {
+    fn();
+  } finally {
+    (Atomics as { store: Store }).store = original;
+  }
+}
+
+test.serial('SPSC: payload, then record header, then tail; the consumer copies before it stores the head', (t) => {
+  const capacity = 256;
+  const sab = new SharedArrayBuffer(DATA_OFFSET + capacity);
+  const producer = SpscRing.create(sab, { capacity, role: 'producer' });
+  const consumer = SpscRing.open(sab, { role: 'consumer' });
+  const view = new DataView(sab);
+  const bytes = new Uint8Array(sab);
+  const events: string[] = [];
+  let checked = 0;
+  withStoreSpy((array, index, value) => {
+    if ((array as Int32Array).buffer !== sab) return;
+    if (index === i32Index(TAIL_OFFSET)) {
+      // Every record between the old and the new tail is complete before the tail moves.
+      const oldTail = view.getUint32(TAIL_OFFSET, true);
+      for (let pos = oldTail; pos !== (Number(value) >>> 0); ) {
+        const at = DATA_OFFSET + (pos & (capacity - 1));
+        const length = view.getInt32(at + RECORD_LENGTH_OFFSET, true);
+        const type = view.getInt32(at + RECORD_TYPE_OFFSET, true);
+        if (type === TYPE_MESSAGE) {
+          const payload = bytes.subarray(at + RECORD_HEADER_SIZE, at + RECORD_HEADER_SIZE + length);
+          events.push(payload.every((b) => b === (length & 0xff)) ? 'complete' : 'INCOMPLETE');
+          pos = (pos + RECORD_HEADER_SIZE + ((length + 7) & ~7)) >>> 0;
+        } else {
+          pos = (pos + capacity - (pos & (capacity - 1))) >>> 0;
+        }
+        checked++;
+      }
+    } else if (index === i32Index(HEAD_OFFSET)) {
+      // Scribble over the bytes being released: a consumer that copied after releasing
+      // would return the scribble.
+      const oldHead = view.getUint32(HEAD_OFFSET, true);
+      for (let pos = oldHead; pos !== (Number(value) >>> 0); pos = (pos + 1) >>> 0) bytes[DATA_OFFSET + (pos & (capacity - 1))] = 0xee;
+    }
+  }, () => {
+    for (let i = 1; i < 200; i++) {
+      const length = i % 60;
+      if (!producer.tryWrite(new Uint8Array(length).fill(length & 0xff))) {
+        const got = consumer.tryRead()!;
+        if (!got.every((b) => b === (got.length & 0xff))) events.push('COPIED AFTER RELEASE');
+        i--;
+      }
+    }
+  });
+  t.true(checked > 150);
+  t.deepEqual([...new Set(events)], ['complete']);
+});
+
+test.serial('MPMC: length and payload, then the slot sequence; the consumer copies before it frees the slot', (t) => {
+  const slots = 4;
+  const slotSize = 64;
+  const sab = new SharedArrayBuffer(slotOffset(slots, slotSize));
+  const ring = MpmcRing.create(sab, { slots, slotSize });
+  const view = new DataView(sab);
+  const bytes = new Uint8Array(sab);
+  const events: string[] = [];
+  withStoreSpy((array, index, value) => {
+    if ((array as Int32Array).buffer !== sab) return;
+    const slot = Math.floor((index * 4 - slotOffset(0, slotSize)) / slotSize);
+    if (slot < 0 || slot >= slots || index * 4 !== slotOffset(slot, slotSize) + SLOT_SEQUENCE_OFFSET) return;
+    const at = slotOffset(slot, slotSize);
+    const current = view.getInt32(at + SLOT_SEQUENCE_OFFSET, true);
+    if (Number(value) === current + 1) {
+      const length = view.getInt32(at + SLOT_LENGTH_OFFSET, true);
+      const payload = bytes.subarray(at + SLOT_HEADER_SIZE, at + SLOT_HEADER_SIZE + length);
+      events.push(payload.every((b) => b === (length & 0xff)) ? 'complete' : 'INCOMPLETE');
+    } else {
+      bytes.fill(0xee, at + SLOT_HEADER_SIZE, at + slotSize); // freeing: scribble
+    }
+  }, () => {
+    for (let i = 1; i < 100; i++) {
+      const length = i % 50;
+      if (!ring.tryWrite(new Uint8Array(length).fill(length & 0xff))) {
+        const got = ring.tryRead()!;
+        if (!got.every((b) => b === (got.length & 0xff))) events.push('COPIED AFTER FREE');
+        i--;
+      }
+    }
+  });
+  t.deepEqual([...new Set(events)], ['complete']);
+});
