@@ -175,6 +175,47 @@ export interface BlockOptions {
   signal?: AbortSignal;
 }
 
+/** Something holding writes or releases it has not yet made visible to its peer. */
+export interface Deferred {
+  flush(): void;
+}
+
+const deferred = new Set<Deferred>();
+
+/**
+ * Registers work to be made visible by the end of the current task at the latest. Before
+ * this thread parks in any blocking call of the library, and when the process exits,
+ * everything registered is flushed, so deferred publication can never make a peer wait
+ * on this thread while it sleeps.
+ */
+export function defer(ring: Deferred, task: () => void): void {
+  deferred.add(ring);
+  queueMicrotask(task);
+}
+
+export function undefer(ring: Deferred): void {
+  deferred.delete(ring);
+}
+
+/** Makes every deferred write and release of this thread visible now. */
+export function flushDeferred(): void {
+  for (const ring of deferred) ring.flush();
+  deferred.clear();
+}
+
+/**
+ * For a ring that looks empty or full: flushes this thread's deferred work (the peer may
+ * be another handle in this very thread) and says whether there was any, so the caller
+ * knows a second look may find more.
+ */
+export function flushDeferredIfAny(): boolean {
+  if (deferred.size === 0) return false;
+  flushDeferred();
+  return true;
+}
+
+process.on('exit', flushDeferred);
+
 /** The pieces a blocking loop needs from a ring. */
 export interface Blocking<T> {
   what: string;
@@ -215,6 +256,7 @@ export function blockSync<T>(strategy: WaitStrategy, b: Blocking<T>, options: Bl
     const left = deadline - performance.now();
     if (left <= 0) throw timeoutError(b.what, timeout);
     let result: 'ok' | 'timed-out';
+    flushDeferred();
     Atomics.add(i32, waiters, 1);
     try {
       const seen = Atomics.load(i32, word);
@@ -250,6 +292,7 @@ export async function blockAsync<T>(strategy: WaitStrategy, b: Blocking<T>, opti
     const left = deadline - performance.now();
     if (left <= 0) throw timeoutError(b.what, timeout);
     let result: 'ok' | 'timed-out';
+    flushDeferred();
     Atomics.add(i32, waiters, 1);
     try {
       const seen = Atomics.load(i32, word);

@@ -4,11 +4,22 @@
 // Protocol: the producer writes the payload, then the record header (length, type), then
 // publishes the new tail with Atomics.store; the consumer loads the tail first, reads the
 // records before it, and releases their space by storing the new head.
+//
+// Batching: Atomics.store is a fully fenced store, so tryWrite and claims publish at most
+// once per burst: at once when the consumer sleeps or BATCH_BYTES are pending,
+// otherwise at the end of the current task (a microtask), and always before this thread
+// blocks in the library, when the ring looks full, on flush(), close() and process exit.
+// A handle that finds its ring empty (or full) first flushes the deferred work of its own
+// thread, so a producer and a consumer in one thread see each other at once.
+// Releases by tryRead follow the same rule with the roles swapped.
 import { badHeaderError, closedError, ShmError, shmError, typeError } from '../errors.js';
 import type { WaitPoint, WaitStrategy } from '../sync/wait-strategy.js';
 import {
   blockAsync,
   blockSync,
+  defer,
+  flushDeferredIfAny,
+  undefer,
   type BlockOptions,
   checkBytes,
   checkOptions,
@@ -78,6 +89,31 @@ export interface Claim {
   abort(): void;
 }
 
+/**
+ * Most bytes a deferred publication or release may hold back: large enough to amortise
+ * the fenced store over dozens of small messages, small enough that a consumer spinning
+ * for data sees the next batch before its spin budget runs out and it parks.
+ */
+const BATCH_BYTES = 4096;
+
+/** The one reusable claim object of a producer handle; `generation` tells stale claims apart. */
+class SpscClaim implements Claim {
+  bytes: Uint8Array = new Uint8Array(0);
+  at = 0;
+  length = 0;
+  generation = 0;
+  live = false;
+  constructor(
+    private readonly finish: (claim: SpscClaim, commit: boolean) => void,
+  ) {}
+  commit(): void {
+    this.finish(this, true);
+  }
+  abort(): void {
+    this.finish(this, false);
+  }
+}
+
 function checkCapacity(value: unknown): number {
   if (typeof value !== 'number') throw typeError('capacity', value, 'a number');
   if (!Number.isInteger(value) || !isPowerOfTwo(value) || value < MIN_CAPACITY || value > MAX_CAPACITY) {
@@ -123,11 +159,23 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   #tail = 0;
   #publishedTail = 0;
   #cachedHead = 0;
-  #claim: { at: number; size: number; claim: Claim } | undefined;
+  readonly #claim = new SpscClaim((claim, commit) => this.#finishClaim(claim, commit));
+  #publishScheduled = false;
+  readonly #publishTask = () => {
+    this.#publishScheduled = false;
+    if (!this.#closed && this.#broken === undefined) this.#publish();
+  };
   // Consumer state: the next read position, what is released, the tail last seen.
   #head = 0;
   #releasedHead = 0;
   #cachedTail = 0;
+  #releaseScheduled = false;
+  readonly #releaseTask = () => {
+    this.#releaseScheduled = false;
+    if (!this.#closed && this.#broken === undefined) this.#release();
+  };
+  /** Bytes that may wait for a deferred publication or release. */
+  readonly #batchBytes: number;
   readonly #stats: RingStats = { messages: 0, bytes: 0, fullWaits: 0, emptyWaits: 0 };
 
   private constructor(located: ReturnType<typeof locate>, capacity: number, strategy: WaitStrategy) {
@@ -137,6 +185,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     this.capacity = capacity;
     this.maxMessageSize = maxMessageSize(capacity);
     this.#mask = capacity - 1;
+    this.#batchBytes = Math.min(capacity / 8, BATCH_BYTES);
     this.#i32 = new Int32Array(buffer, 0, spscRingSize(capacity) / 4);
     this.#u8 = new Uint8Array(buffer, 0, spscRingSize(capacity));
     this.#owners = new BigInt64Array(buffer, 0, HEADER_SIZE / 8);
@@ -260,7 +309,8 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     const toEnd = this.capacity - index;
     const needed = size <= toEnd ? size : toEnd + size;
     if (this.capacity - ((tail - this.#cachedHead) >>> 0) < needed) {
-      const head = Atomics.load(this.#i32, this.#headIndex) >>> 0;
+      let head = Atomics.load(this.#i32, this.#headIndex) >>> 0;
+      if (this.capacity - ((tail - head) >>> 0) < needed && flushDeferredIfAny()) head = Atomics.load(this.#i32, this.#headIndex) >>> 0;
       this.#checkPositions(tail, head);
       this.#cachedHead = head;
       const free = this.capacity - ((tail - head) >>> 0);
@@ -290,8 +340,22 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     this.#i32[(at + RECORD_TYPE_OFFSET) >> 2] = TYPE_MESSAGE;
   }
 
+  /**
+   * After a record is written: publish now if the consumer sleeps or a batch is pending,
+   * otherwise by the end of this task.
+   */
+  #published(): void {
+    if (Atomics.load(this.#i32, this.#dataPoint.waiters) !== 0 || ((this.#tail - this.#publishedTail) >>> 0) >= this.#batchBytes) {
+      this.#publish();
+    } else if (!this.#publishScheduled) {
+      this.#publishScheduled = true;
+      defer(this, this.#publishTask);
+    }
+  }
+
   /** Makes every record written so far visible to the consumer, and wakes it if it sleeps. */
   #publish(): void {
+    this.#publishScheduled = false; // a later write defers again; a stale task finds nothing to do
     if (this.#tail === this.#publishedTail) return;
     this.#publishedTail = this.#tail;
     // Release store: the consumer that loads this tail sees every payload byte and
@@ -307,7 +371,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   }
 
   #writeOne(bytes: Uint8Array): boolean {
-    if (this.#claim !== undefined) throw shmError('ERR_CLAIM_PENDING', 'commit() or abort() the pending claim first');
+    if (this.#claim.live) throw shmError('ERR_CLAIM_PENDING', 'commit() or abort() the pending claim first');
     const length = bytes.length;
     this.#checkLength(length);
     const at = this.#reserve(recordSize(length));
@@ -324,10 +388,13 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   tryWrite(bytes: Uint8Array): boolean {
     checkBytes(bytes);
     this.#asProducer();
-    const written = this.#writeOne(bytes);
-    this.#publish();
-    if (!written) this.#stats.fullWaits++;
-    return written;
+    if (this.#writeOne(bytes)) {
+      this.#published();
+      return true;
+    }
+    this.#publish(); // looks full: let the consumer see everything so it can make room
+    this.#stats.fullWaits++;
+    return false;
   }
 
   /**
@@ -379,42 +446,44 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     await blockAsync(this.#strategy, this.#writeBlocking(bytes), options, this.#closing.signal);
   }
 
-  /** Zero-copy write: room for `length` bytes in the ring, or null if full. One claim at a time. */
+  /**
+   * Zero-copy write: room for `length` bytes in the ring, or null if full. Fill
+   * `claim.bytes`, then commit() (published like tryWrite) or abort(). One claim at a time;
+   * the claim object is reused by the next tryClaim.
+   */
   tryClaim(length: number): Claim | null {
     if (typeof length !== 'number' || !Number.isInteger(length) || length < 0) {
       throw new RangeError(`length=${String(length)}: must be an integer >= 0`);
     }
     this.#asProducer();
-    if (this.#claim !== undefined) throw shmError('ERR_CLAIM_PENDING', 'commit() or abort() the pending claim first');
+    if (this.#claim.live) throw shmError('ERR_CLAIM_PENDING', 'commit() or abort() the pending claim first');
     this.#checkLength(length);
-    const size = recordSize(length);
-    const at = this.#reserve(size);
+    const at = this.#reserve(recordSize(length));
     if (at < 0) {
-      this.#publish(); // a padding record may have been written
+      this.#publish(); // looks full (and a padding record may have been written)
       this.#stats.fullWaits++;
       return null;
     }
-    const bytes = this.#u8.subarray(at + RECORD_HEADER_SIZE, at + RECORD_HEADER_SIZE + length);
-    const claim: Claim = {
-      bytes,
-      commit: () => {
-        if (this.#claim?.claim !== claim) throw shmError('ERR_CLAIM_DONE', 'this claim was already committed or aborted');
-        this.#claim = undefined;
-        this.#checkOpen();
-        this.#writeHeader(at, length);
-        this.#tail = (this.#tail + size) >>> 0;
-        this.#stats.messages++;
-        this.#stats.bytes += length;
-        this.#publish();
-      },
-      abort: () => {
-        if (this.#claim?.claim !== claim) throw shmError('ERR_CLAIM_DONE', 'this claim was already committed or aborted');
-        this.#claim = undefined;
-        this.#publish(); // a padding record may have been written
-      },
-    };
-    this.#claim = { at, size, claim };
+    const claim = this.#claim;
+    claim.bytes = new Uint8Array(this.#u8.buffer, at + RECORD_HEADER_SIZE, length);
+    claim.at = at;
+    claim.length = length;
+    claim.generation++;
+    claim.live = true;
     return claim;
+  }
+
+  #finishClaim(claim: SpscClaim, commit: boolean): void {
+    if (!claim.live) throw shmError('ERR_CLAIM_DONE', 'this claim was already committed or aborted');
+    claim.live = false;
+    this.#checkOpen();
+    if (commit) {
+      this.#writeHeader(claim.at, claim.length);
+      this.#tail = (this.#tail + recordSize(claim.length)) >>> 0;
+      this.#stats.messages++;
+      this.#stats.bytes += claim.length;
+    }
+    this.#published(); // a padding record may have been written even for an abort
   }
 
   // ---- consumer ----------------------------------------------------------------------
@@ -427,7 +496,8 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     for (;;) {
       let available = (this.#cachedTail - this.#head) >>> 0;
       if (available === 0) {
-        const tail = Atomics.load(this.#i32, this.#tailIndex) >>> 0;
+        let tail = Atomics.load(this.#i32, this.#tailIndex) >>> 0;
+        if (tail === this.#head && flushDeferredIfAny()) tail = Atomics.load(this.#i32, this.#tailIndex) >>> 0;
         this.#checkPositions(tail, this.#releasedHead);
         this.#cachedTail = tail;
         available = (tail - this.#head) >>> 0;
@@ -450,8 +520,19 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     }
   }
 
+  /** After a record is read: release now if the producer sleeps or a batch is held, otherwise by the end of this task. */
+  #released(): void {
+    if (Atomics.load(this.#i32, this.#spacePoint.waiters) !== 0 || ((this.#head - this.#releasedHead) >>> 0) >= this.#batchBytes) {
+      this.#release();
+    } else if (!this.#releaseScheduled) {
+      this.#releaseScheduled = true;
+      defer(this, this.#releaseTask);
+    }
+  }
+
   /** Gives the space of consumed records back to the producer, and wakes it if it sleeps. */
   #release(): void {
+    this.#releaseScheduled = false;
     if (this.#head === this.#releasedHead) return;
     this.#releasedHead = this.#head;
     // Release store: the producer may overwrite these bytes once it loads this head.
@@ -464,7 +545,8 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     if (at < 0) return null;
     const length = this.#i32[(at + RECORD_LENGTH_OFFSET) >> 2]!;
     const start = at + RECORD_HEADER_SIZE;
-    const copy = this.#u8.slice(start, start + length);
+    const copy = new Uint8Array(length);
+    copy.set(new Uint8Array(this.#u8.buffer, start, length));
     this.#head = (this.#head + recordSize(length)) >>> 0;
     this.#stats.messages++;
     this.#stats.bytes += length;
@@ -475,9 +557,13 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   tryRead(): Uint8Array | null {
     this.#asConsumer();
     const message = this.#readOne();
-    this.#release();
-    if (message === null) this.#stats.emptyWaits++;
-    return message;
+    if (message !== null) {
+      this.#released();
+      return message;
+    }
+    this.#release(); // looks empty: give back everything read so far
+    this.#stats.emptyWaits++;
+    return null;
   }
 
   /**
@@ -500,7 +586,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
         n++;
         this.#stats.messages++;
         this.#stats.bytes += length;
-        fn(this.#u8.subarray(start, start + length));
+        fn(new Uint8Array(this.#u8.buffer, start, length));
       }
     } finally {
       this.#release();
@@ -577,6 +663,13 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     return this.#closed;
   }
 
+  /** Makes what this handle wrote (producer) or read (consumer) visible to its peer now. */
+  flush(): void {
+    if (this.#closed || this.#broken !== undefined) return;
+    if (this.#producer.held) this.#publish();
+    if (this.#consumer.held) this.#release();
+  }
+
   /**
    * Publishes what this producer wrote, releases the role (a producer also marks the end
    * of the stream), settles pending async calls with ERR_CLOSED, and closes a segment the
@@ -586,7 +679,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     if (this.#closed) return;
     try {
       if (this.#producer.held && this.#broken === undefined) {
-        this.#claim = undefined;
+        this.#claim.live = false;
         this.#publish();
         Atomics.store(this.#i32, i32Index(PRODUCER_CLOSED_OFFSET), 1);
         this.#strategy.wake(this.#dataPoint);
@@ -594,6 +687,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
       if (this.#consumer.held && this.#broken === undefined) this.#release();
     } finally {
       this.#closed = true;
+      undefer(this);
       this.#producer.release();
       this.#consumer.release();
       this.#closing.abort();

@@ -1,0 +1,51 @@
+// Starting the processes of a cross-process run: TypeScript peers under tsx, C programs,
+// all killed if the harness is interrupted, each run bounded by a watchdog.
+import { type ChildProcess, spawn, type StdioOptions } from 'node:child_process';
+
+const live = new Set<ChildProcess>();
+let hooked = false;
+
+function hookSignals(): void {
+  if (hooked) return;
+  hooked = true;
+  const stop = () => {
+    for (const child of live) child.kill('SIGKILL');
+  };
+  process.on('exit', stop);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      stop();
+      process.exit(130);
+    });
+  }
+}
+
+export interface Finished {
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion; rejects on a non-zero exit or after `timeoutMs`. */
+export function run(command: string[], stdio: StdioOptions = ['ignore', 'pipe', 'pipe'], timeoutMs = 120_000): Promise<Finished> {
+  hookSignals();
+  const child = spawn(command[0]!, command.slice(1), { stdio });
+  live.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve, reject) => {
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      live.delete(child);
+      if (code === 0) resolve({ stdout, stderr });
+      else reject(new Error(`${command.slice(0, 4).join(' ')} exited ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' ')}`));
+    });
+  });
+}
+
+/** A TypeScript peer: node --import=tsx FILE ARGS. */
+export function peer(file: string, args: Array<string | number>): string[] {
+  return [process.execPath, '--import=tsx', file, ...args.map(String)];
+}

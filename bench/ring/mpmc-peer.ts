@@ -1,0 +1,43 @@
+// One process of a shmring MPMC throughput run over the anonymous segment at fd:3.
+//   mpmc-peer producer SIZE COUNT REPS PRODUCERS CONSUMERS   (COUNT per producer)
+//   mpmc-peer consumer SIZE COUNT REPS PRODUCERS CONSUMERS
+import { MpmcRing, Segment } from '../../src/index.js';
+import { Control } from '../lib/control.js';
+
+const [role, sizeText, countText, repsText, producersText, consumersText] = process.argv.slice(2);
+const size = Number(sizeText);
+const count = Number(countText);
+const reps = Number(repsText);
+const producers = Number(producersText);
+const consumers = Number(consumersText);
+const total = count * producers;
+const seg = Segment.open('fd:3');
+const control = new Control(seg.buffer, seg.size);
+const ring = MpmcRing.open(seg);
+
+if (role === 'producer') {
+  const message = new Uint8Array(size).fill(7);
+  for (let rep = 0; rep < reps; rep++) {
+    control.begin(rep, consumers);
+    for (let i = 0; i < count; i++) if (!ring.tryWrite(message)) ring.write(message);
+    control.waitDone(rep);
+  }
+} else {
+  for (let rep = 0; rep < reps; rep++) {
+    control.ready(rep);
+    while (Atomics.load(control.i32, 3) <= rep) {
+      let m = ring.tryRead();
+      if (m === null) {
+        try {
+          m = ring.read({ timeout: 5 });
+        } catch {
+          continue; // timed out: check whether the repetition is over
+        }
+      }
+      if (m.length !== size) throw new Error('wrong size');
+      control.received(rep, 1, total);
+    }
+  }
+}
+ring.close();
+seg.close();

@@ -1,0 +1,68 @@
+// One side of a shmring SPSC throughput run over the anonymous segment at fd:3.
+//   spsc-peer producer SIZE COUNT REPS copy|batch|claim
+//   spsc-peer consumer SIZE COUNT REPS copy|drain
+import { Segment, SpscRing } from '../../src/index.js';
+import { Control } from '../lib/control.js';
+
+const [role, sizeText, countText, repsText, mode] = process.argv.slice(2);
+const size = Number(sizeText);
+const count = Number(countText);
+const reps = Number(repsText);
+const seg = Segment.open('fd:3');
+const control = new Control(seg.buffer, seg.size);
+const ring = SpscRing.open(seg, { role: role as 'producer' | 'consumer' });
+const BATCH = 64;
+
+if (role === 'producer') {
+  const message = new Uint8Array(size).fill(7);
+  const batch = Array.from({ length: BATCH }, () => message);
+  for (let rep = 0; rep < reps; rep++) {
+    control.begin(rep, 1);
+    if (mode === 'batch') {
+      for (let sent = 0; sent < count; ) {
+        const n = ring.tryWriteMany(count - sent >= BATCH ? batch : batch.slice(0, count - sent));
+        if (n === 0) ring.write(message);
+        sent += n === 0 ? 1 : n;
+      }
+    } else if (mode === 'claim') {
+      for (let i = 0; i < count; i++) {
+        let claim = ring.tryClaim(size);
+        while (claim === null) claim = ring.tryClaim(size);
+        claim.bytes[0] = i & 0xff; // the application produces its data in place
+        claim.commit();
+      }
+    } else {
+      for (let i = 0; i < count; i++) if (!ring.tryWrite(message)) ring.write(message);
+    }
+    ring.flush(); // the wait below is not shmring's: publish the tail of the burst first
+    control.waitDone(rep);
+  }
+} else {
+  let sink = 0;
+  const touch = (view: Uint8Array) => {
+    sink += view[0]!;
+  };
+  for (let rep = 0; rep < reps; rep++) {
+    control.ready(rep);
+    let got = 0;
+    while (got < count) {
+      if (mode === 'drain') {
+        const n = ring.drain(touch, count - got);
+        if (n > 0) got += n;
+        else {
+          touch(ring.read());
+          got++;
+        }
+      } else {
+        const m = ring.tryRead() ?? ring.read();
+        sink += m.length;
+        got++;
+      }
+    }
+    ring.flush();
+    control.received(rep, count, count);
+  }
+  if (sink < 0) console.log(sink);
+}
+ring.close();
+seg.close();

@@ -1,0 +1,183 @@
+// Scenario: one-way throughput between two processes for 64 B, 1 KiB, 64 KiB and 1 MiB
+// messages. Competitors, each a setup of its own: the C reference ring (fenced and
+// release publication, per message and batched), shmring SPSC (copy, batched, zero-copy),
+// shmring MPMC (1→1, 2→2) and a Node Unix socket with length-prefix framing. Each JS
+// figure is paired with the C figure measured next to it; ratios are medians over rounds.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MpmcRing, Segment, SpscRing } from '../../src/index.js';
+import { buildC } from '../lib/c.js';
+import { CONTROL_BYTES, Control } from '../lib/control.js';
+import type { Row, RunSettings, Scenario } from '../lib/scenario.js';
+import { peer, run } from '../lib/spawn.js';
+import { median } from '../lib/stats.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const SIZES = (process.env.SHMRING_BENCH_SIZES ?? "64,1024,65536,1048576").split(",").map(Number);
+
+function label(size: number): string {
+  return size >= 1048576 ? `${size / 1048576} MiB` : size >= 1024 ? `${size / 1024} KiB` : `${size} B`;
+}
+
+/** Messages per repetition: about `bytes` of payload, at least a few. */
+function countFor(size: number, mode: RunSettings['mode']): number {
+  const bytes = mode === 'tiny' ? 4 * 2 ** 20 : mode === 'quick' ? 128 * 2 ** 20 : 512 * 2 ** 20;
+  const cap = mode === 'tiny' ? 20_000 : mode === 'quick' ? 1_000_000 : 4_000_000;
+  return Math.max(16, Math.min(cap, Math.floor(bytes / size)));
+}
+
+function capacityFor(size: number): number {
+  let capacity = 2 ** 20;
+  while (size + 8 > capacity / 2) capacity *= 2;
+  return capacity;
+}
+
+/** Median ns per repetition, the first repetition being warm-up. */
+function repTime(durations: number[]): number {
+  return median(durations.length > 1 ? durations.slice(1) : durations);
+}
+
+async function cRing(size: number, count: number, reps: number, publish: 'fenced' | 'release', batch: number): Promise<number> {
+  const binary = buildC(join(HERE, 'cring.c'));
+  const out = await run([binary, String(size), String(count), String(reps), publish, String(batch)]);
+  return repTime(JSON.parse(out.stdout) as number[]);
+}
+
+async function spsc(size: number, count: number, reps: number, producerMode: string, consumerMode: string): Promise<number> {
+  const capacity = capacityFor(size);
+  const seg = Segment.anonymous(512 + capacity + CONTROL_BYTES);
+  try {
+    SpscRing.create(seg, { capacity }).close();
+    const control = new Control(seg.buffer, seg.size);
+    const stdio = ['ignore', 'pipe', 'pipe', seg.fd!] as const;
+    const file = join(HERE, 'spsc-peer.ts');
+    await Promise.all([
+      run(peer(file, ['consumer', size, count, reps, consumerMode]), [...stdio]),
+      run(peer(file, ['producer', size, count, reps, producerMode]), [...stdio]),
+    ]);
+    return repTime(control.durations(reps));
+  } finally {
+    seg.close();
+  }
+}
+
+async function mpmc(size: number, count: number, reps: number, producers: number, consumers: number): Promise<number> {
+  const slotSize = Math.max(16, (size + 8 + 7) & ~7);
+  const slots = Math.max(2, 2 ** Math.floor(Math.log2(Math.max(2, capacityFor(size) / slotSize))));
+  const seg = Segment.anonymous(512 + slots * slotSize + CONTROL_BYTES);
+  try {
+    MpmcRing.create(seg, { slots, slotSize }).close();
+    const control = new Control(seg.buffer, seg.size);
+    const stdio = ['ignore', 'pipe', 'pipe', seg.fd!] as const;
+    const file = join(HERE, 'mpmc-peer.ts');
+    const perProducer = Math.floor(count / producers);
+    const args = (role: string) => [role, size, perProducer, reps, producers, consumers];
+    await Promise.all([
+      ...Array.from({ length: consumers }, () => run(peer(file, args('consumer')), [...stdio])),
+      ...Array.from({ length: producers }, () => run(peer(file, args('producer')), [...stdio])),
+    ]);
+    return repTime(control.durations(reps)) * (count / (perProducer * producers));
+  } finally {
+    seg.close();
+  }
+}
+
+async function socket(size: number, count: number, reps: number): Promise<number> {
+  const seg = Segment.anonymous(CONTROL_BYTES);
+  const dir = mkdtempSync(join(tmpdir(), 'shmring-bench-sock-'));
+  try {
+    const control = new Control(seg.buffer, seg.size);
+    const path = join(dir, 'socket');
+    const stdio = ['ignore', 'pipe', 'pipe', seg.fd!] as const;
+    const file = join(HERE, 'socket-peer.ts');
+    const receiver = run(peer(file, ['receiver', path, size, count, reps]), [...stdio]);
+    // the sender connects once the receiver listens
+    for (let i = 0; i < 500; i++) {
+      try {
+        (await import('node:fs')).statSync(path);
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+    await Promise.all([receiver, run(peer(file, ['sender', path, size, count, reps]), [...stdio])]);
+    return repTime(control.durations(reps));
+  } finally {
+    seg.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface Measure {
+  competitor: string;
+  setup: string;
+  /** The baseline this figure is divided by (a key of the same round), if any. */
+  versus?: string[];
+  sizes?: number[];
+  run: (size: number, count: number, reps: number) => Promise<number>;
+}
+
+const MEASURES: Measure[] = [
+  { competitor: 'C ring', setup: 'per message, fenced publish', run: (s, c, r) => cRing(s, c, r, 'fenced', 1) },
+  { competitor: 'C ring', setup: 'per message, release publish', run: (s, c, r) => cRing(s, c, r, 'release', 1) },
+  { competitor: 'C ring', setup: 'batched 64, release publish', run: (s, c, r) => cRing(s, c, r, 'release', 64) },
+  { competitor: 'shmring SPSC', setup: 'copy per message', versus: ['C ring/per message, fenced publish', 'Unix socket/length-prefixed frames'], run: (s, c, r) => spsc(s, c, r, 'copy', 'copy') },
+  { competitor: 'shmring SPSC', setup: 'batched 64 + drain', versus: ['C ring/batched 64, release publish'], run: (s, c, r) => spsc(s, c, r, 'batch', 'drain') },
+  { competitor: 'shmring SPSC', setup: 'zero-copy claim + drain', versus: ['C ring/per message, fenced publish'], run: (s, c, r) => spsc(s, c, r, 'claim', 'drain') },
+  { competitor: 'shmring MPMC', setup: '1 → 1', versus: ['C ring/per message, fenced publish'], sizes: [64, 1024, 65536], run: (s, c, r) => mpmc(s, c, r, 1, 1) },
+  { competitor: 'shmring MPMC', setup: '2 → 2', versus: ['C ring/per message, fenced publish'], sizes: [64, 1024, 65536], run: (s, c, r) => mpmc(s, c, r, 2, 2) },
+  { competitor: 'Unix socket', setup: 'length-prefixed frames', run: socket },
+];
+
+export const scenario: Scenario = {
+  name: 'throughput',
+  description: 'one-way throughput between two processes, by message size',
+  async run(settings: RunSettings): Promise<Row[]> {
+    const rounds = settings.mode === 'full' ? 3 : settings.mode === 'quick' ? 2 : 1;
+    const reps = settings.mode === 'tiny' ? 2 : 3;
+    const rows: Row[] = [];
+    for (const size of SIZES) {
+      const count = countFor(size, settings.mode);
+      const perRound: Array<Map<string, number>> = [];
+      for (let round = 0; round < rounds; round++) {
+        const times = new Map<string, number>();
+        for (const m of MEASURES) {
+          if (m.sizes !== undefined && !m.sizes.includes(size)) continue;
+          const key = `${m.competitor}/${m.setup}`;
+          settings.progress(`throughput ${label(size)}: ${key} (round ${round + 1}/${rounds})`);
+          try {
+            times.set(key, await m.run(size, count, reps));
+          } catch (err) {
+            settings.progress(`  skipped: ${(err as Error).message}`);
+          }
+        }
+        perRound.push(times);
+      }
+      for (const m of MEASURES) {
+        const key = `${m.competitor}/${m.setup}`;
+        const ns = perRound.map((t) => t.get(key)).filter((x): x is number => x !== undefined);
+        if (m.sizes !== undefined && !m.sizes.includes(size)) continue;
+        if (ns.length === 0) {
+          rows.push({ scenario: 'throughput', competitor: m.competitor, setup: `${m.setup}, ${label(size)}`, figures: {}, skipped: 'failed to run (see progress output)' });
+          continue;
+        }
+        const seconds = median(ns) / 1e9;
+        const ratios: Record<string, number> = {};
+        for (const base of m.versus ?? []) {
+          const paired = perRound.filter((t) => t.has(key) && t.has(base)).map((t) => t.get(base)! / t.get(key)!);
+          if (paired.length > 0) ratios[`÷ ${base.replace('/', ' ')}`] = median(paired);
+        }
+        rows.push({
+          scenario: 'throughput',
+          competitor: m.competitor,
+          setup: `${m.setup}, ${label(size)}`,
+          figures: { msgs_per_s: count / seconds, mb_per_s: (count * size) / seconds / 1e6, messages: count },
+          ratios,
+        });
+      }
+    }
+    return rows;
+  },
+};
