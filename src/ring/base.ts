@@ -183,24 +183,24 @@ export interface Deferred {
 const deferred = new Set<Deferred>();
 
 /**
- * Registers work to be made visible by the end of the current task at the latest. Before
- * this thread parks in any blocking call of the library, and when the process exits,
- * everything registered is flushed, so deferred publication can never make a peer wait
- * on this thread while it sleeps.
+ * Registers a handle whose work must be made visible by the end of the current task at
+ * the latest (the handle queues its own microtask for that). Before this thread parks in
+ * any blocking call of the library, when a ring looks empty or full, and when the process
+ * exits, everything registered is flushed, so deferred publication never makes a peer
+ * wait on this thread.
  */
-export function defer(ring: Deferred, task: () => void): void {
+export function defer(ring: Deferred): void {
   deferred.add(ring);
-  queueMicrotask(task);
 }
 
+/** Called by a handle's flush(). */
 export function undefer(ring: Deferred): void {
   deferred.delete(ring);
 }
 
 /** Makes every deferred write and release of this thread visible now. */
 export function flushDeferred(): void {
-  for (const ring of deferred) ring.flush();
-  deferred.clear();
+  for (const ring of deferred) ring.flush(); // each flush() removes its ring from the set
 }
 
 /**
@@ -251,6 +251,7 @@ export function blockSync<T>(strategy: WaitStrategy, b: Blocking<T>, options: Bl
     if (!waited) {
       waited = true;
       b.onWait();
+      flushDeferred(); // the peer may be waiting for what this thread has not yet published
     }
     if (b.spin && strategy.spin(b.point, before)) continue;
     const left = deadline - performance.now();
@@ -287,6 +288,7 @@ export async function blockAsync<T>(strategy: WaitStrategy, b: Blocking<T>, opti
     if (!waited) {
       waited = true;
       b.onWait();
+      flushDeferred(); // the peer may be waiting for what this thread has not yet published
     }
     if (b.spin && strategy.spin(b.point, before)) continue;
     const left = deadline - performance.now();

@@ -160,20 +160,18 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   #publishedTail = 0;
   #cachedHead = 0;
   readonly #claim = new SpscClaim((claim, commit) => this.#finishClaim(claim, commit));
-  #publishScheduled = false;
-  readonly #publishTask = () => {
-    this.#publishScheduled = false;
-    if (!this.#closed && this.#broken === undefined) this.#publish();
+  /** In this thread's set of handles with deferred work (see base.ts defer). */
+  #deferred = false;
+  /** A microtask that will flush this handle is queued and has not run yet. */
+  #taskQueued = false;
+  readonly #task = () => {
+    this.#taskQueued = false;
+    this.flush();
   };
   // Consumer state: the next read position, what is released, the tail last seen.
   #head = 0;
   #releasedHead = 0;
   #cachedTail = 0;
-  #releaseScheduled = false;
-  readonly #releaseTask = () => {
-    this.#releaseScheduled = false;
-    if (!this.#closed && this.#broken === undefined) this.#release();
-  };
   /** Bytes that may wait for a deferred publication or release. */
   readonly #batchBytes: number;
   readonly #stats: RingStats = { messages: 0, bytes: 0, fullWaits: 0, emptyWaits: 0 };
@@ -347,15 +345,25 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   #published(): void {
     if (Atomics.load(this.#i32, this.#dataPoint.waiters) !== 0 || ((this.#tail - this.#publishedTail) >>> 0) >= this.#batchBytes) {
       this.#publish();
-    } else if (!this.#publishScheduled) {
-      this.#publishScheduled = true;
-      defer(this, this.#publishTask);
+    } else {
+      this.#defer();
+    }
+  }
+
+  /** Makes sure deferred work is flushed by the end of the task (one queued microtask at most). */
+  #defer(): void {
+    if (!this.#deferred) {
+      this.#deferred = true;
+      defer(this);
+    }
+    if (!this.#taskQueued) {
+      this.#taskQueued = true;
+      queueMicrotask(this.#task);
     }
   }
 
   /** Makes every record written so far visible to the consumer, and wakes it if it sleeps. */
   #publish(): void {
-    this.#publishScheduled = false; // a later write defers again; a stale task finds nothing to do
     if (this.#tail === this.#publishedTail) return;
     this.#publishedTail = this.#tail;
     // Release store: the consumer that loads this tail sees every payload byte and
@@ -524,15 +532,13 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   #released(): void {
     if (Atomics.load(this.#i32, this.#spacePoint.waiters) !== 0 || ((this.#head - this.#releasedHead) >>> 0) >= this.#batchBytes) {
       this.#release();
-    } else if (!this.#releaseScheduled) {
-      this.#releaseScheduled = true;
-      defer(this, this.#releaseTask);
+    } else {
+      this.#defer();
     }
   }
 
   /** Gives the space of consumed records back to the producer, and wakes it if it sleeps. */
   #release(): void {
-    this.#releaseScheduled = false;
     if (this.#head === this.#releasedHead) return;
     this.#releasedHead = this.#head;
     // Release store: the producer may overwrite these bytes once it loads this head.
@@ -665,6 +671,10 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
 
   /** Makes what this handle wrote (producer) or read (consumer) visible to its peer now. */
   flush(): void {
+    if (this.#deferred) {
+      this.#deferred = false;
+      undefer(this);
+    }
     if (this.#closed || this.#broken !== undefined) return;
     if (this.#producer.held) this.#publish();
     if (this.#consumer.held) this.#release();

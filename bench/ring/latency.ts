@@ -1,0 +1,76 @@
+// Scenario: round trip of a 64-byte message between two processes over a pair of SPSC
+// rings, with the receiver spinning, parking at once, or spinning then parking — next to
+// the C ping-pong over one shared word (bench/sync/pingpong.c) in the same run.
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Segment, SpscRing } from '../../src/index.js';
+import { buildC } from '../lib/c.js';
+import type { Row, RunSettings, Scenario } from '../lib/scenario.js';
+import { peer, run } from '../lib/spawn.js';
+import { median, type LatencySummary } from '../lib/stats.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+async function rings(mode: string, rounds: number): Promise<LatencySummary> {
+  const a = Segment.anonymous(512 + 4096);
+  const b = Segment.anonymous(512 + 4096);
+  try {
+    SpscRing.create(a, { capacity: 4096 }).close();
+    SpscRing.create(b, { capacity: 4096 }).close();
+    const stdio = ['ignore', 'pipe', 'pipe', a.fd!, b.fd!] as const;
+    const file = join(HERE, 'rtt-peer.ts');
+    const [ping] = await Promise.all([run(peer(file, ['ping', mode, rounds]), [...stdio]), run(peer(file, ['pong', mode, rounds]), [...stdio])]);
+    return JSON.parse(ping.stdout) as LatencySummary;
+  } finally {
+    a.close();
+    b.close();
+  }
+}
+
+function c(mode: string, rounds: number): LatencySummary {
+  const binary = buildC(join(HERE, '..', 'sync', 'pingpong.c'));
+  // The hybrid budget matches WaitStrategy's default spin in time (about 2 µs here).
+  return JSON.parse(execFileSync(binary, [mode, String(rounds), '2000'], { encoding: 'utf8' })) as LatencySummary;
+}
+
+export const scenario: Scenario = {
+  name: 'latency',
+  description: 'round trip of 64 B over two SPSC rings between two processes',
+  async run(settings: RunSettings): Promise<Row[]> {
+    const rounds = settings.mode === 'tiny' ? 2_000 : settings.mode === 'quick' ? 10_000 : 50_000;
+    const reps = settings.mode === 'full' ? 5 : settings.mode === 'quick' ? 2 : 1;
+    const setups = [
+      { js: 'spin', c: 'spin', label: 'receiver spins' },
+      { js: 'park', c: 'futex', label: 'receiver parks (futex)' },
+      { js: 'hybrid', c: 'hybrid', label: 'receiver spins, then parks' },
+    ];
+    const rows: Row[] = [];
+    for (const setup of setups) {
+      const js: LatencySummary[] = [];
+      const ref: LatencySummary[] = [];
+      for (let r = 0; r < reps; r++) {
+        settings.progress(`latency: ${setup.label} (${r + 1}/${reps})`);
+        ref.push(c(setup.c, rounds));
+        js.push(await rings(setup.js, rounds));
+      }
+      rows.push({
+        scenario: 'latency',
+        competitor: 'shmring SPSC',
+        setup: `64 B, ${setup.label}`,
+        figures: {
+          median_us: median(js.map((x) => x.median)),
+          p99_us: median(js.map((x) => x.p99)),
+          c_median_us: median(ref.map((x) => x.median)),
+          c_p99_us: median(ref.map((x) => x.p99)),
+          rounds,
+        },
+        ratios: {
+          'median ÷ C': median(js.map((x, i) => x.median / ref[i]!.median)),
+          'p99 ÷ C': median(js.map((x, i) => x.p99 / ref[i]!.p99)),
+        },
+      });
+    }
+    return rows;
+  },
+};

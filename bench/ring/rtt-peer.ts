@@ -1,0 +1,46 @@
+// One side of the ring round-trip benchmark: 64-byte messages over two SPSC rings, the
+// request ring at fd:3 and the reply ring at fd:4.
+//   rtt-peer ping|pong spin|park|hybrid ROUNDS
+// spin: tryRead in a loop; park: block at once (spin budget 0); hybrid: the default
+// WaitStrategy (spin briefly, then park). ping prints median, p99 and mean in µs.
+import { Segment, SpscRing, WaitStrategy } from '../../src/index.js';
+import { summarize } from '../lib/stats.js';
+
+const [role, mode, roundsText] = process.argv.slice(2);
+const rounds = Number(roundsText);
+const warmup = Math.floor(rounds / 10);
+const strategy = mode === 'park' ? new WaitStrategy({ spins: 0 }) : new WaitStrategy();
+const requests = Segment.open('fd:3');
+const replies = Segment.open('fd:4');
+const ping = role === 'ping';
+const out = SpscRing.open(ping ? requests : replies, { role: 'producer', strategy });
+const back = SpscRing.open(ping ? replies : requests, { role: 'consumer', strategy });
+const message = new Uint8Array(64);
+
+function receive(): Uint8Array {
+  if (mode === 'spin') {
+    for (;;) {
+      const m = back.tryRead();
+      if (m !== null) return m;
+    }
+  }
+  return back.read({ timeout: 30_000 });
+}
+
+if (ping) {
+  const samples = new Float64Array(rounds);
+  for (let k = 0; k < warmup + rounds; k++) {
+    const t0 = performance.now();
+    out.tryWrite(message);
+    receive();
+    if (k >= warmup) samples[k - warmup] = (performance.now() - t0) * 1000;
+  }
+  console.log(JSON.stringify(summarize(samples)));
+} else {
+  for (let k = 0; k < warmup + rounds; k++) {
+    receive();
+    out.tryWrite(message);
+  }
+}
+out.close();
+back.close();
