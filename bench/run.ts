@@ -8,10 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { machineInfo } from './lib/machine.js';
 import { markdown } from './lib/report.js';
 import type { Row, RunSettings, Scenario } from './lib/scenario.js';
+import { scenario as latency } from './ring/latency.js';
+import { scenario as throughput } from './ring/throughput.js';
 import { scenario as pingpong } from './sync/pingpong.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const SCENARIOS: Scenario[] = [pingpong];
+const SCENARIOS: Scenario[] = [throughput, latency, pingpong];
 
 const USAGE = `usage: npm run bench -- [--full] [--only <scenario>] [--json] [--out <dir>]
   --full             more rounds and repetitions (default: a quick run)

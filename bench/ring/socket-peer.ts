@@ -26,7 +26,7 @@ if (role === 'receiver') {
     let pending: Buffer | undefined;
     Atomics.add(control.i32, 0, 1); // ready for rep 0
     socket.on('data', (chunk: Buffer) => {
-      let data = pending === undefined ? chunk : Buffer.concat([pending, chunk]);
+      const data = pending === undefined ? chunk : Buffer.concat([pending, chunk]);
       let at = 0;
       while (data.length - at >= 4) {
         const length = data.readUInt32LE(at);
@@ -41,16 +41,15 @@ if (role === 'receiver') {
         }
       }
       pending = at === data.length ? undefined : data.subarray(at);
-      data = Buffer.alloc(0);
     });
     socket.on('close', () => {
       server.close();
       seg.close();
     });
   });
-  server.listen(path, () => console.log('listening'));
+  server.listen(path!, () => console.log('listening'));
 } else {
-  const socket = createConnection(path);
+  const socket = createConnection(path!);
   await new Promise((r) => socket.once('connect', r));
   const frame = Buffer.alloc(4 + size, 7);
   frame.writeUInt32LE(size, 0);

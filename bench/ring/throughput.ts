@@ -3,7 +3,7 @@
 // release publication, per message and batched), shmring SPSC (copy, batched, zero-copy),
 // shmring MPMC (1→1, 2→2) and a Node Unix socket with length-prefix framing. Each JS
 // figure is paired with the C figure measured next to it; ratios are medians over rounds.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,7 @@ import { peer, run } from '../lib/spawn.js';
 import { median } from '../lib/stats.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const SIZES = (process.env.SHMRING_BENCH_SIZES ?? "64,1024,65536,1048576").split(",").map(Number);
+const SIZES = [64, 1024, 65536, 1048576];
 
 function label(size: number): string {
   return size >= 1048576 ? `${size / 1048576} MiB` : size >= 1024 ? `${size / 1024} KiB` : `${size} B`;
@@ -94,9 +94,9 @@ async function socket(size: number, count: number, reps: number): Promise<number
     const file = join(HERE, 'socket-peer.ts');
     const receiver = run(peer(file, ['receiver', path, size, count, reps]), [...stdio]);
     // the sender connects once the receiver listens
-    for (let i = 0; i < 500; i++) {
+    for (let i = 0; i < 1000; i++) {
       try {
-        (await import('node:fs')).statSync(path);
+        statSync(path);
         break;
       } catch {
         await new Promise((r) => setTimeout(r, 10));
