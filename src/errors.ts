@@ -75,6 +75,13 @@ export function badHeaderError(reason: string, address?: string): ShmError {
   return new ShmError('ERR_SHM_BAD_HEADER', `not a usable shmring segment${where}: ${reason}`, { address });
 }
 
+/** Checks an optional options object; undefined gives an empty one. */
+export function checkOptions<T extends object>(value: T | undefined, name = 'options'): Partial<T> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object') throw typeError(name, value, 'an options object');
+  return value;
+}
+
 /** Checks an integer argument and returns it. */
 export function checkInteger(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number') throw typeError(name, value, 'a number');

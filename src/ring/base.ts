@@ -1,7 +1,7 @@
 // What both ring kinds share: where the ring lives (Segment, address or plain
 // SharedArrayBuffer), formatting and validating the header, roles, and blocking loops
 // with deadlines, peer-liveness checks and cancellation.
-import { abortError, badHeaderError, checkSignal, checkTimeout, closedError, shmError, timeoutError, typeError } from '../errors.js';
+import { abortError, badHeaderError, checkOptions, checkSignal, checkTimeout, closedError, shmError, timeoutError, typeError } from '../errors.js';
 import { Segment } from '../segment/segment.js';
 import { isAlive, SELF_THREAD } from '../sync/identity.js';
 import { defaultWaitStrategy, WaitStrategy, type WaitPoint } from '../sync/wait-strategy.js';
@@ -26,6 +26,7 @@ import {
 } from './header.js';
 
 export type RingTarget = Segment | SharedArrayBuffer | string;
+export { checkOptions };
 
 /** How long open() waits for a ring that is still being formatted. */
 export const OPEN_READY_WAIT_MS = 500;
@@ -47,12 +48,6 @@ export function locate(target: unknown, create: { size: number } | undefined): L
   if (target instanceof Segment) return { buffer: target.buffer, address: target.address, owned: undefined };
   if (target instanceof SharedArrayBuffer) return { buffer: target, address: 'SharedArrayBuffer', owned: undefined };
   throw typeError('target', target, 'a Segment, an address string or a SharedArrayBuffer');
-}
-
-export function checkOptions<T extends object>(value: T | undefined): Partial<T> {
-  if (value === undefined) return {};
-  if (value === null || typeof value !== 'object') throw typeError('options', value, 'an options object');
-  return value;
 }
 
 export function checkStrategy(value: unknown): WaitStrategy {

@@ -1,7 +1,7 @@
 // Segment: one mapping of shared memory, whatever holds it. Its `buffer` is a
 // SharedArrayBuffer over the mapped pages, so Atomics work on it and it can be posted to
 // a worker thread, which then sees the same bytes.
-import { checkInteger, closedError, ShmError, typeError } from '../errors.js';
+import { checkInteger, checkOptions, closedError, ShmError, typeError } from '../errors.js';
 import { native } from '../native.js';
 import { type Address, parseAddress } from './address.js';
 import type { Mapped } from './backend.js';
@@ -46,12 +46,6 @@ function checkSize(value: unknown, name = 'size'): number {
   return checkInteger(name, value, 1, MAX_SEGMENT_SIZE);
 }
 
-function checkOptions(value: unknown, name: string): Record<string, unknown> {
-  if (value === undefined) return {};
-  if (value === null || typeof value !== 'object') throw typeError(name, value, 'an options object');
-  return value as Record<string, unknown>;
-}
-
 function checkBoolean(name: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean') throw typeError(name, value, 'a boolean');
@@ -87,7 +81,7 @@ export class Segment {
   /** Creates (or with exclusive=false, opens or grows) the named shared memory and maps it. */
   static create(address: string, options: CreateOptions): Segment {
     const parsed = parseAddress(address);
-    const opts = checkOptions(options, 'options');
+    const opts = checkOptions(options as unknown as Record<string, unknown> | undefined);
     const size = checkSize(opts.size);
     const mode = opts.mode === undefined ? 0o600 : checkInteger('mode', opts.mode, 0, 0o777);
     const exclusive = checkBoolean('exclusive', opts.exclusive, true);
@@ -111,7 +105,7 @@ export class Segment {
   /** Maps existing shared memory; never creates or resizes it. */
   static open(address: string, options?: OpenOptions): Segment {
     const parsed = parseAddress(address);
-    const opts = checkOptions(options, 'options');
+    const opts = checkOptions(options as unknown as Record<string, unknown> | undefined);
     const readOnly = checkBoolean('readOnly', opts.readOnly, false);
     const minSize = opts.size === undefined ? 0 : checkSize(opts.size);
     const req = { readOnly, minSize };

@@ -13,7 +13,7 @@
 // Sleepers park on the low 32 bits of `owner` (offset 8, little-endian), which change
 // whenever the lock is released or taken over.
 // Protocol: unlock stores 0 into owner, then wakes one sleeper only if waiters != 0.
-import { abortError, badHeaderError, checkSignal, checkTimeout, shmError, timeoutError, typeError } from '../errors.js';
+import { abortError, badHeaderError, checkOptions, checkSignal, checkTimeout, shmError, timeoutError } from '../errors.js';
 import { isAlive, SELF_THREAD } from './identity.js';
 import { bufferOf, checkRegion, type SharedTarget } from './region.js';
 import { defaultWaitStrategy, type WaitPoint, type WaitStrategy } from './wait-strategy.js';
@@ -43,11 +43,6 @@ export interface LockAsyncOptions extends LockOptions {
   signal?: AbortSignal;
 }
 
-function options<T>(value: T | undefined): T | Record<string, never> {
-  if (value === undefined) return {};
-  if (value === null || typeof value !== 'object') throw typeError('options', value, 'an options object');
-  return value;
-}
 
 export class Mutex implements WaitPoint {
   readonly i32: Int32Array;
@@ -76,7 +71,7 @@ export class Mutex implements WaitPoint {
     Atomics.store(new BigInt64Array(buffer, byteOffset + MUTEX_OWNER_OFFSET, 1), 0, 0n);
     // Published last: an opener that sees the magic sees a free lock.
     Atomics.store(i32, MUTEX_MAGIC_OFFSET / 4, MUTEX_MAGIC);
-    return new Mutex(buffer, byteOffset, options(opts).strategy ?? defaultWaitStrategy);
+    return new Mutex(buffer, byteOffset, checkOptions(opts).strategy ?? defaultWaitStrategy);
   }
 
   /** Attaches to a mutex another process created; never reinitialises it. */
@@ -84,7 +79,7 @@ export class Mutex implements WaitPoint {
     const buffer = bufferOf(target);
     checkRegion(buffer, byteOffset, MUTEX_SIZE, 8);
     if (Atomics.load(new Int32Array(buffer, byteOffset, 1), 0) !== MUTEX_MAGIC) throw badHeaderError(`no mutex at byteOffset ${byteOffset}`);
-    return new Mutex(buffer, byteOffset, options(opts).strategy ?? defaultWaitStrategy);
+    return new Mutex(buffer, byteOffset, checkOptions(opts).strategy ?? defaultWaitStrategy);
   }
 
   /** Whether some thread holds the lock now; stale as soon as it returns. */
@@ -119,7 +114,7 @@ export class Mutex implements WaitPoint {
 
   /** Takes the lock, blocking the thread; ERR_TIMEOUT after `timeout` ms. */
   lock(opts?: LockOptions): Locked {
-    const timeout = opts === undefined ? -1 : checkTimeout(options(opts).timeout);
+    const timeout = opts === undefined ? -1 : checkTimeout(checkOptions(opts).timeout);
     if (this.#take()) return LOCKED;
     this.#checkNotMine();
     const deadline = timeout < 0 ? -1 : performance.now() + timeout;
@@ -136,7 +131,7 @@ export class Mutex implements WaitPoint {
 
   /** As lock(), without blocking the event loop; abortable. */
   async lockAsync(opts?: LockAsyncOptions): Promise<Locked> {
-    const o = options(opts);
+    const o = checkOptions(opts);
     const timeout = checkTimeout(o.timeout);
     const signal = checkSignal(o.signal);
     if (signal?.aborted) throw abortError('mutex lock', signal.reason);

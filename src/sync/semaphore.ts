@@ -9,7 +9,7 @@
 //   12      max       create(); release past it is ERR_SEM_OVERFLOW
 //
 // Protocol: release adds to count with a CAS, then wakes sleepers only if waiters != 0.
-import { abortError, badHeaderError, checkInteger, checkSignal, checkTimeout, shmError, timeoutError, typeError } from '../errors.js';
+import { abortError, badHeaderError, checkOptions, checkInteger, checkSignal, checkTimeout, shmError, timeoutError } from '../errors.js';
 import { bufferOf, checkRegion, type SharedTarget } from './region.js';
 import { defaultWaitStrategy, type WaitPoint, type WaitStrategy } from './wait-strategy.js';
 
@@ -35,11 +35,6 @@ export interface AcquireAsyncOptions extends AcquireOptions {
   signal?: AbortSignal;
 }
 
-function options<T>(value: T | undefined): T | Record<string, never> {
-  if (value === undefined) return {};
-  if (value === null || typeof value !== 'object') throw typeError('options', value, 'an options object');
-  return value;
-}
 
 export class Semaphore implements WaitPoint {
   readonly i32: Int32Array;
@@ -61,7 +56,7 @@ export class Semaphore implements WaitPoint {
   static create(target: SharedTarget, byteOffset: number, opts?: SemaphoreOptions): Semaphore {
     const buffer = bufferOf(target);
     checkRegion(buffer, byteOffset, SEMAPHORE_SIZE, 4);
-    const o = options(opts);
+    const o = checkOptions(opts);
     const max = o.max === undefined ? SEMAPHORE_MAX : checkInteger('max', o.max, 1, SEMAPHORE_MAX);
     const initial = o.initial === undefined ? 0 : checkInteger('initial', o.initial, 0, max);
     const i32 = new Int32Array(buffer, byteOffset, SEMAPHORE_SIZE / 4);
@@ -83,7 +78,7 @@ export class Semaphore implements WaitPoint {
     const max = Atomics.load(i32, SEMAPHORE_MAX_OFFSET / 4);
     const count = Atomics.load(i32, SEMAPHORE_COUNT_OFFSET / 4);
     if (max < 1 || count < 0 || count > max) throw badHeaderError(`semaphore at byteOffset ${byteOffset} has count ${count}, max ${max}`);
-    return new Semaphore(buffer, byteOffset, max, options(opts).strategy ?? defaultWaitStrategy);
+    return new Semaphore(buffer, byteOffset, max, checkOptions(opts).strategy ?? defaultWaitStrategy);
   }
 
   /** The count now; already stale for every other participant. */
@@ -107,7 +102,7 @@ export class Semaphore implements WaitPoint {
 
   /** Takes one unit, blocking the thread until one is free; ERR_TIMEOUT after `timeout` ms. */
   acquire(opts?: AcquireOptions): void {
-    const timeout = checkTimeout(options(opts).timeout);
+    const timeout = checkTimeout(checkOptions(opts).timeout);
     const deadline = timeout < 0 ? -1 : performance.now() + timeout;
     while (!this.tryAcquire()) {
       const left = deadline < 0 ? -1 : deadline - performance.now();
@@ -119,7 +114,7 @@ export class Semaphore implements WaitPoint {
 
   /** As acquire(), without blocking the event loop; abortable. */
   async acquireAsync(opts?: AcquireAsyncOptions): Promise<void> {
-    const o = options(opts);
+    const o = checkOptions(opts);
     const timeout = checkTimeout(o.timeout);
     const signal = checkSignal(o.signal);
     const deadline = timeout < 0 ? -1 : performance.now() + timeout;
