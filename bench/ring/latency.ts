@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Segment, SpscRing } from '../../src/index.js';
+import { DEFAULT_SPIN_US, Segment, SpscRing } from 'shmring';
 import { buildC } from '../lib/c.js';
 import type { Row, RunSettings, Scenario } from '../lib/scenario.js';
 import { peer, run } from '../lib/spawn.js';
@@ -30,8 +30,8 @@ async function rings(mode: string, rounds: number): Promise<LatencySummary> {
 
 function c(mode: string, rounds: number): LatencySummary {
   const binary = buildC(join(HERE, '..', 'sync', 'pingpong.c'));
-  // The hybrid budget matches WaitStrategy's default spin in time (about 2 µs here).
-  return JSON.parse(execFileSync(binary, [mode, String(rounds), '2000'], { encoding: 'utf8' })) as LatencySummary;
+  // The hybrid budget matches WaitStrategy's default spin in time.
+  return JSON.parse(execFileSync(binary, [mode, String(rounds), String(DEFAULT_SPIN_US * 1000)], { encoding: 'utf8' })) as LatencySummary;
 }
 
 export const scenario: Scenario = {

@@ -1,7 +1,7 @@
 // One process of a shmring MPMC throughput run over the anonymous segment at fd:3.
 //   mpmc-peer producer SIZE COUNT REPS PRODUCERS CONSUMERS   (COUNT per producer)
 //   mpmc-peer consumer SIZE COUNT REPS PRODUCERS CONSUMERS
-import { MpmcRing, Segment } from '../../src/index.js';
+import { MpmcRing, Segment } from 'shmring';
 import { Control } from '../lib/control.js';
 
 const [role, sizeText, countText, repsText, producersText, consumersText] = process.argv.slice(2);

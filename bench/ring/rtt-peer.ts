@@ -3,13 +3,13 @@
 //   rtt-peer ping|pong spin|park|hybrid ROUNDS
 // spin: tryRead in a loop; park: block at once (spin budget 0); hybrid: the default
 // WaitStrategy (spin briefly, then park). ping prints median, p99 and mean in µs.
-import { Segment, SpscRing, WaitStrategy } from '../../src/index.js';
+import { Segment, SpscRing, WaitStrategy } from 'shmring';
 import { summarize } from '../lib/stats.js';
 
 const [role, mode, roundsText] = process.argv.slice(2);
 const rounds = Number(roundsText);
 const warmup = Math.floor(rounds / 10);
-const strategy = mode === 'park' ? new WaitStrategy({ spins: 0 }) : new WaitStrategy();
+const strategy = mode === 'park' ? new WaitStrategy({ spinUs: 0 }) : new WaitStrategy();
 const requests = Segment.open('fd:3');
 const replies = Segment.open('fd:4');
 const ping = role === 'ping';

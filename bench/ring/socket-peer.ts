@@ -4,7 +4,7 @@
 //   socket-peer sender PATH SIZE COUNT REPS
 // Coordination and timing go through the control block of the segment at fd:3.
 import { createConnection, createServer, type Socket } from 'node:net';
-import { Segment } from '../../src/index.js';
+import { Segment } from 'shmring';
 import { Control } from '../lib/control.js';
 
 const [role, path, sizeText, countText, repsText] = process.argv.slice(2);

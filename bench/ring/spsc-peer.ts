@@ -1,7 +1,7 @@
 // One side of a shmring SPSC throughput run over the anonymous segment at fd:3.
 //   spsc-peer producer SIZE COUNT REPS copy|batch|claim
 //   spsc-peer consumer SIZE COUNT REPS copy|drain
-import { Segment, SpscRing } from '../../src/index.js';
+import { Segment, SpscRing } from 'shmring';
 import { Control } from '../lib/control.js';
 
 const [role, sizeText, countText, repsText, mode] = process.argv.slice(2);

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MpmcRing, Segment, SpscRing } from '../../src/index.js';
+import { MpmcRing, Segment, SpscRing } from 'shmring';
 import { buildC } from '../lib/c.js';
 import { CONTROL_BYTES, Control } from '../lib/control.js';
 import type { Row, RunSettings, Scenario } from '../lib/scenario.js';

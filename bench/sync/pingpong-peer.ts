@@ -1,18 +1,18 @@
 // One side of the JS ping-pong: the segment is fd:3; word 0 is the ball, word 1 counts
 // sleepers, word 2 says the pong side is ready.
-//   pingpong-peer ping|pong spin|futex|hybrid|async ROUNDS SPINS
+//   pingpong-peer ping|pong spin|futex|hybrid|async ROUNDS SPIN_US
 // ping writes odd values and times each round trip; pong answers with the next even one.
 // In async mode ping awaits futex.waitAsync and pong parks with futex.wait.
-import { futex, Segment, WaitStrategy } from '../../src/index.js';
+import { futex, Segment, WaitStrategy } from 'shmring';
 import { summarize } from '../lib/stats.js';
 
-const [role, mode, roundsText, spinsText] = process.argv.slice(2);
+const [role, mode, roundsText, spinUsText] = process.argv.slice(2);
 const rounds = Number(roundsText);
 const warmup = Math.floor(rounds / 10);
 const seg = Segment.open('fd:3');
 const i32 = new Int32Array(seg.buffer);
 const point = { i32, word: 0, waiters: 1 };
-const strategy = new WaitStrategy({ spins: Number(spinsText) });
+const strategy = new WaitStrategy({ spinUs: Number(spinUsText) });
 
 function awaitValue(want: number): void {
   switch (mode) {

@@ -5,8 +5,7 @@ import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
-import { Segment } from '../../src/index.js';
-import { DEFAULT_SPINS, WaitStrategy } from '../../src/sync/wait-strategy.js';
+import { DEFAULT_SPIN_US, Segment } from 'shmring';
 import { buildC } from '../lib/c.js';
 import type { Row, RunSettings, Scenario } from '../lib/scenario.js';
 import { median } from '../lib/stats.js';
@@ -31,12 +30,12 @@ function collect(child: ReturnType<typeof spawn>): Promise<string> {
   );
 }
 
-async function runJs(mode: string, rounds: number, spins: number, pin: boolean): Promise<Result> {
+async function runJs(mode: string, rounds: number, spinUs: number, pin: boolean): Promise<Result> {
   const seg = Segment.anonymous(4096);
   try {
     const prefix = pin ? ['taskset', '-c', '0'] : [];
     const start = (role: string) => {
-      const argv = [...prefix, process.execPath, '--import=tsx', join(HERE, 'pingpong-peer.ts'), role, mode, String(rounds), String(spins)];
+      const argv = [...prefix, process.execPath, '--import=tsx', join(HERE, 'pingpong-peer.ts'), role, mode, String(rounds), String(spinUs)];
       return spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe', seg.fd!] });
     };
     const pong = start('pong');
@@ -46,17 +45,6 @@ async function runJs(mode: string, rounds: number, spins: number, pin: boolean):
   } finally {
     seg.close();
   }
-}
-
-/** How long the default spin budget of WaitStrategy lasts here, in ns, when nothing changes. */
-function spinBudgetNs(spins: number): number {
-  const strategy = new WaitStrategy({ spins });
-  const point = { i32: new Int32Array(new SharedArrayBuffer(8)), word: 0, waiters: 1 };
-  const n = 20_000;
-  for (let i = 0; i < n; i++) strategy.spin(point, 0); // warm up the JIT
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) strategy.spin(point, 0);
-  return ((performance.now() - t0) * 1e6) / n;
 }
 
 function runC(mode: string, rounds: number, spinNs: number, pin: boolean): Result {
@@ -71,8 +59,8 @@ export const scenario: Scenario = {
   async run(settings: RunSettings): Promise<Row[]> {
     const rounds = settings.mode === 'tiny' ? 2_000 : settings.mode === 'quick' ? 20_000 : 100_000;
     const reps = settings.mode === 'full' ? 5 : settings.mode === 'quick' ? 3 : 1;
-    const spins = DEFAULT_SPINS;
-    const spinNs = spinBudgetNs(spins);
+    const spinUs = DEFAULT_SPIN_US;
+    const spinNs = spinUs * 1000;
     const setups: Array<{ label: string; js: string; c: string; pin: boolean }> = [
       { label: 'spin', js: 'spin', c: 'spin', pin: false },
       { label: 'futex', js: 'futex', c: 'futex', pin: false },
@@ -89,7 +77,7 @@ export const scenario: Scenario = {
         settings.progress(`pingpong: ${setup.label} (${r + 1}/${reps})`);
         // Pair each JS figure with the C figure measured next to it.
         c.push(runC(setup.c, rounds, spinNs, setup.pin));
-        js.push(await runJs(setup.js, rounds, spins, setup.pin));
+        js.push(await runJs(setup.js, rounds, spinUs, setup.pin));
       }
       const jsMedian = median(js.map((x) => x.median));
       const jsP99 = median(js.map((x) => x.p99));
@@ -110,7 +98,7 @@ export const scenario: Scenario = {
       });
     }
     settings.progress('pingpong: wake with no waiter');
-    const w = await runJs('futex', Math.min(rounds, 2_000), spins, false);
+    const w = await runJs('futex', Math.min(rounds, 2_000), spinUs, false);
     const cw = runC('futex', 1_000, spinNs, false);
     rows.push({
       scenario: 'pingpong',

@@ -170,32 +170,47 @@ export interface BlockOptions {
   signal?: AbortSignal;
 }
 
-/** Something holding writes or releases it has not yet made visible to its peer. */
+/** A handle holding writes or releases it has not yet made visible to its peer. */
 export interface Deferred {
-  flush(): void;
+  /** Makes the deferred work visible and forgets that it was registered. */
+  flushDeferredWork(): void;
 }
 
-const deferred = new Set<Deferred>();
+// Handles registered since the last flush of this thread, each once (a handle keeps a flag
+// saying it is registered, cleared only by flushDeferred). One microtask per task flushes
+// them all, so the hot path costs a flag test, and a registry never grows past one entry
+// per handle.
+const deferred: Deferred[] = [];
+let deferredCount = 0;
+let taskQueued = false;
+
+function flushTask(): void {
+  taskQueued = false;
+  flushDeferred();
+}
 
 /**
- * Registers a handle whose work must be made visible by the end of the current task at
- * the latest (the handle queues its own microtask for that). Before this thread parks in
- * any blocking call of the library, when a ring looks empty or full, and when the process
- * exits, everything registered is flushed, so deferred publication never makes a peer
- * wait on this thread.
+ * Registers a handle whose work must be visible by the end of the current task at the
+ * latest. Before this thread parks in any blocking call of the library, when a ring looks
+ * empty or full, and when the process exits, everything registered is flushed as well, so
+ * deferred publication never makes a peer wait on this thread.
  */
 export function defer(ring: Deferred): void {
-  deferred.add(ring);
-}
-
-/** Called by a handle's flush(). */
-export function undefer(ring: Deferred): void {
-  deferred.delete(ring);
+  deferred[deferredCount++] = ring;
+  if (!taskQueued) {
+    taskQueued = true;
+    queueMicrotask(flushTask);
+  }
 }
 
 /** Makes every deferred write and release of this thread visible now. */
 export function flushDeferred(): void {
-  for (const ring of deferred) ring.flush(); // each flush() removes its ring from the set
+  for (let i = 0; i < deferredCount; i++) {
+    const ring = deferred[i]!;
+    deferred[i] = undefined!;
+    ring.flushDeferredWork();
+  }
+  deferredCount = 0;
 }
 
 /**
@@ -204,7 +219,7 @@ export function flushDeferred(): void {
  * knows a second look may find more.
  */
 export function flushDeferredIfAny(): boolean {
-  if (deferred.size === 0) return false;
+  if (deferredCount === 0) return false;
   flushDeferred();
   return true;
 }

@@ -19,7 +19,6 @@ import {
   blockSync,
   defer,
   flushDeferredIfAny,
-  undefer,
   type BlockOptions,
   checkBytes,
   checkOptions,
@@ -160,14 +159,8 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   #publishedTail = 0;
   #cachedHead = 0;
   readonly #claim = new SpscClaim((claim, commit) => this.#finishClaim(claim, commit));
-  /** In this thread's set of handles with deferred work (see base.ts defer). */
+  /** Registered in this thread's list of handles with deferred work (see base.ts defer). */
   #deferred = false;
-  /** A microtask that will flush this handle is queued and has not run yet. */
-  #taskQueued = false;
-  readonly #task = () => {
-    this.#taskQueued = false;
-    this.flush();
-  };
   // Consumer state: the next read position, what is released, the tail last seen.
   #head = 0;
   #releasedHead = 0;
@@ -350,16 +343,18 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     }
   }
 
-  /** Makes sure deferred work is flushed by the end of the task (one queued microtask at most). */
+  /** Makes sure deferred work is flushed by the end of the task. */
   #defer(): void {
     if (!this.#deferred) {
       this.#deferred = true;
       defer(this);
     }
-    if (!this.#taskQueued) {
-      this.#taskQueued = true;
-      queueMicrotask(this.#task);
-    }
+  }
+
+  /** Called by base.ts when it flushes this thread's deferred work. */
+  flushDeferredWork(): void {
+    this.#deferred = false;
+    this.flush();
   }
 
   /** Makes every record written so far visible to the consumer, and wakes it if it sleeps. */
@@ -671,10 +666,6 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
 
   /** Makes what this handle wrote (producer) or read (consumer) visible to its peer now. */
   flush(): void {
-    if (this.#deferred) {
-      this.#deferred = false;
-      undefer(this);
-    }
     if (this.#closed || this.#broken !== undefined) return;
     if (this.#producer.held) this.#publish();
     if (this.#consumer.held) this.#release();
@@ -697,7 +688,6 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
       if (this.#consumer.held && this.#broken === undefined) this.#release();
     } finally {
       this.#closed = true;
-      undefer(this);
       this.#producer.release();
       this.#consumer.release();
       this.#closing.abort();
