@@ -16,5 +16,5 @@ export type { Locked, LockOptions, LockAsyncOptions } from './sync/mutex.js';
 export { SpscRing } from './ring/spsc.js';
 export type { SpscCreateOptions, SpscOpenOptions, SpscRole, RingStats, Claim } from './ring/spsc.js';
 export { MpmcRing } from './ring/mpmc.js';
-export type { MpmcCreateOptions, MpmcOpenOptions } from './ring/mpmc.js';
+export type { MpmcCreateOptions, MpmcOpenOptions, MpmcStats } from './ring/mpmc.js';
 export type { BlockOptions, RingTarget } from './ring/base.js';

@@ -33,7 +33,7 @@ interface Kind {
 const KINDS: Kind[] = [
   {
     name: 'SpscRing',
-    size: 512 + 4096,
+    size: SpscRing.requiredBytes(4096),
     maxMessage: 4096 / 2 - 8,
     create(target) {
       return { producer: SpscRing.create(target, { capacity: 4096, role: 'producer' }), consumer: SpscRing.open(target, { role: 'consumer' }) };
@@ -43,7 +43,7 @@ const KINDS: Kind[] = [
   },
   {
     name: 'MpmcRing',
-    size: 512 + 16 * 512,
+    size: MpmcRing.requiredBytes(16, 512),
     maxMessage: 512 - 8,
     create(target) {
       const producer = MpmcRing.create(target, { slots: 16, slotSize: 512 });

@@ -7,11 +7,12 @@ import fc from 'fast-check';
 import { MpmcRing, ShmError, SpscRing } from '../src/index.js';
 import { HEADER_SIZE } from '../src/ring/header.js';
 import { DATA_OFFSET } from '../src/ring/spsc-layout.js';
-import { SLOTS_OFFSET } from '../src/ring/mpmc-layout.js';
+import { mpmcRingSize } from '../src/ring/mpmc-layout.js';
 
 const CAPACITY = 512;
 const SLOTS = 8;
 const SLOT_SIZE = 64;
+const PARTICIPANTS = 4;
 
 function expectedFailure(err: unknown): boolean {
   return err instanceof ShmError && err.code === 'ERR_SHM_BAD_HEADER';
@@ -69,8 +70,8 @@ function spscWithMessages(): SharedArrayBuffer {
 }
 
 function mpmcWithMessages(): SharedArrayBuffer {
-  const sab = new SharedArrayBuffer(SLOTS_OFFSET + SLOTS * SLOT_SIZE);
-  const ring = MpmcRing.create(sab, { slots: SLOTS, slotSize: SLOT_SIZE });
+  const sab = new SharedArrayBuffer(mpmcRingSize(SLOTS, SLOT_SIZE, PARTICIPANTS));
+  const ring = MpmcRing.create(sab, { slots: SLOTS, slotSize: SLOT_SIZE, participants: PARTICIPANTS });
   for (let i = 0; i < 13; i++) {
     ring.tryWrite(new Uint8Array(i % 50).fill(i));
     if (i % 2 === 0) ring.tryRead();
@@ -97,7 +98,7 @@ test('SPSC: 5,000 corrupted headers and records end in a value or ERR_SHM_BAD_HE
 test('MPMC: 5,000 corrupted headers and slots end in a value or ERR_SHM_BAD_HEADER', (t) => {
   const outcomes = new Map<string, number>();
   fc.assert(
-    fc.property(fc.boolean(), corruption(0, SLOTS_OFFSET + SLOTS * SLOT_SIZE), (headerOnly, writes) => {
+    fc.property(fc.boolean(), corruption(0, mpmcRingSize(SLOTS, SLOT_SIZE, PARTICIPANTS)), (headerOnly, writes) => {
       const sab = mpmcWithMessages();
       corrupt(sab, headerOnly ? writes.map((w) => ({ ...w, offset: w.offset % HEADER_SIZE })) : writes);
       const outcome = exercise(() => MpmcRing.open(sab), () => MpmcRing.open(sab));

@@ -5,7 +5,9 @@
 import test from 'ava';
 import { MpmcRing, SpscRing } from '../src/index.js';
 import { i32Index } from '../src/ring/header.js';
-import { SLOT_HEADER_SIZE, SLOT_LENGTH_OFFSET, SLOT_SEQUENCE_OFFSET, slotOffset } from '../src/ring/mpmc-layout.js';
+import { DEFAULT_PARTICIPANTS, SLOT_HEADER_SIZE, SLOT_LENGTH_OFFSET, SLOT_SEQUENCE_OFFSET, slotOffset as slotAt } from '../src/ring/mpmc-layout.js';
+
+const slotOffset = (i: number, slotSize: number) => slotAt(i, slotSize, DEFAULT_PARTICIPANTS);
 import { DATA_OFFSET, HEAD_OFFSET, RECORD_HEADER_SIZE, RECORD_LENGTH_OFFSET, RECORD_TYPE_OFFSET, TAIL_OFFSET, TYPE_MESSAGE } from '../src/ring/spsc-layout.js';
 
 type Store = typeof Atomics.store;

@@ -47,7 +47,7 @@ test('MPMC: 3 producers × 3 consumers, every message exactly once, per-producer
   const address = shmAddress(t);
   const slots = 64;
   const slotSize = 32;
-  const seg = Segment.create(address, { size: 512 + slots * slotSize + 8 });
+  const seg = Segment.create(address, { size: MpmcRing.requiredBytes(slots, slotSize) + 8 });
   t.teardown(() => seg.close());
   MpmcRing.create(seg, { slots, slotSize }).close();
   const perProducer = 20_000;

@@ -13,8 +13,8 @@ import { median, type LatencySummary } from '../lib/stats.js';
 const HERE = dirname(fileURLToPath(import.meta.url));
 
 async function rings(mode: string, rounds: number): Promise<LatencySummary> {
-  const a = Segment.anonymous(512 + 4096);
-  const b = Segment.anonymous(512 + 4096);
+  const a = Segment.anonymous(SpscRing.requiredBytes(4096));
+  const b = Segment.anonymous(SpscRing.requiredBytes(4096));
   try {
     SpscRing.create(a, { capacity: 4096 }).close();
     SpscRing.create(b, { capacity: 4096 }).close();

@@ -47,7 +47,7 @@ async function cRing(size: number, count: number, reps: number, publish: 'fenced
 
 async function spsc(size: number, count: number, reps: number, producerMode: string, consumerMode: string): Promise<number> {
   const capacity = capacityFor(size);
-  const seg = Segment.anonymous(512 + capacity + CONTROL_BYTES);
+  const seg = Segment.anonymous(SpscRing.requiredBytes(capacity) + CONTROL_BYTES);
   try {
     SpscRing.create(seg, { capacity }).close();
     const control = new Control(seg.buffer, seg.size);
@@ -66,7 +66,7 @@ async function spsc(size: number, count: number, reps: number, producerMode: str
 async function mpmc(size: number, count: number, reps: number, producers: number, consumers: number): Promise<number> {
   const slotSize = Math.max(16, (size + 8 + 7) & ~7);
   const slots = Math.max(2, 2 ** Math.floor(Math.log2(Math.max(2, capacityFor(size) / slotSize))));
-  const seg = Segment.anonymous(512 + slots * slotSize + CONTROL_BYTES);
+  const seg = Segment.anonymous(MpmcRing.requiredBytes(slots, slotSize) + CONTROL_BYTES);
   try {
     MpmcRing.create(seg, { slots, slotSize }).close();
     const control = new Control(seg.buffer, seg.size);

@@ -26,7 +26,9 @@ struct shmring_header {
   int64_t producer_owner;
   int64_t consumer_owner;
   int32_t producer_closed;
-  uint8_t reserved0[SHMRING_LINE - 52];
+  uint32_t param_c; /* MPMC participant registry entries */
+  int32_t lost;     /* MPMC messages lost to repairs */
+  uint8_t reserved0[SHMRING_LINE - 60];
   uint32_t tail; /* producer line */
   uint8_t reserved1[SHMRING_LINE - 4];
   uint32_t head; /* consumer line */

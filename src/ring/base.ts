@@ -15,6 +15,7 @@ import {
   MAGIC_OFFSET,
   PARAM_A_OFFSET,
   PARAM_B_OFFSET,
+  PARAM_C_OFFSET,
   RING_MAGIC,
   RING_VERSION,
   STATE_FORMATTING,
@@ -70,6 +71,7 @@ export function formatHeader(i32: Int32Array, fields: HeaderFields): void {
   Atomics.store(i32, i32Index(KIND_OFFSET), fields.kind);
   Atomics.store(i32, i32Index(PARAM_A_OFFSET), fields.paramA);
   Atomics.store(i32, i32Index(PARAM_B_OFFSET), fields.paramB);
+  Atomics.store(i32, i32Index(PARAM_C_OFFSET), fields.paramC);
   Atomics.store(i32, i32Index(HEADER_SIZE_OFFSET), HEADER_SIZE);
   Atomics.store(i32, i32Index(TOTAL_SIZE_OFFSET), fields.totalSize);
 }
@@ -87,7 +89,7 @@ function kindName(kind: number): string {
  * Reads and checks the header of an existing ring; never writes. `dataSize(a, b)` gives
  * the data area the kind needs for its params, or a reason string if the params are bad.
  */
-export function readHeader(buffer: SharedArrayBuffer, kind: number, address: string, dataSize: (a: number, b: number) => number | string): HeaderFields {
+export function readHeader(buffer: SharedArrayBuffer, kind: number, address: string, dataSize: (a: number, b: number, c: number) => number | string): HeaderFields {
   if (buffer.byteLength < HEADER_SIZE) throw badHeaderError(`${buffer.byteLength} bytes cannot hold a ring header (${HEADER_SIZE})`, address);
   const i32 = new Int32Array(buffer, 0, HEADER_SIZE / 4);
   if (Atomics.load(i32, i32Index(MAGIC_OFFSET)) !== RING_MAGIC) throw badHeaderError('no shmring magic', address);
@@ -104,14 +106,15 @@ export function readHeader(buffer: SharedArrayBuffer, kind: number, address: str
   }
   const paramA = Atomics.load(i32, i32Index(PARAM_A_OFFSET)) >>> 0;
   const paramB = Atomics.load(i32, i32Index(PARAM_B_OFFSET)) >>> 0;
+  const paramC = Atomics.load(i32, i32Index(PARAM_C_OFFSET)) >>> 0;
   const headerSize = Atomics.load(i32, i32Index(HEADER_SIZE_OFFSET)) >>> 0;
   const totalSize = Atomics.load(i32, i32Index(TOTAL_SIZE_OFFSET)) >>> 0;
   if (headerSize !== HEADER_SIZE) throw badHeaderError(`header size ${headerSize}, expected ${HEADER_SIZE}`, address);
-  const data = dataSize(paramA, paramB);
+  const data = dataSize(paramA, paramB, paramC);
   if (typeof data === 'string') throw badHeaderError(data, address);
   if (totalSize !== HEADER_SIZE + data) throw badHeaderError(`total size ${totalSize} disagrees with its parameters (${HEADER_SIZE + data})`, address);
   if (totalSize > buffer.byteLength) throw badHeaderError(`the ring needs ${totalSize} bytes but the segment holds ${buffer.byteLength} (truncated)`, address);
-  return { kind, paramA, paramB, totalSize };
+  return { kind, paramA, paramB, paramC, totalSize };
 }
 
 export function isPowerOfTwo(n: number): boolean {

@@ -13,7 +13,9 @@
 //   32      8     producer owner   identity (see sync/identity.ts) of the SPSC producer, or 0
 //   40      8     consumer owner   identity of the SPSC consumer, or 0
 //   48      4     producer closed  SPSC: 1 once the producer closed (end of stream)
-//   52..127       reserved
+//   52      4     param C          create(): MPMC participant registry entries
+//   56      4     lost             MPMC: messages lost to repairs after a participant died
+//   60..127       reserved
 //   128     line  producer line    the position only the producer (side) writes
 //   256     line  consumer line    the position only the consumer (side) writes
 //   384     line  waiters line     consumer waiters, producer waiters, consumer event, producer
@@ -43,6 +45,8 @@ export const TOTAL_SIZE_OFFSET = HEADER_SIZE_OFFSET + 4;
 export const PRODUCER_OWNER_OFFSET = TOTAL_SIZE_OFFSET + 4;
 export const CONSUMER_OWNER_OFFSET = PRODUCER_OWNER_OFFSET + 8;
 export const PRODUCER_CLOSED_OFFSET = CONSUMER_OWNER_OFFSET + 8;
+export const PARAM_C_OFFSET = PRODUCER_CLOSED_OFFSET + 4;
+export const LOST_OFFSET = PARAM_C_OFFSET + 4;
 
 export const PRODUCER_LINE_OFFSET = LINE;
 export const CONSUMER_LINE_OFFSET = PRODUCER_LINE_OFFSET + LINE;
@@ -66,5 +70,6 @@ export interface HeaderFields {
   kind: number;
   paramA: number;
   paramB: number;
+  paramC: number;
   totalSize: number;
 }

@@ -1,40 +1,76 @@
-// MPMC ring layout: the common header (header.ts), then `slots` fixed-size slots (a power
-// of two) of `slotSize` bytes each (a multiple of 8, at least 16).
+// MPMC ring layout: the common header (header.ts), a registry of participants, then
+// `slots` fixed-size slots (a power of two) of `slotSize` bytes each (a multiple of 8, at
+// least 16).
 //
 //   producer line (offset 128):  enqueue position  u32, claimed by producers with a CAS
 //   consumer line (offset 256):  dequeue position  u32, claimed by consumers with a CAS
-//   waiters line  (offset 384):  consumer waiters, producer waiters
+//   waiters line  (offset 384):  consumer waiters, producer waiters, consumer/producer events
+//
+// Registry (offset 512): `participants` entries of one 128-byte line each (each written by
+// its owner on every operation, so no two share a line):
+//
+//   +0   owner     i64   identity of the handle holding the entry (sync/identity.ts), or 0
+//   +8   state     i32   0 idle, 1 producing, 2 consuming
+//   +12  position  i32   the position the owner is about to claim or holds
+//
+// An owner writes its position and state before its CAS on the shared position and goes
+// back to idle after it has published (or freed) the slot. A participant that finds a slot
+// stuck for longer than the repair delay, and a dead owner's entry naming that position
+// (and no live one), repairs the slot (see mpmc.ts).
 //
 // A slot (Vyukov's bounded queue): its sequence number says whose turn it is.
 //
 //   +0  sequence  i32   == position: free for the producer of that position
 //                       == position + 1: published, for the consumer of that position
-//   +4  length    i32   payload bytes
+//   +4  length    i32   payload bytes, or TOMBSTONE for a slot repaired after its producer died
 //   +8  payload         up to slotSize - 8 bytes
 //
-// Sleepers park on the sequence word of the slot they wait for.
-import { CONSUMER_LINE_OFFSET, HEADER_SIZE, PRODUCER_LINE_OFFSET } from './header.js';
+// Sleepers park on the event word of their side (header waiters line).
+import { CONSUMER_LINE_OFFSET, HEADER_SIZE, LINE, PRODUCER_LINE_OFFSET } from './header.js';
 
 export const ENQUEUE_OFFSET = PRODUCER_LINE_OFFSET;
 export const DEQUEUE_OFFSET = CONSUMER_LINE_OFFSET;
-export const SLOTS_OFFSET = HEADER_SIZE;
+
+export const REGISTRY_OFFSET = HEADER_SIZE;
+export const ENTRY_OWNER_OFFSET = 0;
+export const ENTRY_STATE_OFFSET = ENTRY_OWNER_OFFSET + 8;
+export const ENTRY_POSITION_OFFSET = ENTRY_STATE_OFFSET + 4;
+export const ENTRY_SIZE = LINE;
+
+export const STATE_IDLE = 0;
+export const STATE_PRODUCING = 1;
+export const STATE_CONSUMING = 2;
 
 export const SLOT_SEQUENCE_OFFSET = 0;
 export const SLOT_LENGTH_OFFSET = SLOT_SEQUENCE_OFFSET + 4;
 export const SLOT_HEADER_SIZE = SLOT_LENGTH_OFFSET + 4;
 export const SLOT_ALIGN = 8;
+/** Length of a slot whose producer died after claiming it: skipped and counted as lost. */
+export const TOMBSTONE = -1;
 
 export const MIN_SLOT_SIZE = 16;
 export const MAX_SLOT_SIZE = 2 ** 30;
 export const MIN_SLOTS = 2;
 export const MAX_SLOTS = 2 ** 24;
+export const DEFAULT_PARTICIPANTS = 16;
+export const MAX_PARTICIPANTS = 1024;
 
-/** Byte offset of slot `i` in the ring. */
-export function slotOffset(i: number, slotSize: number): number {
-  return SLOTS_OFFSET + i * slotSize;
+/** Byte offset of registry entry `i`. */
+export function entryOffset(i: number): number {
+  return REGISTRY_OFFSET + i * ENTRY_SIZE;
+}
+
+/** Byte offset of the first slot. */
+export function slotsOffset(participants: number): number {
+  return entryOffset(participants);
+}
+
+/** Byte offset of slot `i`. */
+export function slotOffset(i: number, slotSize: number, participants: number): number {
+  return slotsOffset(participants) + i * slotSize;
 }
 
 /** Segment bytes needed for a ring of these dimensions. */
-export function mpmcRingSize(slots: number, slotSize: number): number {
-  return SLOTS_OFFSET + slots * slotSize;
+export function mpmcRingSize(slots: number, slotSize: number, participants: number): number {
+  return slotOffset(slots, slotSize, participants);
 }

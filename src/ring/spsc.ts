@@ -187,6 +187,11 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     this.#spacePoint = { i32: this.#i32, word: this.#headIndex, waiters: i32Index(PRODUCER_WAITERS_OFFSET) };
   }
 
+  /** Segment bytes a ring of this capacity needs. */
+  static requiredBytes(capacity: number): number {
+    return spscRingSize(checkCapacity(capacity));
+  }
+
   /** Formats a new ring (an address creates its segment). Overwrites whatever the bytes held. */
   static create(target: RingTarget, options?: SpscCreateOptions): SpscRing {
     const o = checkOptions(options);
@@ -206,7 +211,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
       }
     }
     const i32 = new Int32Array(located.buffer, 0, HEADER_SIZE / 4);
-    formatHeader(i32, { kind: KIND_SPSC, paramA: capacity, paramB: 0, totalSize: spscRingSize(capacity) });
+    formatHeader(i32, { kind: KIND_SPSC, paramA: capacity, paramB: 0, paramC: 0, totalSize: spscRingSize(capacity) });
     publishReady(i32);
     const ring = new SpscRing(located, capacity, strategy);
     if (role !== undefined) ring.#takeRole(role);
