@@ -1,8 +1,9 @@
 // What both ring kinds share: where the ring lives (Segment, address or plain
 // SharedArrayBuffer), formatting and validating the header, roles, and blocking loops
 // with deadlines, peer-liveness checks and cancellation.
-import { abortError, badHeaderError, checkOptions, checkSignal, checkTimeout, closedError, shmError, timeoutError, typeError } from '../errors.js';
+import { abortError, badHeaderError, checkOptions, checkSignal, ShmError, checkTimeout, closedError, shmError, timeoutError, typeError } from '../errors.js';
 import { Segment } from '../segment/segment.js';
+import { isStale } from './stale.js';
 import { isAlive, SELF_THREAD } from '../sync/identity.js';
 import { defaultWaitStrategy, WaitStrategy, type WaitPoint } from '../sync/wait-strategy.js';
 import {
@@ -41,14 +42,25 @@ export interface Located {
   owned: Segment | undefined;
 }
 
-export function locate(target: unknown, create: { size: number } | undefined): Located {
+export function locate(target: unknown, create: { size: number; replaceStale?: boolean } | undefined): Located {
   if (typeof target === 'string') {
-    const segment = create === undefined ? Segment.open(target) : Segment.create(target, { size: create.size });
+    const segment = create === undefined ? Segment.open(target) : createSegment(target, create.size, create.replaceStale === true);
     return { buffer: segment.buffer, address: segment.address, owned: segment };
   }
   if (target instanceof Segment) return { buffer: target.buffer, address: target.address, owned: undefined };
   if (target instanceof SharedArrayBuffer) return { buffer: target, address: 'SharedArrayBuffer', owned: undefined };
   throw typeError('target', target, 'a Segment, an address string or a SharedArrayBuffer');
+}
+
+/** Creates the segment of a new ring; over a stale one (see stale.ts) only when asked to. */
+function createSegment(address: string, size: number, replaceStale: boolean): Segment {
+  try {
+    return Segment.create(address, { size });
+  } catch (err) {
+    if (!replaceStale || !(err instanceof ShmError) || err.code !== 'EEXIST' || !isStale(address)) throw err;
+    Segment.unlink(address);
+    return Segment.create(address, { size });
+  }
 }
 
 export function checkStrategy(value: unknown): WaitStrategy {

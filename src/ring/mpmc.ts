@@ -56,6 +56,8 @@ export interface MpmcCreateOptions {
   participants?: number;
   strategy?: WaitStrategy;
   repairDelayMs?: number;
+  /** At an address that exists: replace the segment if it is stale (no process maps it, its participants all died). */
+  replaceStale?: boolean;
 }
 
 export interface MpmcOpenOptions {
@@ -156,7 +158,7 @@ export class MpmcRing implements AsyncIterable<Uint8Array> {
     const strategy = checkStrategy(o.strategy);
     const repairDelayMs = checkRepairDelay(o.repairDelayMs);
     const size = mpmcRingSize(slots, slotSize, participants);
-    const located = locate(target, typeof target === 'string' ? { size } : undefined);
+    const located = locate(target, typeof target === 'string' ? { size, replaceStale: o.replaceStale === true } : undefined);
     if (size > located.buffer.byteLength) {
       located.owned?.close();
       throw new RangeError(`slots=${slots} × slotSize=${slotSize}: the ring needs ${size} bytes, the segment holds ${located.buffer.byteLength}`);

@@ -64,6 +64,8 @@ export interface SpscCreateOptions {
   capacity?: number;
   role?: SpscRole;
   strategy?: WaitStrategy;
+  /** At an address that exists: replace the segment if it is stale (no process maps it, its participants all died). */
+  replaceStale?: boolean;
 }
 
 export interface SpscOpenOptions {
@@ -202,7 +204,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     if (typeof target === 'string') {
       if (o.capacity === undefined) throw typeError('capacity', undefined, 'a capacity when creating a ring at an address');
       capacity = checkCapacity(o.capacity);
-      located = locate(target, { size: spscRingSize(capacity) });
+      located = locate(target, { size: spscRingSize(capacity), replaceStale: o.replaceStale === true });
     } else {
       located = locate(target, undefined);
       capacity = o.capacity === undefined ? fittingCapacity(located.buffer.byteLength) : checkCapacity(o.capacity);

@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// The shmring command line (see src/cli/main.ts).
+import { main } from '../dist/cli/main.js';
+
+process.exitCode = main(process.argv.slice(2));

@@ -1,0 +1,148 @@
+// The `shmring` command: inspect, ls, rm and bench. Output is for people (or --json for
+// scripts); bad arguments print the usage and exit with code 2.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ShmError } from '../errors.js';
+import { describeRing, type RingDescription } from '../ring/inspect.js';
+import { findSegments, type FoundSegment } from '../ring/stale.js';
+import { parseAddress } from '../segment/address.js';
+import { Segment } from '../segment/segment.js';
+
+const USAGE = `usage: shmring <command>
+  shmring inspect <address> [--json]   header, positions, fill level, participants of a ring
+  shmring ls [--stale] [--json]        shmring segments on this machine (POSIX shm and System V)
+  shmring rm <address>...              remove segments (shm_unlink, unlink, IPC_RMID)
+  shmring rm --stale                   remove every stale segment (no process maps it, all participants dead)
+  shmring bench [options]              run the benchmark (from a clone of the repository)
+addresses: shm:NAME, file:/abs/path, sysv:KEY, sysv:/path:PROJ`;
+
+class UsageError extends Error {}
+
+function describe(address: string, size: number, ring: RingDescription, extra = ''): string {
+  const lines = [`${address}  ${ring.kind} ring v${ring.version}, ${size} bytes${ring.ready ? '' : ' (NOT READY)'}${extra}`];
+  lines.push(`  ${Object.entries(ring.figures).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  if (ring.producerClosed) lines.push('  the producer closed the stream');
+  for (const p of ring.participants) {
+    const where = p.state === undefined ? '' : ` ${p.state}${p.state === 'idle' ? '' : ` at ${p.position}`}`;
+    lines.push(`  ${p.role}: pid ${p.pid} ${p.alive ? 'alive' : 'dead'}${where}`);
+  }
+  if (ring.participants.length === 0) lines.push('  no participants');
+  return lines.join('\n');
+}
+
+function inspect(args: string[]): number {
+  const json = args.includes('--json');
+  const rest = args.filter((a) => a !== '--json');
+  if (rest.length !== 1) throw new UsageError('inspect takes one address');
+  const address = rest[0]!;
+  const parsed = parseAddress(address);
+  const segment = Segment.open(address, parsed.kind === 'sysv' || parsed.kind === 'sysv-ftok' ? {} : { readOnly: true });
+  try {
+    const ring = describeRing(new Uint8Array(segment.buffer));
+    if (ring === undefined) {
+      console.error(`${address}: ${segment.size} bytes, not a shmring ring (no ring header)`);
+      return 1;
+    }
+    console.log(json ? JSON.stringify({ address, size: segment.size, ...ring }) : describe(address, segment.size, ring));
+    return 0;
+  } finally {
+    segment.close();
+  }
+}
+
+function list(args: string[]): number {
+  const json = args.includes('--json');
+  const staleOnly = args.includes('--stale');
+  for (const a of args) if (a !== '--json' && a !== '--stale') throw new UsageError(`unknown option ${JSON.stringify(a)}`);
+  const found = findSegments().filter((s) => !staleOnly || s.stale);
+  if (json) {
+    console.log(JSON.stringify(found));
+  } else if (found.length === 0) {
+    console.log(staleOnly ? 'no stale shmring segments' : 'no shmring segments');
+  } else {
+    for (const s of found) console.log(describe(s.address, s.size, s.ring, `, used by ${s.users} process(es)${s.stale ? ', STALE' : ''}`));
+  }
+  return 0;
+}
+
+function remove(args: string[]): number {
+  if (args.length === 0) throw new UsageError('rm takes addresses or --stale');
+  if (args.includes('--stale')) {
+    if (args.length !== 1) throw new UsageError('rm --stale takes no addresses');
+    const stale: FoundSegment[] = findSegments().filter((s) => s.stale);
+    for (const s of stale) {
+      Segment.unlink(s.address);
+      console.log(`removed ${s.address}`);
+    }
+    if (stale.length === 0) console.log('no stale shmring segments');
+    return 0;
+  }
+  let status = 0;
+  for (const address of args) {
+    parseAddress(address); // a malformed one is a usage error before anything is removed
+  }
+  for (const address of args) {
+    try {
+      Segment.unlink(address);
+      console.log(`removed ${address}`);
+    } catch (err) {
+      if (!(err instanceof ShmError)) throw err;
+      console.error(`${address}: ${err.message}`);
+      status = 1;
+    }
+  }
+  return status;
+}
+
+function bench(args: string[]): number {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const runner = join(root, 'bench', 'run.ts');
+  let tsx: string | undefined;
+  try {
+    tsx = createRequire(join(root, 'package.json')).resolve('tsx');
+  } catch {
+    tsx = undefined;
+  }
+  if (!existsSync(runner) || tsx === undefined) {
+    console.error('shmring bench runs from a clone of the repository: git clone …, then `npm ci && npm run bench`');
+    return 2;
+  }
+  const result = spawnSync(process.execPath, ['--import=tsx', runner, ...args], { cwd: root, stdio: 'inherit' });
+  return result.status ?? 1;
+}
+
+export function main(argv: string[]): number {
+  const [command, ...args] = argv;
+  try {
+    switch (command) {
+      case 'inspect':
+        return inspect(args);
+      case 'ls':
+        return list(args);
+      case 'rm':
+        return remove(args);
+      case 'bench':
+        return bench(args);
+      case 'help':
+      case '--help':
+      case '-h':
+        console.log(USAGE);
+        return 0;
+      default:
+        throw new UsageError(command === undefined ? 'no command' : `unknown command ${JSON.stringify(command)}`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof TypeError || err instanceof RangeError) {
+      console.error(`shmring: ${err.message}\n${USAGE}`);
+      return 2;
+    }
+    if (err instanceof ShmError) {
+      console.error(`shmring: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+}

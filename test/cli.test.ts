@@ -1,0 +1,97 @@
+// The shmring command: inspect, ls, rm, stale segments, and usage errors (exit code 2).
+import test, { type ExecutionContext } from 'ava';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MpmcRing, ShmError, SpscRing } from '../src/index.js';
+import { finished, lineFrom, startFixture } from './helpers/processes.js';
+import { shmAddress, sweep, sysvAddress } from './helpers/resources.js';
+
+test.after.always(sweep);
+
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'shmring.js');
+
+function cli(...args: string[]) {
+  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+}
+
+/** A ring whose creator was killed: nobody maps it, its only participant is dead. */
+async function abandoned(t: ExecutionContext, address: string, kind: 'spsc' | 'mpmc'): Promise<void> {
+  const child = startFixture(t, 'ring-abandon', [address, kind]);
+  const exited = finished(child);
+  await lineFrom(child, /ready/);
+  child.kill('SIGKILL');
+  await exited;
+}
+
+test('usage errors exit with code 2', (t) => {
+  for (const args of [[], ['nope'], ['inspect'], ['inspect', 'bad-address'], ['ls', '--bogus'], ['rm'], ['rm', '--stale', 'shm:x'], ['rm', 'shm:a/b']]) {
+    const r = cli(...args);
+    t.is(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    t.regex(r.stderr, /usage: shmring/);
+  }
+  t.is(cli('--help').status, 0);
+});
+
+test('inspect shows the header, positions and participants; a missing segment is an error', (t) => {
+  const address = shmAddress(t);
+  const ring = SpscRing.create(address, { capacity: 4096, role: 'producer' });
+  t.teardown(() => ring.close());
+  ring.tryWrite(new Uint8Array(10));
+  ring.flush();
+  const r = cli('inspect', address, '--json');
+  t.is(r.status, 0, r.stderr);
+  const info = JSON.parse(r.stdout);
+  t.like(info, { kind: 'SPSC', ready: true, figures: { capacity: 4096, tail: 24, head: 0, usedBytes: 24 } });
+  t.deepEqual(info.participants, [{ role: 'producer', pid: process.pid, alive: true }]);
+  t.regex(cli('inspect', address).stdout, /SPSC ring v1[\s\S]*producer: pid \d+ alive/);
+  const missing = cli('inspect', shmAddress(t));
+  t.is(missing.status, 1);
+  t.regex(missing.stderr, /ENOENT/);
+});
+
+test('ls and rm --stale find and remove abandoned rings, never a live one', async (t) => {
+  const live = shmAddress(t);
+  const ring = MpmcRing.create(live, { slots: 8, slotSize: 32 });
+  t.teardown(() => ring.close());
+  ring.tryWrite(new Uint8Array([1]));
+  const deadSpsc = shmAddress(t);
+  const deadMpmc = sysvAddress(t);
+  await abandoned(t, deadSpsc, 'spsc');
+  await abandoned(t, deadMpmc, 'mpmc');
+  const all = JSON.parse(cli('ls', '--json').stdout) as Array<{ address: string; stale: boolean; users: number }>;
+  const byAddress = new Map(all.map((s) => [s.address, s]));
+  t.like(byAddress.get(live), { stale: false });
+  t.true(byAddress.get(live)!.users >= 1);
+  t.like(byAddress.get(deadSpsc), { stale: true, users: 0 });
+  t.like(byAddress.get(deadMpmc), { stale: true, users: 0 });
+  const stale = JSON.parse(cli('ls', '--stale', '--json').stdout) as Array<{ address: string }>;
+  t.false(stale.some((s) => s.address === live));
+  const removed = cli('rm', '--stale');
+  t.is(removed.status, 0, removed.stderr);
+  t.regex(removed.stdout, new RegExp(`removed ${deadSpsc}`));
+  t.false(existsSync(`/dev/shm/${deadSpsc.slice(4)}`));
+  t.true(existsSync(`/dev/shm/${live.slice(4)}`), 'the live ring survives');
+  t.true(ring.tryWrite(new Uint8Array([2])));
+});
+
+test('rm removes named segments and reports the ones that do not exist', (t) => {
+  const a = shmAddress(t);
+  SpscRing.create(a, { capacity: 4096 }).close();
+  const r = cli('rm', a, shmAddress(t));
+  t.is(r.status, 1);
+  t.regex(r.stdout, /removed/);
+  t.regex(r.stderr, /ENOENT/);
+  t.false(existsSync(`/dev/shm/${a.slice(4)}`));
+});
+
+test('create with replaceStale replaces a stale ring, and still refuses a live one', async (t) => {
+  const address = shmAddress(t);
+  await abandoned(t, address, 'spsc');
+  t.throws(() => SpscRing.create(address, { capacity: 4096 }), { instanceOf: ShmError, code: 'EEXIST' });
+  const fresh = SpscRing.create(address, { capacity: 4096, replaceStale: true });
+  t.is(fresh.usedBytes, 0, 'a new, empty ring');
+  t.throws(() => SpscRing.create(address, { capacity: 4096, replaceStale: true }), { code: 'EEXIST' });
+  fresh.close();
+});
