@@ -80,3 +80,16 @@ test('registry entries of dead handles are reused; too many live handles is ERR_
   third.close();
   t.throws(() => MpmcRing.create(address, { slots: 8, slotSize: 16, participants: 0 }), { instanceOf: RangeError });
 });
+
+test('a reader blocked on an empty ring whose every producer died gets ERR_PEER_DEAD; with no producer yet it keeps waiting', async (t) => {
+  const { address, ring: r } = ring(t);
+  t.throws(() => r.read({ timeout: 250 }), { code: 'ERR_TIMEOUT' }, 'no producer has ever written: keep waiting');
+  const child = startFixture(t, 'ring-abandon', [`${address}`, 'mpmc-open']);
+  const exited = finished(child);
+  await lineFrom(child, /ready/);
+  t.deepEqual([...r.read({ timeout: 5000 })], [1]);
+  const reading = r.readAsync({ timeout: 10_000 });
+  child.kill('SIGKILL');
+  await exited;
+  await t.throwsAsync(reading, { instanceOf: ShmError, code: 'ERR_PEER_DEAD' });
+});

@@ -12,6 +12,7 @@
 //   +0   owner     i64   identity of the handle holding the entry (sync/identity.ts), or 0
 //   +8   state     i32   0 idle, 1 producing, 2 consuming
 //   +12  position  i32   the position the owner is about to claim or holds
+//   +16  roles     i32   bit 0: the owner has written, bit 1: it has read (set once)
 //
 // An owner writes its position and state before its CAS on the shared position and goes
 // back to idle after it has published (or freed) the slot. A participant that finds a slot
@@ -35,7 +36,11 @@ export const REGISTRY_OFFSET = HEADER_SIZE;
 export const ENTRY_OWNER_OFFSET = 0;
 export const ENTRY_STATE_OFFSET = ENTRY_OWNER_OFFSET + 8;
 export const ENTRY_POSITION_OFFSET = ENTRY_STATE_OFFSET + 4;
+export const ENTRY_ROLES_OFFSET = ENTRY_POSITION_OFFSET + 4;
 export const ENTRY_SIZE = LINE;
+
+export const ROLE_PRODUCER = 1;
+export const ROLE_CONSUMER = 2;
 
 export const STATE_IDLE = 0;
 export const STATE_PRODUCING = 1;

@@ -24,6 +24,7 @@ import {
   ENQUEUE_OFFSET,
   ENTRY_OWNER_OFFSET,
   ENTRY_POSITION_OFFSET,
+  ENTRY_ROLES_OFFSET,
   ENTRY_STATE_OFFSET,
   entryOffset,
   MAX_PARTICIPANTS,
@@ -32,6 +33,8 @@ import {
   MIN_SLOT_SIZE,
   MIN_SLOTS,
   mpmcRingSize,
+  ROLE_CONSUMER,
+  ROLE_PRODUCER,
   SLOT_ALIGN,
   SLOT_HEADER_SIZE,
   SLOT_LENGTH_OFFSET,
@@ -116,6 +119,8 @@ export class MpmcRing implements AsyncIterable<Uint8Array> {
   #stateIndex = -1;
   #positionIndex = -1;
   #entry = -1;
+  /** ROLE_* bits this handle has recorded in its entry. */
+  #roles = 0;
   /** A stuck slot being watched before repair: its position and since when (ms). */
   #stuckPosition = -1;
   #stuckSince = 0;
@@ -218,12 +223,40 @@ export class MpmcRing implements AsyncIterable<Uint8Array> {
       }
       if (Atomics.compareExchange(this.#i64, ownerIndex, owner, SELF_THREAD) !== owner) continue;
       Atomics.store(this.#i32, stateIndex, STATE_IDLE);
+      Atomics.store(this.#i32, (entryOffset(i) + ENTRY_ROLES_OFFSET) >> 2, 0);
       this.#entry = i;
       this.#stateIndex = stateIndex;
       this.#positionIndex = (entryOffset(i) + ENTRY_POSITION_OFFSET) >> 2;
       return;
     }
     throw shmError('ERR_TOO_MANY_PARTICIPANTS', `all ${this.participants} participant entries of ring ${this.address} are held by live handles`);
+  }
+
+  /** Records once that this handle writes (or reads): blocked peers look for live ones. */
+  #takeRole(role: number): void {
+    if ((this.#roles & role) !== 0) return;
+    this.#roles |= role;
+    Atomics.store(this.#i32, (entryOffset(this.#entry) + ENTRY_ROLES_OFFSET) >> 2, this.#roles);
+  }
+
+  /**
+   * For a blocked reader (or writer): ERR_PEER_DEAD if every handle that ever wrote (read)
+   * and has not closed is dead. While no such handle was ever seen, waiting goes on: a
+   * peer may still come.
+   */
+  #checkPeers(role: number): void {
+    this.#checkOpen();
+    let dead = 0;
+    for (let i = 0; i < this.participants; i++) {
+      const base = entryOffset(i);
+      const owner = Atomics.load(this.#i64, (base + ENTRY_OWNER_OFFSET) >> 3);
+      if (owner === 0n || (Atomics.load(this.#i32, (base + ENTRY_ROLES_OFFSET) >> 2) & role) === 0) continue;
+      if (isAlive(owner)) return;
+      dead++;
+    }
+    if (dead > 0) {
+      throw shmError('ERR_PEER_DEAD', `every ${role === ROLE_PRODUCER ? 'producer' : 'consumer'} of ring ${this.address} has died`);
+    }
   }
 
   /** Says which position this handle is about to claim: written before the CAS that claims it. */
@@ -356,6 +389,7 @@ export class MpmcRing implements AsyncIterable<Uint8Array> {
 
   #writeOne(bytes: Uint8Array): boolean {
     this.#register();
+    this.#takeRole(ROLE_PRODUCER);
     const position = this.#claimEnqueue();
     if (position < 0) return false;
     const at = this.#slotAt(position);
@@ -372,6 +406,7 @@ export class MpmcRing implements AsyncIterable<Uint8Array> {
 
   #readOne(): Uint8Array | null {
     this.#register();
+    this.#takeRole(ROLE_CONSUMER);
     for (;;) {
       const position = this.#claimDequeue();
       if (position < 0) return null;
@@ -459,7 +494,7 @@ export class MpmcRing implements AsyncIterable<Uint8Array> {
       attempt: () => (this.#writeOne(bytes) ? true : null),
       point: this.#spacePoint,
       spin: false,
-      check: () => this.#checkOpen(),
+      check: () => this.#checkPeers(ROLE_CONSUMER),
       onWait: () => this.#stats.fullWaits++,
     };
   }
@@ -471,7 +506,7 @@ export class MpmcRing implements AsyncIterable<Uint8Array> {
       attempt: () => this.#readOne(),
       point: this.#dataPoint,
       spin: false,
-      check: () => this.#checkOpen(),
+      check: () => this.#checkPeers(ROLE_PRODUCER),
       onWait: () => this.#stats.emptyWaits++,
     };
   }
