@@ -167,6 +167,8 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   #head = 0;
   #releasedHead = 0;
   #cachedTail = 0;
+  /** Payload length of the record #next() returned, as read and checked there. */
+  #length = 0;
   /** Bytes that may wait for a deferred publication or release. */
   readonly #batchBytes: number;
   readonly #stats: RingStats = { messages: 0, bytes: 0, fullWaits: 0, emptyWaits: 0 };
@@ -521,6 +523,9 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
         if (length < 0 || length > this.maxMessageSize) this.#corrupt(`record length ${length} at position ${this.#head}`);
         const size = recordSize(length);
         if (size > available || index + size > this.capacity) this.#corrupt(`record of ${length} bytes at position ${this.#head} overruns the published data`);
+        // Read once and checked: callers use this, never the shared word again (a hostile
+        // writer could change it after the check).
+        this.#length = length;
         return at;
       }
       if (type !== TYPE_PADDING) this.#corrupt(`record type ${type} at position ${this.#head}`);
@@ -551,7 +556,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   #readOne(): Uint8Array | null {
     const at = this.#next();
     if (at < 0) return null;
-    const length = this.#i32[(at + RECORD_LENGTH_OFFSET) >> 2]!;
+    const length = this.#length;
     const start = at + RECORD_HEADER_SIZE;
     const copy = new Uint8Array(length);
     copy.set(new Uint8Array(this.#u8.buffer, start, length));
@@ -588,7 +593,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
       while (n < max) {
         const at = this.#next();
         if (at < 0) break;
-        const length = this.#i32[(at + RECORD_LENGTH_OFFSET) >> 2]!;
+        const length = this.#length;
         const start = at + RECORD_HEADER_SIZE;
         this.#head = (this.#head + recordSize(length)) >>> 0;
         n++;
