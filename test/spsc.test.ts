@@ -159,3 +159,19 @@ test('creating at an address makes the segment; open at an address maps it; clos
   t.is(seg.size, 512 + 4096);
   seg.close();
 });
+
+test('a writer blocked on a full ring whose consumer dies gets ERR_PEER_DEAD, sync and async', async (t) => {
+  const address = shmAddress(t);
+  const ring = SpscRing.create(address, { capacity: 1024, role: 'producer' });
+  t.teardown(() => ring.close());
+  const holder = startFixture(t, 'spsc-role', [address, 'consumer', 'hold']);
+  const exited = finished(holder);
+  await lineFrom(holder, /held/);
+  while (ring.tryWrite(new Uint8Array(100)));
+  t.throws(() => ring.write(new Uint8Array(100), { timeout: 150 }), { code: 'ERR_TIMEOUT' }, 'a live consumer: keep waiting');
+  const writing = ring.writeAsync(new Uint8Array(100), { timeout: 20_000 });
+  holder.kill('SIGKILL');
+  await exited;
+  await t.throwsAsync(writing, { instanceOf: ShmError, code: 'ERR_PEER_DEAD' });
+  t.throws(() => ring.write(new Uint8Array(100), { timeout: 20_000 }), { instanceOf: ShmError, code: 'ERR_PEER_DEAD' });
+});
