@@ -27,22 +27,32 @@ export interface Finished {
 
 /** Runs a command to completion; rejects on a non-zero exit or after `timeoutMs`. */
 export function run(command: string[], stdio: StdioOptions = ['ignore', 'pipe', 'pipe'], timeoutMs = 120_000): Promise<Finished> {
+  return spawnPeer(command, stdio, timeoutMs).done;
+}
+
+/**
+ * As run(), also giving the child. With `plumbed`, its stdout is left unread so that it
+ * can be handed to another child as stdin.
+ */
+export function spawnPeer(command: string[], stdio: StdioOptions, timeoutMs = 120_000, plumbed = false): { child: ChildProcess; done: Promise<Finished> } {
   hookSignals();
   const child = spawn(command[0]!, command.slice(1), { stdio });
   live.add(child);
   let stdout = '';
   let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  if (!plumbed) child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  return new Promise((resolve, reject) => {
-    child.on('close', (code, signal) => {
+  const done = new Promise<Finished>((resolve, reject) => {
+    // A plumbed stdout is never read here, so 'close' (which waits for it) may never come.
+    child.on(plumbed ? 'exit' : 'close', (code, signal) => {
       clearTimeout(timer);
       live.delete(child);
       if (code === 0) resolve({ stdout, stderr });
       else reject(new Error(`${command.slice(0, 4).join(' ')} exited ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' ')}`));
     });
   });
+  return { child, done };
 }
 
 /** A TypeScript peer: node --import=tsx FILE ARGS. */

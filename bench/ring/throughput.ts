@@ -1,9 +1,10 @@
 // Scenario: one-way throughput between two processes for 64 B, 1 KiB, 64 KiB and 1 MiB
 // messages. Competitors, each a setup of its own: the C reference ring (fenced and
 // release publication, per message and batched), shmring SPSC (copy, batched, zero-copy),
-// shmring MPMC (1→1, 2→2) and a Node Unix socket with length-prefix framing. Each JS
+// shmring MPMC (1→1, 2→2); Node byte streams with length-prefix framing (Unix socket, TCP
+// loopback, pipe); child_process IPC (json, advanced); a worker_threads MessagePort. Each JS
 // figure is paired with the C figure measured next to it; ratios are medians over rounds.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +12,7 @@ import { MpmcRing, Segment, SpscRing } from 'shmring';
 import { buildC } from '../lib/c.js';
 import { CONTROL_BYTES, Control } from '../lib/control.js';
 import type { Row, RunSettings, Scenario } from '../lib/scenario.js';
-import { peer, run } from '../lib/spawn.js';
+import { peer, run, spawnPeer } from '../lib/spawn.js';
 import { median } from '../lib/stats.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -23,8 +24,8 @@ function label(size: number): string {
 
 /** Messages per repetition: about `bytes` of payload, at least a few. */
 function countFor(size: number, mode: RunSettings['mode']): number {
-  const bytes = mode === 'tiny' ? 4 * 2 ** 20 : mode === 'quick' ? 128 * 2 ** 20 : 512 * 2 ** 20;
-  const cap = mode === 'tiny' ? 20_000 : mode === 'quick' ? 1_000_000 : 4_000_000;
+  const bytes = mode === 'tiny' ? 4 * 2 ** 20 : mode === 'quick' ? 64 * 2 ** 20 : 512 * 2 ** 20;
+  const cap = mode === 'tiny' ? 20_000 : mode === 'quick' ? 500_000 : 4_000_000;
   return Math.max(16, Math.min(cap, Math.floor(bytes / size)));
 }
 
@@ -84,29 +85,52 @@ async function mpmc(size: number, count: number, reps: number, producers: number
   }
 }
 
-async function socket(size: number, count: number, reps: number): Promise<number> {
+async function stream(transport: 'unix' | 'tcp' | 'pipe', size: number, count: number, reps: number): Promise<number> {
   const seg = Segment.anonymous(CONTROL_BYTES);
   const dir = mkdtempSync(join(tmpdir(), 'shmring-bench-sock-'));
   try {
     const control = new Control(seg.buffer, seg.size);
-    const path = join(dir, 'socket');
-    const stdio = ['ignore', 'pipe', 'pipe', seg.fd!] as const;
-    const file = join(HERE, 'socket-peer.ts');
-    const receiver = run(peer(file, ['receiver', path, size, count, reps]), [...stdio]);
-    // the sender connects once the receiver listens
-    for (let i = 0; i < 1000; i++) {
-      try {
-        statSync(path);
-        break;
-      } catch {
-        await new Promise((r) => setTimeout(r, 10));
-      }
+    const file = join(HERE, 'stream-peer.ts');
+    const args = (role: string) => [role, transport, size, count, reps, join(dir, 'socket')];
+    if (transport === 'pipe') {
+      // the sender's stdout is the receiver's stdin
+      const sender = spawnPeer(peer(file, args('sender')), ['ignore', 'pipe', 'pipe', seg.fd!], 120_000, true);
+      const receiver = run(peer(file, args('receiver')), [sender.child.stdout!, 'pipe', 'pipe', seg.fd!]);
+      sender.child.stdout!.destroy(); // the receiver holds the read end now
+      await Promise.all([receiver, sender.done]);
+    } else {
+      const stdio = ['ignore', 'pipe', 'pipe', seg.fd!] as const;
+      await Promise.all([run(peer(file, args('receiver')), [...stdio]), run(peer(file, args('sender')), [...stdio])]);
     }
-    await Promise.all([receiver, run(peer(file, ['sender', path, size, count, reps]), [...stdio])]);
     return repTime(control.durations(reps));
   } finally {
     seg.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The message-passing baselines whose messages are objects on the heap: capped in count. */
+const HEAP_MESSAGES = 100_000;
+
+async function ipc(serialization: 'json' | 'advanced', size: number, count: number, reps: number): Promise<number> {
+  const seg = Segment.anonymous(CONTROL_BYTES);
+  try {
+    const control = new Control(seg.buffer, seg.size);
+    await run(peer(join(HERE, 'ipc-peer.ts'), ['receiver', serialization, size, Math.min(count, HEAP_MESSAGES), reps]), ['ignore', 'pipe', 'pipe', seg.fd!]);
+    return (repTime(control.durations(reps)) * count) / Math.min(count, HEAP_MESSAGES);
+  } finally {
+    seg.close();
+  }
+}
+
+async function port(size: number, count: number, reps: number): Promise<number> {
+  const seg = Segment.anonymous(CONTROL_BYTES);
+  try {
+    const control = new Control(seg.buffer, seg.size);
+    await run(peer(join(HERE, 'port-peer.ts'), [size, Math.min(count, HEAP_MESSAGES), reps]), ['ignore', 'pipe', 'pipe', seg.fd!]);
+    return (repTime(control.durations(reps)) * count) / Math.min(count, HEAP_MESSAGES);
+  } finally {
+    seg.close();
   }
 }
 
@@ -123,12 +147,17 @@ const MEASURES: Measure[] = [
   { competitor: 'C ring', setup: 'per message, fenced publish', run: (s, c, r) => cRing(s, c, r, 'fenced', 1) },
   { competitor: 'C ring', setup: 'per message, release publish', run: (s, c, r) => cRing(s, c, r, 'release', 1) },
   { competitor: 'C ring', setup: 'batched 64, release publish', run: (s, c, r) => cRing(s, c, r, 'release', 64) },
-  { competitor: 'shmring SPSC', setup: 'copy per message', versus: ['C ring/per message, fenced publish', 'Unix socket/length-prefixed frames'], run: (s, c, r) => spsc(s, c, r, 'copy', 'copy') },
+  { competitor: 'shmring SPSC', setup: 'copy per message', versus: ['C ring/per message, fenced publish', 'Unix socket/length-prefixed frames', 'pipe/length-prefixed frames', 'TCP loopback/length-prefixed frames', 'child_process IPC/advanced (Uint8Array)', 'worker_threads/MessagePort (Uint8Array, one process)'], run: (s, c, r) => spsc(s, c, r, 'copy', 'copy') },
   { competitor: 'shmring SPSC', setup: 'batched 64 + drain', versus: ['C ring/batched 64, release publish'], run: (s, c, r) => spsc(s, c, r, 'batch', 'drain') },
   { competitor: 'shmring SPSC', setup: 'zero-copy claim + drain', versus: ['C ring/per message, fenced publish'], run: (s, c, r) => spsc(s, c, r, 'claim', 'drain') },
   { competitor: 'shmring MPMC', setup: '1 → 1', versus: ['C ring/per message, fenced publish'], sizes: [64, 1024, 65536], run: (s, c, r) => mpmc(s, c, r, 1, 1) },
   { competitor: 'shmring MPMC', setup: '2 → 2', versus: ['C ring/per message, fenced publish'], sizes: [64, 1024, 65536], run: (s, c, r) => mpmc(s, c, r, 2, 2) },
-  { competitor: 'Unix socket', setup: 'length-prefixed frames', run: socket },
+  { competitor: 'Unix socket', setup: 'length-prefixed frames', run: (s, c, r) => stream('unix', s, c, r) },
+  { competitor: 'TCP loopback', setup: 'length-prefixed frames', run: (s, c, r) => stream('tcp', s, c, r) },
+  { competitor: 'pipe', setup: 'length-prefixed frames', run: (s, c, r) => stream('pipe', s, c, r) },
+  { competitor: 'child_process IPC', setup: 'json (string payload)', run: (s, c, r) => ipc('json', s, c, r) },
+  { competitor: 'child_process IPC', setup: 'advanced (Uint8Array)', run: (s, c, r) => ipc('advanced', s, c, r) },
+  { competitor: 'worker_threads', setup: 'MessagePort (Uint8Array, one process)', run: port },
 ];
 
 export const scenario: Scenario = {
