@@ -1,10 +1,11 @@
 // The benchmark harness: `npm run bench [-- --full | --only NAME | --json]`.
 // Runs each scenario (one file per scenario under bench/), prints progress to stderr, a
 // Markdown table with ratios against the baselines of the same run to stdout, and writes
-// JSON with the machine description to bench/results/.
+// JSON with the machine description and an SVG chart to bench/results/.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chartSvg } from './lib/chart.js';
 import { machineInfo } from './lib/machine.js';
 import { markdown } from './lib/report.js';
 import type { Row, RunSettings, Scenario } from './lib/scenario.js';
@@ -88,9 +89,11 @@ const result = { machine, mode: args.mode, rows };
 mkdirSync(args.out, { recursive: true });
 const file = join(args.out, `bench-${machine.date.replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+const chart = file.replace(/\.json$/, '.svg');
+writeFileSync(chart, await chartSvg(rows, machine));
 if (args.json) {
   console.log(JSON.stringify(result));
 } else {
   console.log(markdown(rows, machine));
-  console.error(`results written to ${file}`);
+  console.error(`results written to ${file} and ${chart}`);
 }

@@ -25,14 +25,18 @@ function bench(args: string[]): Promise<{ status: number | null; stdout: string;
   );
 }
 
-test('a tiny run writes JSON with every competitor and non-zero figures', async (t) => {
+test('a tiny run writes JSON with every competitor and non-zero figures, and an SVG chart', async (t) => {
   t.timeout(300_000);
   const out = mkdtempSync(join(tmpdir(), 'shmring-bench-test-'));
   t.teardown(() => rmSync(out, { recursive: true, force: true }));
   const result = await bench(['--tiny', '--json', '--out', out]);
   t.is(result.status, 0, result.stderr);
-  const files = readdirSync(out);
-  t.is(files.length, 1);
+  const files = readdirSync(out).sort();
+  t.is(files.length, 2);
+  t.regex(files[0]!, /^bench-.*\.json$/);
+  t.is(files[1], files[0]!.replace(/\.json$/, '.svg'));
+  const svg = readFileSync(join(out, files[1]!), 'utf8');
+  t.true(svg.startsWith('<svg') && svg.includes('One-way throughput') && svg.includes('Round trip'), 'the chart is drawn');
   const json = JSON.parse(readFileSync(join(out, files[0]!), 'utf8')) as {
     machine: { cpu: string; cores: number; kernel: string; node: string; date: string };
     rows: Array<{ scenario: string; competitor: string; setup: string; figures: Record<string, number>; skipped?: string }>;
