@@ -1,5 +1,5 @@
 // Scenario: one-way throughput between two processes for 64 B, 1 KiB, 64 KiB and 1 MiB
-// messages. Competitors, each a setup of its own: the C reference ring (fenced and
+// messages. Competitors, each a setup of its own: single-core memcpy (the limit), the C reference ring (fenced and
 // release publication, per message and batched), shmring SPSC (copy, batched, zero-copy),
 // shmring MPMC (1→1, 2→2); Node byte streams with length-prefix framing (Unix socket, TCP
 // loopback, pipe); child_process IPC (json, advanced); a worker_threads MessagePort. Each JS
@@ -44,6 +44,13 @@ async function cRing(size: number, count: number, reps: number, publish: 'fenced
   const binary = buildC(join(HERE, 'cring.c'));
   const out = await run([binary, String(size), String(count), String(reps), publish, String(batch)]);
   return repTime(JSON.parse(out.stdout) as number[]);
+}
+
+/** Single-core memcpy of the same blocks: the physical limit, in ns for `count` blocks. */
+async function memcpy(size: number, count: number): Promise<number> {
+  const binary = buildC(join(HERE, 'memcpy.c'));
+  const out = await run([binary, String(size), String(count)]);
+  return (JSON.parse(out.stdout) as { seconds: number }).seconds * 1e9;
 }
 
 async function spsc(size: number, count: number, reps: number, producerMode: string, consumerMode: string): Promise<number> {
@@ -144,6 +151,7 @@ interface Measure {
 }
 
 const MEASURES: Measure[] = [
+  { competitor: 'memcpy', setup: 'one core, the physical limit', run: (s, c) => memcpy(s, c) },
   { competitor: 'C ring', setup: 'per message, fenced publish', run: (s, c, r) => cRing(s, c, r, 'fenced', 1) },
   { competitor: 'C ring', setup: 'per message, release publish', run: (s, c, r) => cRing(s, c, r, 'release', 1) },
   { competitor: 'C ring', setup: 'batched 64, release publish', run: (s, c, r) => cRing(s, c, r, 'release', 64) },
