@@ -10,11 +10,12 @@ import { machineInfo } from './lib/machine.js';
 import { markdown } from './lib/report.js';
 import type { Row, RunSettings, Scenario } from './lib/scenario.js';
 import { scenario as latency } from './ring/latency.js';
+import { scenario as relay } from './ring/relay.js';
 import { scenario as throughput } from './ring/throughput.js';
 import { scenario as pingpong } from './sync/pingpong.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const SCENARIOS: Scenario[] = [throughput, latency, pingpong];
+const SCENARIOS: Scenario[] = [throughput, relay, latency, pingpong];
 
 const USAGE = `usage: npm run bench -- [--full] [--only <scenario>] [--json] [--out <dir>]
   --full             more rounds and repetitions (default: a quick run)

@@ -1,0 +1,79 @@
+// Scenario: the file relay. A file (256 MiB with --full, 128 MiB by default) is read in
+// 1 MiB chunks by one process, sent to another, and written by it to a file on tmpfs:
+// through a pipe (read → write → read → write, four copies) and through an SPSC ring
+// (read into a claim → write from the ring's view, two copies). GB/s and the ratio.
+import { rmSync, mkdtempSync, openSync, writeSync, closeSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Segment, SpscRing } from 'shmring';
+import { CONTROL_BYTES, Control } from '../lib/control.js';
+import type { Row, RunSettings, Scenario } from '../lib/scenario.js';
+import { peer, run, spawnPeer } from '../lib/spawn.js';
+import { median } from '../lib/stats.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const CHUNK = 2 ** 20;
+
+function makeSource(path: string, bytes: number): void {
+  const fd = openSync(path, 'w');
+  const block = Buffer.alloc(CHUNK);
+  for (let i = 0; i < block.length; i++) block[i] = (i * 31) & 0xff;
+  for (let done = 0; done < bytes; done += CHUNK) writeSync(fd, block);
+  closeSync(fd);
+}
+
+async function relay(mode: 'pipe' | 'shm', source: string, target: string, bytes: number): Promise<number> {
+  const capacity = 16 * CHUNK;
+  const seg = Segment.anonymous(SpscRing.requiredBytes(capacity) + CONTROL_BYTES);
+  try {
+    if (mode === 'shm') SpscRing.create(seg, { capacity }).close();
+    const control = new Control(seg.buffer, seg.size);
+    const file = join(HERE, 'relay-peer.ts');
+    if (mode === 'pipe') {
+      const sender = spawnPeer(peer(file, ['sender', 'pipe', source, CHUNK]), ['ignore', 'pipe', 'pipe', seg.fd!], 120_000, true);
+      const receiver = run(peer(file, ['receiver', 'pipe', target, bytes]), [sender.child.stdout!, 'pipe', 'pipe', seg.fd!]);
+      sender.child.stdout!.destroy();
+      await Promise.all([receiver, sender.done]);
+    } else {
+      const stdio = ['ignore', 'pipe', 'pipe', seg.fd!] as const;
+      await Promise.all([run(peer(file, ['receiver', 'shm', target, bytes]), [...stdio]), run(peer(file, ['sender', 'shm', source, CHUNK]), [...stdio])]);
+    }
+    if (statSync(target).size !== bytes) throw new Error(`the ${mode} relay wrote ${statSync(target).size} of ${bytes} bytes`);
+    return control.f64[0]!;
+  } finally {
+    seg.close();
+    rmSync(target, { force: true });
+  }
+}
+
+export const scenario: Scenario = {
+  name: 'relay',
+  description: 'file → process → process → file in 1 MiB chunks: pipe (four copies) against shmring (two)',
+  async run(settings: RunSettings): Promise<Row[]> {
+    const bytes = (settings.mode === 'full' ? 256 : settings.mode === 'quick' ? 128 : 8) * CHUNK;
+    const reps = settings.mode === 'tiny' ? 1 : 3;
+    const sourceDir = mkdtempSync(join(tmpdir(), 'shmring-relay-'));
+    const targetDir = mkdtempSync('/dev/shm/shmring-relay-');
+    try {
+      const source = join(sourceDir, 'source');
+      makeSource(source, bytes);
+      const times = { pipe: [] as number[], shm: [] as number[] };
+      for (let r = 0; r < reps; r++) {
+        for (const mode of ['pipe', 'shm'] as const) {
+          settings.progress(`relay: ${mode} (${r + 1}/${reps})`);
+          times[mode].push(await relay(mode, source, join(targetDir, `target-${mode}`), bytes));
+        }
+      }
+      const gbps = (ns: number) => bytes / ns;
+      const ratio = median(times.pipe.map((p, i) => p / times.shm[i]!));
+      return [
+        { scenario: 'relay', competitor: 'pipe', setup: `read → write → read → write (four copies), ${bytes / CHUNK} MiB`, figures: { gb_per_s: gbps(median(times.pipe)) } },
+        { scenario: 'relay', competitor: 'shmring SPSC', setup: `read into a claim → write from the view (two copies), ${bytes / CHUNK} MiB`, figures: { gb_per_s: gbps(median(times.shm)) }, ratios: { '÷ pipe': ratio } },
+      ];
+    } finally {
+      rmSync(sourceDir, { recursive: true, force: true });
+      rmSync(targetDir, { recursive: true, force: true });
+    }
+  },
+};
