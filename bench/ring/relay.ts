@@ -55,6 +55,12 @@ export const scenario: Scenario = {
     const reps = settings.mode === 'tiny' ? 1 : 3;
     const sourceDir = mkdtempSync(join(tmpdir(), 'shmring-relay-'));
     const targetDir = mkdtempSync('/dev/shm/shmring-relay-');
+    // Ctrl-C ends the harness with process.exit (see lib/spawn.ts): remove the files then too.
+    const cleanup = () => {
+      rmSync(sourceDir, { recursive: true, force: true });
+      rmSync(targetDir, { recursive: true, force: true });
+    };
+    process.on('exit', cleanup);
     try {
       const source = join(sourceDir, 'source');
       makeSource(source, bytes);
@@ -72,8 +78,8 @@ export const scenario: Scenario = {
         { scenario: 'relay', competitor: 'shmring SPSC', setup: `read into a claim → write from the view (two copies), ${bytes / CHUNK} MiB`, figures: { gb_per_s: gbps(median(times.shm)) }, ratios: { '÷ pipe': ratio } },
       ];
     } finally {
-      rmSync(sourceDir, { recursive: true, force: true });
-      rmSync(targetDir, { recursive: true, force: true });
+      cleanup();
+      process.off('exit', cleanup);
     }
   },
 };
