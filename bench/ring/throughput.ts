@@ -95,6 +95,8 @@ async function mpmc(size: number, count: number, reps: number, producers: number
 async function stream(transport: 'unix' | 'tcp' | 'pipe', size: number, count: number, reps: number): Promise<number> {
   const seg = Segment.anonymous(CONTROL_BYTES);
   const dir = mkdtempSync(join(tmpdir(), 'shmring-bench-sock-'));
+  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  process.on('exit', cleanup); // Ctrl-C ends the harness with process.exit
   try {
     const control = new Control(seg.buffer, seg.size);
     const file = join(HERE, 'stream-peer.ts');
@@ -112,7 +114,8 @@ async function stream(transport: 'unix' | 'tcp' | 'pipe', size: number, count: n
     return repTime(control.durations(reps));
   } finally {
     seg.close();
-    rmSync(dir, { recursive: true, force: true });
+    cleanup();
+    process.off('exit', cleanup);
   }
 }
 
