@@ -1,6 +1,7 @@
 // Scenario: round trip of a 64-byte message between two processes over a pair of SPSC
 // rings, with the receiver spinning, parking at once, or spinning then parking — next to
-// the C ping-pong over one shared word (bench/sync/pingpong.c) in the same run.
+// the C ping-pong over one shared word (bench/sync/pingpong.c) and a pair of pipes with
+// Node streams, in the same run.
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +27,11 @@ async function rings(mode: string, rounds: number): Promise<LatencySummary> {
     a.close();
     b.close();
   }
+}
+
+async function pipes(rounds: number): Promise<LatencySummary> {
+  const out = await run(peer(join(HERE, 'pipe-rtt-peer.ts'), ['ping', rounds]));
+  return JSON.parse(out.stdout) as LatencySummary;
 }
 
 function c(mode: string, rounds: number): LatencySummary {
@@ -68,9 +74,23 @@ export const scenario: Scenario = {
         ratios: {
           'median ÷ C': median(js.map((x, i) => x.median / ref[i]!.median)),
           'p99 ÷ C': median(js.map((x, i) => x.p99 / ref[i]!.p99)),
+          'pipe median ÷ this median': NaN, // filled in below, from the same run
         },
       });
     }
+    const pipe: LatencySummary[] = [];
+    for (let r = 0; r < reps; r++) {
+      settings.progress(`latency: pipe pair (${r + 1}/${reps})`);
+      pipe.push(await pipes(rounds));
+    }
+    const pipeMedian = median(pipe.map((x) => x.median));
+    for (const row of rows) row.ratios!['pipe median ÷ this median'] = pipeMedian / row.figures.median_us!;
+    rows.push({
+      scenario: 'latency',
+      competitor: 'pipe',
+      setup: '64 B, a pair of pipes, Node streams (event loop)',
+      figures: { median_us: pipeMedian, p99_us: median(pipe.map((x) => x.p99)), rounds },
+    });
     return rows;
   },
 };
