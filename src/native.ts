@@ -28,6 +28,15 @@ export interface NativeAddon {
   asyncAdd(i32: Int32Array, index: number, expected: number, timeoutMs: number): number;
   asyncCancel(id: number): boolean;
   asyncRef(ref: boolean): void;
+  mqOpen(name: string, create: boolean, maxMessages: number, messageSize: number): number;
+  mqSend(fd: number, bytes: Uint8Array): void;
+  mqReceive(fd: number, bytes: Uint8Array): number;
+  mqClose(fd: number): void;
+  mqUnlink(name: string): void;
+  msgGet(key: number, create: boolean): number;
+  msgSend(id: number, bytes: Uint8Array): void;
+  msgReceive(id: number, bytes: Uint8Array): number;
+  msgRemove(id: number): void;
 }
 
 const require = createRequire(import.meta.url);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MpmcRing, Segment, SpscRing } from 'shmring';
+import { posixQueue, sysvQueue } from 'shmring/queues';
 import { buildC } from '../lib/c.js';
 import { CONTROL_BYTES, Control } from '../lib/control.js';
 import type { Row, RunSettings, Scenario } from '../lib/scenario.js';
@@ -119,6 +120,41 @@ async function stream(transport: 'unix' | 'tcp' | 'pipe', size: number, count: n
   }
 }
 
+/** The queue limits of this machine class: messages of at most 8 KiB (POSIX and System V). */
+const QUEUE_MESSAGE_LIMIT = 8192;
+
+async function queue(kind: 'posix' | 'sysv', size: number, count: number, reps: number): Promise<number> {
+  if (size > QUEUE_MESSAGE_LIMIT) throw new Error(`skipped: ${size}-byte messages are over the ${QUEUE_MESSAGE_LIMIT}-byte queue limit`);
+  const seg = Segment.anonymous(CONTROL_BYTES);
+  const name = kind === 'posix' ? `/shmring-bench-${process.pid}` : String(0x5b000000 | (process.pid & 0xffffff));
+  const id = kind === 'posix' ? posixQueue.create(name, 10, QUEUE_MESSAGE_LIMIT) : sysvQueue.create(Number(name));
+  const remove = () => {
+    try {
+      if (kind === 'posix') {
+        posixQueue.close(id);
+        posixQueue.unlink(name);
+      } else {
+        sysvQueue.remove(id);
+      }
+    } catch {
+      // already removed
+    }
+  };
+  process.on('exit', remove); // Ctrl-C ends the harness with process.exit
+  try {
+    const control = new Control(seg.buffer, seg.size);
+    const stdio = ['ignore', 'pipe', 'pipe', seg.fd!] as const;
+    const file = join(HERE, 'queue-peer.ts');
+    const args = (role: string) => [role, kind, name, size, count, reps];
+    await Promise.all([run(peer(file, args('receiver')), [...stdio]), run(peer(file, args('sender')), [...stdio])]);
+    return repTime(control.durations(reps));
+  } finally {
+    seg.close();
+    remove();
+    process.off('exit', remove);
+  }
+}
+
 /** The message-passing baselines whose messages are objects on the heap: capped in count. */
 const HEAP_MESSAGES = 100_000;
 
@@ -158,7 +194,7 @@ const MEASURES: Measure[] = [
   { competitor: 'C ring', setup: 'per message, fenced publish', run: (s, c, r) => cRing(s, c, r, 'fenced', 1) },
   { competitor: 'C ring', setup: 'per message, release publish', run: (s, c, r) => cRing(s, c, r, 'release', 1) },
   { competitor: 'C ring', setup: 'batched 64, release publish', run: (s, c, r) => cRing(s, c, r, 'release', 64) },
-  { competitor: 'shmring SPSC', setup: 'copy per message', versus: ['C ring/per message, fenced publish', 'Unix socket/length-prefixed frames', 'pipe/length-prefixed frames', 'TCP loopback/length-prefixed frames', 'child_process IPC/advanced (Uint8Array)', 'worker_threads/MessagePort (Uint8Array, one process)'], run: (s, c, r) => spsc(s, c, r, 'copy', 'copy') },
+  { competitor: 'shmring SPSC', setup: 'copy per message', versus: ['C ring/per message, fenced publish', 'Unix socket/length-prefixed frames', 'pipe/length-prefixed frames', 'POSIX mq/mq_send / mq_receive (10 messages, 8 KiB limit)', 'System V msgq/msgsnd / msgrcv (16 KiB queue, 8 KiB limit)', 'TCP loopback/length-prefixed frames', 'child_process IPC/advanced (Uint8Array)', 'worker_threads/MessagePort (Uint8Array, one process)'], run: (s, c, r) => spsc(s, c, r, 'copy', 'copy') },
   { competitor: 'shmring SPSC', setup: 'batched 64 + drain', versus: ['C ring/batched 64, release publish'], run: (s, c, r) => spsc(s, c, r, 'batch', 'drain') },
   { competitor: 'shmring SPSC', setup: 'zero-copy claim + drain', versus: ['C ring/per message, fenced publish'], run: (s, c, r) => spsc(s, c, r, 'claim', 'drain') },
   { competitor: 'shmring MPMC', setup: '1 → 1', versus: ['C ring/per message, fenced publish'], sizes: [64, 1024, 65536], run: (s, c, r) => mpmc(s, c, r, 1, 1) },
@@ -166,6 +202,8 @@ const MEASURES: Measure[] = [
   { competitor: 'Unix socket', setup: 'length-prefixed frames', run: (s, c, r) => stream('unix', s, c, r) },
   { competitor: 'TCP loopback', setup: 'length-prefixed frames', run: (s, c, r) => stream('tcp', s, c, r) },
   { competitor: 'pipe', setup: 'length-prefixed frames', run: (s, c, r) => stream('pipe', s, c, r) },
+  { competitor: 'POSIX mq', setup: 'mq_send / mq_receive (10 messages, 8 KiB limit)', sizes: [64, 1024], run: (s, c, r) => queue('posix', s, c, r) },
+  { competitor: 'System V msgq', setup: 'msgsnd / msgrcv (16 KiB queue, 8 KiB limit)', sizes: [64, 1024], run: (s, c, r) => queue('sysv', s, c, r) },
   { competitor: 'child_process IPC', setup: 'json (string payload)', run: (s, c, r) => ipc('json', s, c, r) },
   { competitor: 'child_process IPC', setup: 'advanced (Uint8Array)', run: (s, c, r) => ipc('advanced', s, c, r) },
   { competitor: 'worker_threads', setup: 'MessagePort (Uint8Array, one process)', run: port },
