@@ -2,7 +2,8 @@
 // messages. Competitors, each a setup of its own: single-core memcpy (the limit), the C reference ring (fenced and
 // release publication, per message and batched), shmring SPSC (copy, batched, zero-copy),
 // shmring MPMC (1→1, 2→2); Node byte streams with length-prefix framing (Unix socket, TCP
-// loopback, pipe); child_process IPC (json, advanced); a worker_threads MessagePort. Each JS
+// loopback, pipe); POSIX and System V message queues; child_process IPC (json, advanced); a
+// worker_threads MessagePort; a piscina pool. Each JS
 // figure is paired with the C figure measured next to it; ratios are medians over rounds.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -169,6 +170,21 @@ async function ipc(serialization: 'json' | 'advanced', size: number, count: numb
   }
 }
 
+/** piscina runs tens of thousands of tasks a second: fewer of them keep the run short. */
+const PISCINA_TASKS = 20_000;
+
+async function piscina(size: number, count: number, reps: number): Promise<number> {
+  const seg = Segment.anonymous(CONTROL_BYTES);
+  const tasks = Math.min(count, PISCINA_TASKS);
+  try {
+    const control = new Control(seg.buffer, seg.size);
+    await run(peer(join(HERE, 'piscina-peer.ts'), [size, tasks, reps]), ['ignore', 'pipe', 'pipe', seg.fd!]);
+    return (repTime(control.durations(reps)) * count) / tasks;
+  } finally {
+    seg.close();
+  }
+}
+
 async function port(size: number, count: number, reps: number): Promise<number> {
   const seg = Segment.anonymous(CONTROL_BYTES);
   try {
@@ -194,7 +210,7 @@ const MEASURES: Measure[] = [
   { competitor: 'C ring', setup: 'per message, fenced publish', run: (s, c, r) => cRing(s, c, r, 'fenced', 1) },
   { competitor: 'C ring', setup: 'per message, release publish', run: (s, c, r) => cRing(s, c, r, 'release', 1) },
   { competitor: 'C ring', setup: 'batched 64, release publish', run: (s, c, r) => cRing(s, c, r, 'release', 64) },
-  { competitor: 'shmring SPSC', setup: 'copy per message', versus: ['C ring/per message, fenced publish', 'Unix socket/length-prefixed frames', 'pipe/length-prefixed frames', 'POSIX mq/mq_send / mq_receive (10 messages, 8 KiB limit)', 'System V msgq/msgsnd / msgrcv (16 KiB queue, 8 KiB limit)', 'TCP loopback/length-prefixed frames', 'child_process IPC/advanced (Uint8Array)', 'worker_threads/MessagePort (Uint8Array, one process)'], run: (s, c, r) => spsc(s, c, r, 'copy', 'copy') },
+  { competitor: 'shmring SPSC', setup: 'copy per message', versus: ['C ring/per message, fenced publish', 'Unix socket/length-prefixed frames', 'pipe/length-prefixed frames', 'POSIX mq/mq_send / mq_receive (10 messages, 8 KiB limit)', 'System V msgq/msgsnd / msgrcv (16 KiB queue, 8 KiB limit)', 'TCP loopback/length-prefixed frames', 'child_process IPC/advanced (Uint8Array)', 'worker_threads/MessagePort (Uint8Array, one process)', 'piscina/pool.run(Uint8Array), one worker thread'], run: (s, c, r) => spsc(s, c, r, 'copy', 'copy') },
   { competitor: 'shmring SPSC', setup: 'batched 64 + drain', versus: ['C ring/batched 64, release publish'], run: (s, c, r) => spsc(s, c, r, 'batch', 'drain') },
   { competitor: 'shmring SPSC', setup: 'zero-copy claim + drain', versus: ['C ring/per message, fenced publish'], run: (s, c, r) => spsc(s, c, r, 'claim', 'drain') },
   { competitor: 'shmring MPMC', setup: '1 → 1', versus: ['C ring/per message, fenced publish'], sizes: [64, 1024, 65536], run: (s, c, r) => mpmc(s, c, r, 1, 1) },
@@ -207,6 +223,7 @@ const MEASURES: Measure[] = [
   { competitor: 'child_process IPC', setup: 'json (string payload)', run: (s, c, r) => ipc('json', s, c, r) },
   { competitor: 'child_process IPC', setup: 'advanced (Uint8Array)', run: (s, c, r) => ipc('advanced', s, c, r) },
   { competitor: 'worker_threads', setup: 'MessagePort (Uint8Array, one process)', run: port },
+  { competitor: 'piscina', setup: 'pool.run(Uint8Array), one worker thread', run: piscina },
 ];
 
 export const scenario: Scenario = {
