@@ -5,8 +5,9 @@
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_SPIN_US, Segment, SpscRing } from 'shmring';
+import { DEFAULT_SPIN_US, SpscRing } from 'shmring';
 import { buildC } from '../lib/c.js';
+import { benchSegment } from '../lib/segments.js';
 import type { Row, RunSettings, Scenario } from '../lib/scenario.js';
 import { peer, run } from '../lib/spawn.js';
 import { median, type LatencySummary } from '../lib/stats.js';
@@ -14,18 +15,17 @@ import { median, type LatencySummary } from '../lib/stats.js';
 const HERE = dirname(fileURLToPath(import.meta.url));
 
 async function rings(mode: string, rounds: number): Promise<LatencySummary> {
-  const a = Segment.anonymous(SpscRing.requiredBytes(4096));
-  const b = Segment.anonymous(SpscRing.requiredBytes(4096));
+  const a = benchSegment(SpscRing.requiredBytes(4096));
+  const b = benchSegment(SpscRing.requiredBytes(4096));
   try {
-    SpscRing.create(a, { capacity: 4096 }).close();
-    SpscRing.create(b, { capacity: 4096 }).close();
-    const stdio = ['ignore', 'pipe', 'pipe', a.fd!, b.fd!] as const;
+    SpscRing.create(a.segment, { capacity: 4096 }).close();
+    SpscRing.create(b.segment, { capacity: 4096 }).close();
     const file = join(HERE, 'rtt-peer.ts');
-    const [ping] = await Promise.all([run(peer(file, ['ping', mode, rounds]), [...stdio]), run(peer(file, ['pong', mode, rounds]), [...stdio])]);
+    const [ping] = await Promise.all([run(peer(file, ['ping', mode, rounds, a.address, b.address])), run(peer(file, ['pong', mode, rounds, a.address, b.address]))]);
     return JSON.parse(ping.stdout) as LatencySummary;
   } finally {
-    a.close();
-    b.close();
+    a.release();
+    b.release();
   }
 }
 

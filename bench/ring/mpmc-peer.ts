@@ -1,17 +1,17 @@
-// One process of a shmring MPMC throughput run over the anonymous segment at fd:3.
-//   mpmc-peer producer SIZE COUNT REPS PRODUCERS CONSUMERS   (COUNT per producer)
-//   mpmc-peer consumer SIZE COUNT REPS PRODUCERS CONSUMERS
+// One process of a shmring MPMC throughput run over the segment at ADDRESS.
+//   mpmc-peer producer ADDRESS SIZE COUNT REPS PRODUCERS CONSUMERS   (COUNT per producer)
+//   mpmc-peer consumer ADDRESS SIZE COUNT REPS PRODUCERS CONSUMERS
 import { MpmcRing, Segment } from 'shmring';
 import { Control } from '../lib/control.js';
 
-const [role, sizeText, countText, repsText, producersText, consumersText] = process.argv.slice(2);
+const [role, address, sizeText, countText, repsText, producersText, consumersText] = process.argv.slice(2);
 const size = Number(sizeText);
 const count = Number(countText);
 const reps = Number(repsText);
 const producers = Number(producersText);
 const consumers = Number(consumersText);
 const total = count * producers;
-const seg = Segment.open('fd:3');
+const seg = Segment.open(address!);
 const control = new Control(seg.buffer, seg.size);
 const ring = MpmcRing.open(seg);
 

@@ -1,17 +1,17 @@
 // One side of the file relay: a file read in 1 MiB chunks, sent to another process, and
 // written to a file there.
-//   relay-peer sender   pipe|shm SOURCE CHUNK     pipe: a 1 MiB file read stream piped to stdout
-//   relay-peer receiver pipe|shm TARGET SIZE      pipe: stdin piped to a file write stream
+//   relay-peer sender   pipe|shm ADDRESS SOURCE CHUNK   pipe: a 1 MiB file read stream piped to stdout
+//   relay-peer receiver pipe|shm ADDRESS TARGET SIZE    pipe: stdin piped to a file write stream
 // pipe costs four copies (file → sender → kernel → receiver → file); shm two: the sender
 // reads the file straight into a claim in the ring, the receiver writes the ring's view
-// straight to the file. The ring is at fd:3, the control block at the end of it.
+// straight to the file. The ring is at ADDRESS, the control block at the end of it.
 import { closeSync, createReadStream, createWriteStream, openSync, readSync, writeSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Segment, SpscRing } from 'shmring';
 import { Control } from '../lib/control.js';
 
-const [role, mode, path, numberText] = process.argv.slice(2);
-const seg = Segment.open('fd:3');
+const [role, mode, address, path, numberText] = process.argv.slice(2);
+const seg = Segment.open(address!);
 const control = new Control(seg.buffer, seg.size);
 
 if (role === 'sender') {

@@ -1,4 +1,4 @@
-// Scenario: the file relay. A file (256 MiB with --full, 128 MiB by default) is read in
+// Scenario: the file relay. A file of 256 MiB (8 MiB in the harness test's tiny mode) is read in
 // 1 MiB chunks by one process, sent to another, and written by it to a file on tmpfs:
 // through a pipe (read → write → read → write, four copies) and through an SPSC ring
 // (read into a claim → write from the ring's view, two copies). GB/s and the ratio.
@@ -6,8 +6,9 @@ import { rmSync, mkdtempSync, openSync, writeSync, closeSync, statSync } from 'n
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Segment, SpscRing } from 'shmring';
+import { SpscRing } from 'shmring';
 import { CONTROL_BYTES, Control } from '../lib/control.js';
+import { benchSegment } from '../lib/segments.js';
 import type { Row, RunSettings, Scenario } from '../lib/scenario.js';
 import { peer, run, spawnPeer } from '../lib/spawn.js';
 import { median } from '../lib/stats.js';
@@ -25,24 +26,23 @@ function makeSource(path: string, bytes: number): void {
 
 async function relay(mode: 'pipe' | 'shm', source: string, target: string, bytes: number): Promise<number> {
   const capacity = 16 * CHUNK;
-  const seg = Segment.anonymous(SpscRing.requiredBytes(capacity) + CONTROL_BYTES);
+  const { segment: seg, address, release } = benchSegment(SpscRing.requiredBytes(capacity) + CONTROL_BYTES);
   try {
     if (mode === 'shm') SpscRing.create(seg, { capacity }).close();
     const control = new Control(seg.buffer, seg.size);
     const file = join(HERE, 'relay-peer.ts');
     if (mode === 'pipe') {
-      const sender = spawnPeer(peer(file, ['sender', 'pipe', source, CHUNK]), ['ignore', 'pipe', 'pipe', seg.fd!], 120_000, true);
-      const receiver = run(peer(file, ['receiver', 'pipe', target, bytes]), [sender.child.stdout!, 'pipe', 'pipe', seg.fd!]);
+      const sender = spawnPeer(peer(file, ['sender', 'pipe', address, source, CHUNK]), ['ignore', 'pipe', 'pipe'], 120_000, true);
+      const receiver = run(peer(file, ['receiver', 'pipe', address, target, bytes]), [sender.child.stdout!, 'pipe', 'pipe']);
       sender.child.stdout!.destroy();
       await Promise.all([receiver, sender.done]);
     } else {
-      const stdio = ['ignore', 'pipe', 'pipe', seg.fd!] as const;
-      await Promise.all([run(peer(file, ['receiver', 'shm', target, bytes]), [...stdio]), run(peer(file, ['sender', 'shm', source, CHUNK]), [...stdio])]);
+      await Promise.all([run(peer(file, ['receiver', 'shm', address, target, bytes])), run(peer(file, ['sender', 'shm', address, source, CHUNK]))]);
     }
     if (statSync(target).size !== bytes) throw new Error(`the ${mode} relay wrote ${statSync(target).size} of ${bytes} bytes`);
     return control.f64[0]!;
   } finally {
-    seg.close();
+    release();
     rmSync(target, { force: true });
   }
 }
@@ -51,7 +51,7 @@ export const scenario: Scenario = {
   name: 'relay',
   description: 'file → process → process → file in 1 MiB chunks: pipe (four copies) against shmring (two)',
   async run(settings: RunSettings): Promise<Row[]> {
-    const bytes = (settings.mode === 'full' ? 256 : settings.mode === 'quick' ? 128 : 8) * CHUNK;
+    const bytes = (settings.mode === 'tiny' ? 8 : 256) * CHUNK;
     const reps = settings.mode === 'tiny' ? 1 : 3;
     const sourceDir = mkdtempSync(join(tmpdir(), 'shmring-relay-'));
     const targetDir = mkdtempSync('/dev/shm/shmring-relay-');

@@ -1,17 +1,17 @@
 // One side of the ring round-trip benchmark: 64-byte messages over two SPSC rings, the
-// request ring at fd:3 and the reply ring at fd:4.
-//   rtt-peer ping|pong spin|park|hybrid ROUNDS
+// request ring at REQUESTS and the reply ring at REPLIES (segment addresses).
+//   rtt-peer ping|pong spin|park|hybrid ROUNDS REQUESTS REPLIES
 // spin: tryRead in a loop; park: block at once (spin budget 0); hybrid: the default
 // WaitStrategy (spin briefly, then park). ping prints median, p99 and mean in µs.
 import { Segment, SpscRing, WaitStrategy } from 'shmring';
 import { summarize } from '../lib/stats.js';
 
-const [role, mode, roundsText] = process.argv.slice(2);
+const [role, mode, roundsText, requestsAddress, repliesAddress] = process.argv.slice(2);
 const rounds = Number(roundsText);
 const warmup = Math.floor(rounds / 10);
 const strategy = mode === 'park' ? new WaitStrategy({ spinUs: 0 }) : new WaitStrategy();
-const requests = Segment.open('fd:3');
-const replies = Segment.open('fd:4');
+const requests = Segment.open(requestsAddress!);
+const replies = Segment.open(repliesAddress!);
 const ping = role === 'ping';
 const out = SpscRing.open(ping ? requests : replies, { role: 'producer', strategy });
 const back = SpscRing.open(ping ? replies : requests, { role: 'consumer', strategy });

@@ -1,14 +1,14 @@
-// One side of a shmring SPSC throughput run over the anonymous segment at fd:3.
-//   spsc-peer producer SIZE COUNT REPS copy|batch|claim
-//   spsc-peer consumer SIZE COUNT REPS copy|drain
+// One side of a shmring SPSC throughput run over the segment at ADDRESS.
+//   spsc-peer producer ADDRESS SIZE COUNT REPS copy|batch|claim
+//   spsc-peer consumer ADDRESS SIZE COUNT REPS copy|drain
 import { Segment, SpscRing } from 'shmring';
 import { Control } from '../lib/control.js';
 
-const [role, sizeText, countText, repsText, mode] = process.argv.slice(2);
+const [role, address, sizeText, countText, repsText, mode] = process.argv.slice(2);
 const size = Number(sizeText);
 const count = Number(countText);
 const reps = Number(repsText);
-const seg = Segment.open('fd:3');
+const seg = Segment.open(address!);
 const control = new Control(seg.buffer, seg.size);
 const ring = SpscRing.open(seg, { role: role as 'producer' | 'consumer' });
 const BATCH = 64;

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { MpmcRing, Segment, SpscRing } from 'shmring';
 import { posixQueue, sysvQueue } from 'shmring/queues';
 import { buildC } from '../lib/c.js';
+import { benchSegment } from '../lib/segments.js';
 import { CONTROL_BYTES, Control } from '../lib/control.js';
 import type { Row, RunSettings, Scenario } from '../lib/scenario.js';
 import { peer, run, spawnPeer } from '../lib/spawn.js';
@@ -57,40 +58,38 @@ async function memcpy(size: number, count: number): Promise<number> {
 
 async function spsc(size: number, count: number, reps: number, producerMode: string, consumerMode: string): Promise<number> {
   const capacity = capacityFor(size);
-  const seg = Segment.anonymous(SpscRing.requiredBytes(capacity) + CONTROL_BYTES);
+  const { segment: seg, address, release } = benchSegment(SpscRing.requiredBytes(capacity) + CONTROL_BYTES);
   try {
     SpscRing.create(seg, { capacity }).close();
     const control = new Control(seg.buffer, seg.size);
-    const stdio = ['ignore', 'pipe', 'pipe', seg.fd!] as const;
     const file = join(HERE, 'spsc-peer.ts');
     await Promise.all([
-      run(peer(file, ['consumer', size, count, reps, consumerMode]), [...stdio]),
-      run(peer(file, ['producer', size, count, reps, producerMode]), [...stdio]),
+      run(peer(file, ['consumer', address, size, count, reps, consumerMode])),
+      run(peer(file, ['producer', address, size, count, reps, producerMode])),
     ]);
     return repTime(control.durations(reps));
   } finally {
-    seg.close();
+    release();
   }
 }
 
 async function mpmc(size: number, count: number, reps: number, producers: number, consumers: number): Promise<number> {
   const slotSize = Math.max(16, (size + 8 + 7) & ~7);
   const slots = Math.max(2, 2 ** Math.floor(Math.log2(Math.max(2, capacityFor(size) / slotSize))));
-  const seg = Segment.anonymous(MpmcRing.requiredBytes(slots, slotSize) + CONTROL_BYTES);
+  const { segment: seg, address, release } = benchSegment(MpmcRing.requiredBytes(slots, slotSize) + CONTROL_BYTES);
   try {
     MpmcRing.create(seg, { slots, slotSize }).close();
     const control = new Control(seg.buffer, seg.size);
-    const stdio = ['ignore', 'pipe', 'pipe', seg.fd!] as const;
     const file = join(HERE, 'mpmc-peer.ts');
     const perProducer = Math.floor(count / producers);
-    const args = (role: string) => [role, size, perProducer, reps, producers, consumers];
+    const args = (role: string) => [role, address, size, perProducer, reps, producers, consumers];
     await Promise.all([
-      ...Array.from({ length: consumers }, () => run(peer(file, args('consumer')), [...stdio])),
-      ...Array.from({ length: producers }, () => run(peer(file, args('producer')), [...stdio])),
+      ...Array.from({ length: consumers }, () => run(peer(file, args('consumer')))),
+      ...Array.from({ length: producers }, () => run(peer(file, args('producer')))),
     ]);
     return repTime(control.durations(reps)) * (count / (perProducer * producers));
   } finally {
-    seg.close();
+    release();
   }
 }
 

@@ -4,6 +4,7 @@
 // ping writes odd values and times each round trip; pong answers with the next even one.
 // In async mode ping awaits futex.waitAsync and pong parks with futex.wait.
 import { futex, Segment, WaitStrategy } from 'shmring';
+import { Bench } from 'tinybench';
 import { summarize } from '../lib/stats.js';
 
 const [role, mode, roundsText, spinUsText] = process.argv.slice(2);
@@ -53,16 +54,16 @@ if (role === 'pong') {
     else awaitValue(2 * k + 2);
     if (k >= warmup) samples[k - warmup] = (performance.now() - t0) * 1000;
   }
-  // The cost of waking a word nobody sleeps on: a raw futex wake, and the strategy's wake,
-  // which looks at the waiters word and makes no syscall.
-  const n = 200_000;
-  let t0 = performance.now();
-  for (let i = 0; i < n; i++) futex.wake(i32, 3, 1);
-  const rawWakeNs = ((performance.now() - t0) * 1e6) / n;
+  // The cost of waking a word nobody sleeps on (one process: tinybench): a raw futex wake,
+  // and the strategy's wake, which looks at the waiters word and makes no syscall.
   const idle = { i32, word: 3, waiters: 4 };
-  t0 = performance.now();
-  for (let i = 0; i < n; i++) strategy.wake(idle, 1);
-  const strategyWakeNs = ((performance.now() - t0) * 1e6) / n;
+  const bench = new Bench({ time: 200 });
+  bench.add('futex.wake, nobody waiting', () => void futex.wake(i32, 3, 1));
+  bench.add('WaitStrategy.wake, nobody waiting', () => strategy.wake(idle, 1));
+  await bench.run();
+  const meanNs = (i: number) => (bench.tasks[i]!.result as unknown as { latency: { mean: number } }).latency.mean * 1e6;
+  const rawWakeNs = meanNs(0);
+  const strategyWakeNs = meanNs(1);
   console.log(JSON.stringify({ ...summarize(samples), wakeNoWaiterNs: rawWakeNs, strategyWakeNs }));
 }
 seg.close();
