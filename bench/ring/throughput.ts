@@ -229,7 +229,7 @@ export const scenario: Scenario = {
   name: 'throughput',
   description: 'one-way throughput between two processes, by message size',
   async run(settings: RunSettings): Promise<Row[]> {
-    const rounds = settings.mode === 'full' ? 3 : settings.mode === 'quick' ? 2 : 1;
+    const rounds = settings.mode === 'full' ? 3 : 1; // each run has its own warm-up and repetitions
     const reps = settings.mode === 'tiny' ? 2 : 3;
     const rows: Row[] = [];
     for (const size of SIZES) {
