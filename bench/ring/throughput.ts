@@ -157,42 +157,37 @@ async function queue(kind: 'posix' | 'sysv', size: number, count: number, reps: 
 
 /** The message-passing baselines whose messages are objects on the heap: capped in count. */
 const HEAP_MESSAGES = 100_000;
-
-async function ipc(serialization: 'json' | 'advanced', size: number, count: number, reps: number): Promise<number> {
-  const seg = Segment.anonymous(CONTROL_BYTES);
-  try {
-    const control = new Control(seg.buffer, seg.size);
-    await run(peer(join(HERE, 'ipc-peer.ts'), ['receiver', serialization, size, Math.min(count, HEAP_MESSAGES), reps]), ['ignore', 'pipe', 'pipe', seg.fd!]);
-    return (repTime(control.durations(reps)) * count) / Math.min(count, HEAP_MESSAGES);
-  } finally {
-    seg.close();
-  }
-}
-
 /** piscina runs tens of thousands of tasks a second: fewer of them keep the run short. */
 const PISCINA_TASKS = 20_000;
 
-async function piscina(size: number, count: number, reps: number): Promise<number> {
+/**
+ * Runs a one-process peer (it forks or starts its own other side) that sends `sent` of the
+ * `count` messages, with the control block at fd:3; the time is scaled back to `count`.
+ */
+async function onePeer(file: string, args: Array<string | number>, sent: number, count: number, reps: number): Promise<number> {
   const seg = Segment.anonymous(CONTROL_BYTES);
-  const tasks = Math.min(count, PISCINA_TASKS);
   try {
     const control = new Control(seg.buffer, seg.size);
-    await run(peer(join(HERE, 'piscina-peer.ts'), [size, tasks, reps]), ['ignore', 'pipe', 'pipe', seg.fd!]);
-    return (repTime(control.durations(reps)) * count) / tasks;
+    await run(peer(join(HERE, file), args), ['ignore', 'pipe', 'pipe', seg.fd!]);
+    return (repTime(control.durations(reps)) * count) / sent;
   } finally {
     seg.close();
   }
 }
 
-async function port(size: number, count: number, reps: number): Promise<number> {
-  const seg = Segment.anonymous(CONTROL_BYTES);
-  try {
-    const control = new Control(seg.buffer, seg.size);
-    await run(peer(join(HERE, 'port-peer.ts'), [size, Math.min(count, HEAP_MESSAGES), reps]), ['ignore', 'pipe', 'pipe', seg.fd!]);
-    return (repTime(control.durations(reps)) * count) / Math.min(count, HEAP_MESSAGES);
-  } finally {
-    seg.close();
-  }
+function ipc(serialization: 'json' | 'advanced', size: number, count: number, reps: number): Promise<number> {
+  const sent = Math.min(count, HEAP_MESSAGES);
+  return onePeer('ipc-peer.ts', ['receiver', serialization, size, sent, reps], sent, count, reps);
+}
+
+function piscina(size: number, count: number, reps: number): Promise<number> {
+  const sent = Math.min(count, PISCINA_TASKS);
+  return onePeer('piscina-peer.ts', [size, sent, reps], sent, count, reps);
+}
+
+function port(size: number, count: number, reps: number): Promise<number> {
+  const sent = Math.min(count, HEAP_MESSAGES);
+  return onePeer('port-peer.ts', [size, sent, reps], sent, count, reps);
 }
 
 interface Measure {
