@@ -16,7 +16,7 @@
 import { badHeaderError, checkInteger, closedError, type ShmError, shmError, typeError } from '../errors.js';
 import { isAlive, SELF_THREAD } from '../sync/identity.js';
 import type { WaitPoint, WaitStrategy } from '../sync/wait-strategy.js';
-import { blockAsync, blockSync, type BlockOptions, checkBytes, checkOptions, checkStrategy, formatHeader, isPowerOfTwo, locate, publishReady, readHeader, type RingTarget } from './base.js';
+import { blockAsync, blockSync, type Blocking, type BlockOptions, checkBytes, checkOptions, checkStrategy, formatHeader, isPowerOfTwo, locate, publishReady, readHeader, type RingTarget } from './base.js';
 import { CONSUMER_EVENT_OFFSET, CONSUMER_WAITERS_OFFSET, i32Index, KIND_MPMC, LOST_OFFSET, PRODUCER_EVENT_OFFSET, PRODUCER_WAITERS_OFFSET } from './header.js';
 import {
   DEFAULT_PARTICIPANTS,
@@ -124,6 +124,7 @@ export class MpmcRing implements AsyncIterable<Uint8Array> {
   /** A stuck slot being watched before repair: its position and since when (ms). */
   #stuckPosition = -1;
   #stuckSince = 0;
+  #readBlock: Blocking<Uint8Array> | undefined;
   #closed = false;
   #broken: ShmError | undefined;
   readonly #stats: RingStats = { messages: 0, bytes: 0, fullWaits: 0, emptyWaits: 0 };
@@ -501,14 +502,15 @@ export class MpmcRing implements AsyncIterable<Uint8Array> {
 
   #readBlocking() {
     this.#checkOpen();
-    return {
+    // Built once per handle: a blocking read allocates nothing but the message it returns.
+    return (this.#readBlock ??= {
       what: 'ring read',
       attempt: () => this.#readOne(),
       point: this.#dataPoint,
       spin: false,
       check: () => this.#checkPeers(ROLE_PRODUCER),
       onWait: () => this.#stats.emptyWaits++,
-    };
+    });
   }
 
   /** Writes one message, blocking the thread while the ring is full. ERR_TIMEOUT. */

@@ -17,6 +17,7 @@ import type { WaitPoint, WaitStrategy } from '../sync/wait-strategy.js';
 import {
   blockAsync,
   blockSync,
+  type Blocking,
   defer,
   flushDeferredIfAny,
   type BlockOptions,
@@ -154,6 +155,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   readonly #dataPoint: WaitPoint;
   /** The producer sleeps on the head, announcing itself in the producer waiters word. */
   readonly #spacePoint: WaitPoint;
+  #readBlock: Blocking<Uint8Array> | undefined;
   #closed = false;
   #broken: ShmError | undefined;
   // Producer state: the next write position, what is published, the head last seen.
@@ -610,7 +612,8 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
 
   #readBlocking() {
     this.#asConsumer();
-    return {
+    // Built once per handle: a blocking read allocates nothing but the message it returns.
+    return (this.#readBlock ??= {
       what: 'ring read',
       attempt: () => {
         const message = this.#readOne();
@@ -631,7 +634,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
         }
       },
       onWait: () => this.#stats.emptyWaits++,
-    };
+    });
   }
 
   /** Takes the next message, blocking the thread while the ring is empty. */

@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync, openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { Segment } from '../segment/segment.js';
 import { describeRing, type RingDescription } from './inspect.js';
+import { entryOffset, MAX_PARTICIPANTS } from './mpmc-layout.js';
 
 export interface FoundSegment {
   address: string;
@@ -17,7 +18,7 @@ export interface FoundSegment {
 }
 
 /** How many bytes of a segment to read to describe its ring (header and MPMC registry). */
-const PROBE_BYTES = 512 + 1024 * 128;
+const PROBE_BYTES = entryOffset(MAX_PARTICIPANTS);
 
 function mappedPaths(): Map<string, number> {
   const counts = new Map<string, number>();
