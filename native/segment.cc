@@ -253,6 +253,42 @@ Napi::Value Unmap(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+void ReleaseAlias(void* data, size_t length, void*) { munmap(data, length); }
+
+// alias(buffer) -> ArrayBuffer | undefined: a second mapping of the same shared pages as a
+// plain (non-shared) ArrayBuffer, for bulk copies: V8 copies into and out of a
+// SharedArrayBuffer with a relaxed-atomic loop, but between plain buffers with memmove.
+// mremap with an old size of 0 duplicates a shared mapping (POSIX shm, file, memfd or
+// System V). A private mapping (a read-only segment) cannot be duplicated: undefined.
+Napi::Value Alias(const Napi::CallbackInfo& info) {
+  size_t length = 0;
+  void* data = BufferData(info[0], &length);
+  {
+    std::lock_guard<std::mutex> guard(registryLock);
+    if (Registry().find(data) == Registry().end()) {
+      throw Napi::TypeError::New(info.Env(), "buffer is not a live shmring mapping");
+    }
+  }
+  void* addr = mremap(data, 0, length, MREMAP_MAYMOVE);
+  if (addr == MAP_FAILED) {
+    if (errno == EINVAL) return info.Env().Undefined();
+    ThrowErrno(info.Env(), errno, "mremap", "");
+  }
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
+  std::shared_ptr<v8::BackingStore> store = v8::ArrayBuffer::NewBackingStore(addr, length, ReleaseAlias, nullptr);
+  return Napi::Value(info.Env(), ToNapi(v8::ArrayBuffer::New(isolate, std::move(store))));
+}
+
+// unalias(arrayBuffer): detaches the alias (its views become empty) and so unmaps it.
+Napi::Value Unalias(const Napi::CallbackInfo& info) {
+  v8::Local<v8::Value> local = ToV8(info[0]);
+  if (!local->IsArrayBuffer()) throw Napi::TypeError::New(info.Env(), "expected an ArrayBuffer");
+  v8::Local<v8::ArrayBuffer> buffer = local.As<v8::ArrayBuffer>();
+  if (!buffer->IsDetachable()) throw Napi::TypeError::New(info.Env(), "the ArrayBuffer cannot be detached");
+  buffer->Detach(v8::Local<v8::Value>()).Check();
+  return info.Env().Undefined();
+}
+
 Napi::Value Flush(const Napi::CallbackInfo& info) {
   size_t length = 0;
   void* data = BufferData(info[0], &length);
@@ -277,6 +313,8 @@ void InitSegment(Napi::Env env, Napi::Object exports) {
   exports.Set("sysvRemove", Napi::Function::New(env, SysvRemove, "sysvRemove"));
   exports.Set("ftok", Napi::Function::New(env, Ftok, "ftok"));
   exports.Set("unmap", Napi::Function::New(env, Unmap, "unmap"));
+  exports.Set("alias", Napi::Function::New(env, Alias, "alias"));
+  exports.Set("unalias", Napi::Function::New(env, Unalias, "unalias"));
   exports.Set("flush", Napi::Function::New(env, Flush, "flush"));
 }
 

@@ -22,6 +22,8 @@ export interface NativeAddon {
   ftok(path: string, proj: number): number;
   unmap(buffer: SharedArrayBuffer): void;
   flush(buffer: SharedArrayBuffer): void;
+  alias(buffer: SharedArrayBuffer): ArrayBuffer | undefined;
+  unalias(buffer: ArrayBuffer): void;
   futexWait(i32: Int32Array, index: number, expected: number, timeoutMs: number): 0 | 1 | 2;
   futexWake(i32: Int32Array, index: number, count: number): number;
   asyncInit(callback: (ids: number[], results: number[]) => void): void;

@@ -2,7 +2,7 @@
 // SharedArrayBuffer), formatting and validating the header, roles, and blocking loops
 // with deadlines, peer-liveness checks and cancellation.
 import { abortError, badHeaderError, checkOptions, checkSignal, ShmError, checkTimeout, closedError, shmError, timeoutError, typeError } from '../errors.js';
-import { Segment } from '../segment/segment.js';
+import { plainAlias, Segment } from '../segment/segment.js';
 import { isStale } from './stale.js';
 import { isAlive, SELF_THREAD } from '../sync/identity.js';
 import { defaultWaitStrategy, WaitStrategy, type WaitPoint } from '../sync/wait-strategy.js';
@@ -40,15 +40,17 @@ export interface Located {
   address: string;
   /** A segment the ring opened itself from an address, closed with the ring. */
   owned: Segment | undefined;
+  /** A plain mapping of the same bytes for payload copies, where the target is a Segment. */
+  plain: ArrayBuffer | undefined;
 }
 
 export function locate(target: unknown, create: { size: number; replaceStale?: boolean } | undefined): Located {
   if (typeof target === 'string') {
     const segment = create === undefined ? Segment.open(target) : createSegment(target, create.size, create.replaceStale === true);
-    return { buffer: segment.buffer, address: segment.address, owned: segment };
+    return { buffer: segment.buffer, address: segment.address, owned: segment, plain: plainAlias(segment) };
   }
-  if (target instanceof Segment) return { buffer: target.buffer, address: target.address, owned: undefined };
-  if (target instanceof SharedArrayBuffer) return { buffer: target, address: 'SharedArrayBuffer', owned: undefined };
+  if (target instanceof Segment) return { buffer: target.buffer, address: target.address, owned: undefined, plain: plainAlias(target) };
+  if (target instanceof SharedArrayBuffer) return { buffer: target, address: 'SharedArrayBuffer', owned: undefined, plain: undefined };
   throw typeError('target', target, 'a Segment, an address string or a SharedArrayBuffer');
 }
 

@@ -61,6 +61,20 @@ function withAddress<T>(address: Address, fn: () => T): T {
   }
 }
 
+/**
+ * A plain (non-shared) ArrayBuffer over the same pages as `segment.buffer`, made on first
+ * use, or undefined where there can be none (a read-only segment) or after close. V8 copies
+ * into and out of a SharedArrayBuffer with a relaxed-atomic loop at about half the speed
+ * of memmove; rings copy payloads through this alias and keep positions and waits on the
+ * SharedArrayBuffer. It belongs to this thread (it is not shared with workers) and is
+ * detached by close(), so views of it are empty afterwards rather than dangling.
+ */
+export function plainAlias(segment: Segment): ArrayBuffer | undefined {
+  return aliasOf(segment);
+}
+
+let aliasOf: (segment: Segment) => ArrayBuffer | undefined;
+
 export class Segment {
   readonly address: string;
   readonly size: number;
@@ -68,6 +82,9 @@ export class Segment {
   /** The descriptor of an anonymous or inherited segment: hand it to a child in its stdio. */
   readonly fd: number | undefined;
   #buffer: SharedArrayBuffer | undefined;
+  /** A plain second mapping of the same pages for bulk copies (see plainAlias). */
+  #alias: ArrayBuffer | undefined;
+  #aliasTried = false;
 
   private constructor(address: string, mapped: Mapped, readOnly: boolean) {
     this.address = address;
@@ -158,6 +175,19 @@ export class Segment {
     return this.#buffer === undefined;
   }
 
+  static {
+    aliasOf = (segment) => segment.#plainAlias();
+  }
+
+  #plainAlias(): ArrayBuffer | undefined {
+    if (this.#buffer === undefined || this.readOnly) return undefined;
+    if (!this.#aliasTried) {
+      this.#aliasTried = true;
+      this.#alias = native.alias(this.#buffer);
+    }
+    return this.#alias;
+  }
+
   /** Writes dirty pages of a file: segment to disk (msync MS_SYNC); harmless for others. */
   flush(): void {
     native.flush(this.buffer);
@@ -172,6 +202,8 @@ export class Segment {
     if (buffer === undefined) return;
     this.#buffer = undefined;
     for (const hook of closeHooks) hook(this, buffer);
+    if (this.#alias !== undefined) native.unalias(this.#alias); // its views become empty
+    this.#alias = undefined;
     native.unmap(buffer);
     if (this.fd !== undefined) closeQuietly(this.fd);
   }
