@@ -12,6 +12,7 @@
 // A handle that finds its ring empty (or full) first flushes the deferred work of its own
 // thread, so a producer and a consumer in one thread see each other at once.
 // Releases by tryRead follow the same rule with the roles swapped.
+import { Buffer } from 'node:buffer';
 import { badHeaderError, closedError, ShmError, shmError, typeError } from '../errors.js';
 import type { WaitPoint, WaitStrategy } from '../sync/wait-strategy.js';
 import {
@@ -98,6 +99,17 @@ export interface Claim {
  */
 const BATCH_BYTES = 4096;
 
+/** Messages up to this size are returned by tryRead as views of a pooled read-ahead chunk. */
+const POOLED_MAX = 2048;
+/** The pool chunk: small enough that a kept message holds little memory, as Node's Buffer pool. */
+const CHUNK_BYTES = 16384;
+/** Most bytes copied ahead at once. */
+const READ_AHEAD_BYTES = 8192;
+
+const IDLE = 0;
+const PRODUCING = 1;
+const CONSUMING = 2;
+
 /** The one reusable claim object of a producer handle; `generation` tells stale claims apart. */
 class SpscClaim implements Claim {
   bytes: Uint8Array = new Uint8Array(0);
@@ -156,12 +168,14 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   /** The producer sleeps on the head, announcing itself in the producer waiters word. */
   readonly #spacePoint: WaitPoint;
   #readBlock: Blocking<Uint8Array> | undefined;
+  #readableBlock: Blocking<true> | undefined;
   #closed = false;
   #broken: ShmError | undefined;
   // Producer state: the next write position, what is published, the head last seen.
   #tail = 0;
   #publishedTail = 0;
-  #cachedHead = 0;
+  /** Free bytes as of the head last seen: a write that fits needs no look at the head. */
+  #room = 0;
   readonly #claim = new SpscClaim((claim, commit) => this.#finishClaim(claim, commit));
   /** Registered in this thread's list of handles with deferred work (see base.ts defer). */
   #deferred = false;
@@ -173,7 +187,27 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   #length = 0;
   /** Bytes that may wait for a deferred publication or release. */
   readonly #batchBytes: number;
-  readonly #stats: RingStats = { messages: 0, bytes: 0, fullWaits: 0, emptyWaits: 0 };
+  /** Fast paths are open (PRODUCING or CONSUMING); IDLE sends every call through the checks. */
+  #mode = IDLE;
+  // Payload copies and zero-copy views use the plain alias of a Segment's pages when there
+  // is one (memmove speed), else the SharedArrayBuffer itself.
+  readonly #bulkBuffer: ArrayBufferLike;
+  readonly #bulk: Uint8Array;
+  // The consumer's read-ahead copy (see #takeAhead): ring positions aheadPos.. of
+  // aheadLen bytes sit at aheadBase in the current chunk; chunk bytes from chunkFree on
+  // were never handed out.
+  #aheadBuffer: ArrayBuffer = new ArrayBuffer(0);
+  #chunk = new Uint8Array(0);
+  #aheadI32 = new Int32Array(0);
+  #aheadPos = 0;
+  #aheadBase = 0;
+  #aheadLen = 0;
+  #chunkFree = CHUNK_BYTES;
+  // Counters (see stats).
+  #messages = 0;
+  #bytes = 0;
+  #fullWaits = 0;
+  #emptyWaits = 0;
 
   private constructor(located: ReturnType<typeof locate>, capacity: number, strategy: WaitStrategy) {
     const { buffer } = located;
@@ -185,6 +219,8 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     this.#batchBytes = Math.min(capacity / 8, BATCH_BYTES);
     this.#i32 = new Int32Array(buffer, 0, spscRingSize(capacity) / 4);
     this.#u8 = new Uint8Array(buffer, 0, spscRingSize(capacity));
+    this.#bulkBuffer = located.plain ?? buffer;
+    this.#bulk = new Uint8Array(this.#bulkBuffer, 0, spscRingSize(capacity));
     this.#owners = new BigInt64Array(buffer, 0, HEADER_SIZE / 8);
     this.#strategy = strategy;
     this.#producer = new Role(buffer, PRODUCER_OWNER_OFFSET, 'producer');
@@ -258,9 +294,10 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
       // bytes past it were never published and are overwritten.
       const tail = Atomics.load(this.#i32, this.#tailIndex) >>> 0;
       this.#tail = this.#publishedTail = tail;
-      this.#cachedHead = Atomics.load(this.#i32, this.#headIndex) >>> 0;
+      const head = Atomics.load(this.#i32, this.#headIndex) >>> 0;
       Atomics.store(this.#i32, i32Index(PRODUCER_CLOSED_OFFSET), 0);
-      this.#checkPositions(tail, this.#cachedHead);
+      this.#checkPositions(tail, head);
+      this.#room = this.capacity - ((tail - head) >>> 0);
     } else {
       if (this.#producer.held) throw shmError('ERR_ROLE_TAKEN', 'this handle is the producer; open another handle to consume');
       this.#consumer.take();
@@ -278,18 +315,9 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     if (this.#broken !== undefined) throw this.#broken;
   }
 
-  #asProducer(): void {
-    this.#checkOpen();
-    if (!this.#producer.held) this.#takeRole('producer');
-  }
-
-  #asConsumer(): void {
-    this.#checkOpen();
-    if (!this.#consumer.held) this.#takeRole('consumer');
-  }
-
   /** Marks the ring unusable: a shared value broke an invariant (corruption or a hostile writer). */
   #corrupt(reason: string): never {
+    this.#mode = IDLE;
     this.#broken = badHeaderError(`corrupt ring: ${reason}`, this.address);
     throw this.#broken;
   }
@@ -301,30 +329,35 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
 
   // ---- producer ----------------------------------------------------------------------
 
+  /** Sets up the producer fast path, or throws why this handle cannot write now. */
+  #enterProducer(): void {
+    this.#checkOpen();
+    if (this.#claim.live) throw shmError('ERR_CLAIM_PENDING', 'commit() or abort() the pending claim first');
+    if (!this.#producer.held) this.#takeRole('producer');
+    this.#mode = PRODUCING;
+  }
+
   /**
    * Reserves room for a record of `size` bytes and returns its offset in the buffer, or -1
    * if the ring is full. Writes a padding record first if the record would cross the end.
    */
   #reserve(size: number): number {
-    let tail = this.#tail;
-    let index = tail & this.#mask;
+    let index = this.#tail & this.#mask;
     const toEnd = this.capacity - index;
     const needed = size <= toEnd ? size : toEnd + size;
-    if (this.capacity - ((tail - this.#cachedHead) >>> 0) < needed) {
+    if (this.#room < needed) {
       let head = Atomics.load(this.#i32, this.#headIndex) >>> 0;
-      if (this.capacity - ((tail - head) >>> 0) < needed && flushDeferredIfAny()) head = Atomics.load(this.#i32, this.#headIndex) >>> 0;
-      this.#checkPositions(tail, head);
-      this.#cachedHead = head;
-      const free = this.capacity - ((tail - head) >>> 0);
-      if (free < needed) {
+      if (this.capacity - ((this.#tail - head) >>> 0) < needed && flushDeferredIfAny()) head = Atomics.load(this.#i32, this.#headIndex) >>> 0;
+      this.#checkPositions(this.#tail, head);
+      this.#room = this.capacity - ((this.#tail - head) >>> 0);
+      if (this.#room < needed) {
         // Room for the padding alone: write it now, so the record can start at 0 later.
-        if (size > toEnd && free >= toEnd) this.#pad(index, toEnd);
+        if (size > toEnd && this.#room >= toEnd) this.#pad(index, toEnd);
         return -1;
       }
     }
     if (size > toEnd) {
       this.#pad(index, toEnd);
-      tail = this.#tail;
       index = 0;
     }
     return DATA_OFFSET + index;
@@ -335,6 +368,21 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     this.#i32[at + (RECORD_LENGTH_OFFSET >> 2)] = toEnd - RECORD_HEADER_SIZE;
     this.#i32[at + (RECORD_TYPE_OFFSET >> 2)] = TYPE_PADDING;
     this.#tail = (this.#tail + toEnd) >>> 0;
+    this.#room -= toEnd;
+  }
+
+  /** Copies the payload into the record at `at`, writes its header and moves the tail (unpublished). */
+  #put(bytes: Uint8Array, at: number, length: number, size: number): void {
+    try {
+      this.#bulk.set(bytes, at + RECORD_HEADER_SIZE);
+    } catch (err) {
+      throw this.#bulk.length === 0 ? closedError(`ring ${this.address} (its segment was closed)`) : err;
+    }
+    this.#writeHeader(at, length);
+    this.#tail = (this.#tail + size) >>> 0;
+    this.#room -= size;
+    this.#messages++;
+    this.#bytes += length;
   }
 
   #writeHeader(at: number, length: number): void {
@@ -344,19 +392,14 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
 
   /**
    * After a record is written: publish now if the consumer sleeps or a batch is pending,
-   * otherwise by the end of this task.
+   * otherwise by the end of this task. The waiters word is read with a plain load: it is a
+   * hint for latency only. A consumer that announced itself and was missed here is still
+   * woken, because every publication checks the word with Atomics in wake().
    */
   #published(): void {
-    if (Atomics.load(this.#i32, this.#dataPoint.waiters) !== 0 || ((this.#tail - this.#publishedTail) >>> 0) >= this.#batchBytes) {
+    if (this.#i32[this.#dataPoint.waiters] !== 0 || ((this.#tail - this.#publishedTail) >>> 0) >= this.#batchBytes) {
       this.#publish();
-    } else {
-      this.#defer();
-    }
-  }
-
-  /** Makes sure deferred work is flushed by the end of the task. */
-  #defer(): void {
-    if (!this.#deferred) {
+    } else if (!this.#deferred) {
       this.#deferred = true;
       defer(this);
     }
@@ -384,30 +427,33 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     }
   }
 
+  /** Writes one record (unpublished) if it fits now. The caller is in producer mode. */
   #writeOne(bytes: Uint8Array): boolean {
-    if (this.#claim.live) throw shmError('ERR_CLAIM_PENDING', 'commit() or abort() the pending claim first');
     const length = bytes.length;
+    const index = this.#tail & this.#mask;
+    const size = recordSize(length);
+    // Fast path: no wrap, room known without reading the head.
+    if (length <= this.maxMessageSize && size <= this.#room && size <= this.capacity - index) {
+      this.#put(bytes, DATA_OFFSET + index, length, size);
+      return true;
+    }
     this.#checkLength(length);
-    const at = this.#reserve(recordSize(length));
+    const at = this.#reserve(size);
     if (at < 0) return false;
-    this.#u8.set(bytes, at + RECORD_HEADER_SIZE);
-    this.#writeHeader(at, length);
-    this.#tail = (this.#tail + recordSize(length)) >>> 0;
-    this.#stats.messages++;
-    this.#stats.bytes += length;
+    this.#put(bytes, at, length, size);
     return true;
   }
 
   /** Writes one message if it fits now; false if the ring is full. Never blocks. */
   tryWrite(bytes: Uint8Array): boolean {
-    checkBytes(bytes);
-    this.#asProducer();
+    if (!(bytes instanceof Uint8Array)) checkBytes(bytes);
+    if (this.#mode !== PRODUCING) this.#enterProducer();
     if (this.#writeOne(bytes)) {
       this.#published();
       return true;
     }
     this.#publish(); // looks full: let the consumer see everything so it can make room
-    this.#stats.fullWaits++;
+    this.#fullWaits++;
     return false;
   }
 
@@ -417,25 +463,26 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
    */
   tryWriteMany(messages: readonly Uint8Array[]): number {
     if (!Array.isArray(messages)) throw typeError('messages', messages, 'an array of Uint8Array');
-    for (const m of messages) checkBytes(m);
-    this.#asProducer();
+    for (let i = 0; i < messages.length; i++) checkBytes(messages[i]);
+    if (this.#mode !== PRODUCING) this.#enterProducer();
     let n = 0;
     try {
       while (n < messages.length && this.#writeOne(messages[n]!)) n++;
     } finally {
       this.#publish();
     }
-    if (n < messages.length) this.#stats.fullWaits++;
+    if (n < messages.length) this.#fullWaits++;
     return n;
   }
 
   #writeBlocking(bytes: Uint8Array) {
     checkBytes(bytes);
-    this.#asProducer();
+    if (this.#mode !== PRODUCING) this.#enterProducer();
     this.#checkLength(bytes.length);
     return {
       what: 'ring write',
       attempt: () => {
+        if (this.#mode !== PRODUCING) this.#enterProducer();
         const ok = this.#writeOne(bytes);
         this.#publish();
         return ok ? true : null;
@@ -446,17 +493,25 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
         this.#checkOpen();
         if (Role.peerDead(this.#owners, CONSUMER_OWNER_OFFSET)) throw shmError('ERR_PEER_DEAD', 'the consumer died while the ring was full');
       },
-      onWait: () => this.#stats.fullWaits++,
+      onWait: () => this.#fullWaits++,
     };
   }
 
   /** Writes one message, blocking the thread while the ring is full. ERR_TIMEOUT, ERR_PEER_DEAD. */
   write(bytes: Uint8Array, options?: BlockOptions): void {
+    if (options === undefined && this.#mode === PRODUCING && bytes instanceof Uint8Array && this.#writeOne(bytes)) {
+      this.#published();
+      return;
+    }
     blockSync(this.#strategy, this.#writeBlocking(bytes), options);
   }
 
   /** As write(), without blocking the event loop. */
   async writeAsync(bytes: Uint8Array, options?: BlockOptions): Promise<void> {
+    if (options === undefined && this.#mode === PRODUCING && bytes instanceof Uint8Array && this.#writeOne(bytes)) {
+      this.#published();
+      return;
+    }
     await blockAsync(this.#strategy, this.#writeBlocking(bytes), options, this.#closing.signal);
   }
 
@@ -469,21 +524,21 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     if (typeof length !== 'number' || !Number.isInteger(length) || length < 0) {
       throw new RangeError(`length=${String(length)}: must be an integer >= 0`);
     }
-    this.#asProducer();
-    if (this.#claim.live) throw shmError('ERR_CLAIM_PENDING', 'commit() or abort() the pending claim first');
+    if (this.#mode !== PRODUCING) this.#enterProducer();
     this.#checkLength(length);
     const at = this.#reserve(recordSize(length));
     if (at < 0) {
       this.#publish(); // looks full (and a padding record may have been written)
-      this.#stats.fullWaits++;
+      this.#fullWaits++;
       return null;
     }
     const claim = this.#claim;
-    claim.bytes = new Uint8Array(this.#u8.buffer, at + RECORD_HEADER_SIZE, length);
+    claim.bytes = new Uint8Array(this.#bulkBuffer, at + RECORD_HEADER_SIZE, length);
     claim.at = at;
     claim.length = length;
     claim.generation++;
     claim.live = true;
+    this.#mode = IDLE; // other writes throw ERR_CLAIM_PENDING until the claim ends
     return claim;
   }
 
@@ -493,14 +548,24 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     this.#checkOpen();
     if (commit) {
       this.#writeHeader(claim.at, claim.length);
-      this.#tail = (this.#tail + recordSize(claim.length)) >>> 0;
-      this.#stats.messages++;
-      this.#stats.bytes += claim.length;
+      const size = recordSize(claim.length);
+      this.#tail = (this.#tail + size) >>> 0;
+      this.#room -= size;
+      this.#messages++;
+      this.#bytes += claim.length;
     }
+    this.#mode = PRODUCING;
     this.#published(); // a padding record may have been written even for an abort
   }
 
   // ---- consumer ----------------------------------------------------------------------
+
+  /** Sets up the consumer fast path, or throws why this handle cannot read now. */
+  #enterConsumer(): void {
+    this.#checkOpen();
+    if (!this.#consumer.held) this.#takeRole('consumer');
+    this.#mode = CONSUMING;
+  }
 
   /**
    * The buffer offset of the next message record, skipping padding, or -1 if none is
@@ -537,12 +602,18 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     }
   }
 
-  /** After a record is read: release now if the producer sleeps or a batch is held, otherwise by the end of this task. */
+  /**
+   * After a record is read: release when a batch is held, otherwise by the end of this
+   * task. Unlike publication, release does not hurry for a sleeping producer: it waits for
+   * a full ring, and waking it for each freed record would make it write one record and
+   * sleep again, a wake-up (a syscall on both sides) per message.
+   */
   #released(): void {
-    if (Atomics.load(this.#i32, this.#spacePoint.waiters) !== 0 || ((this.#head - this.#releasedHead) >>> 0) >= this.#batchBytes) {
+    if (((this.#head - this.#releasedHead) >>> 0) >= this.#batchBytes) {
       this.#release();
-    } else {
-      this.#defer();
+    } else if (!this.#deferred) {
+      this.#deferred = true;
+      defer(this);
     }
   }
 
@@ -555,30 +626,127 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     this.#strategy.wake(this.#spacePoint, 1);
   }
 
-  #readOne(): Uint8Array | null {
+  /**
+   * The next message from the read-ahead copy, or null if it is not there. Small messages
+   * are copied from the ring many records at a time into a private chunk (one memmove),
+   * and handed out as views of that chunk: the bytes belong to the caller, and the
+   * record header is parsed from the private copy, out of a hostile writer's reach.
+   */
+  #takeAhead(): Uint8Array | null {
+    const head = this.#head;
+    const rel = (head - this.#aheadPos) >>> 0;
+    const left = this.#aheadLen - rel;
+    if (rel >= this.#aheadLen) return null; // positions and lengths are multiples of 8: the header is inside
+    const o = this.#aheadBase + rel;
+    const length = this.#aheadI32[(o + RECORD_LENGTH_OFFSET) >> 2]!;
+    // An unsigned compare also refuses a negative length.
+    if (this.#aheadI32[(o + RECORD_TYPE_OFFSET) >> 2] !== TYPE_MESSAGE || length >>> 0 > left - RECORD_HEADER_SIZE) return null;
+    const size = recordSize(length); // fits in `left`: both are multiples of 8
+    this.#head = (head + size) >>> 0;
+    this.#chunkFree = o + size;
+    this.#messages++;
+    this.#bytes += length;
+    return new Uint8Array(this.#aheadBuffer, o + RECORD_HEADER_SIZE, length);
+  }
+
+  /** Copies published records from `at` (the next record, checked by #next) into the read-ahead chunk. */
+  #fillAhead(at: number, size: number): void {
+    let start = this.#chunkFree;
+    let n = Math.min((this.#cachedTail - this.#head) >>> 0, DATA_OFFSET + this.capacity - at, READ_AHEAD_BYTES);
+    if (CHUNK_BYTES - start < size) {
+      const buffer = new ArrayBuffer(CHUNK_BYTES);
+      this.#aheadBuffer = buffer;
+      this.#chunk = new Uint8Array(buffer);
+      this.#aheadI32 = new Int32Array(buffer);
+      start = 0;
+    }
+    n = Math.min(n, CHUNK_BYTES - start);
+    this.#chunk.set(this.#bulkView(at, n), start);
+    this.#aheadPos = this.#head;
+    this.#aheadBase = start;
+    this.#aheadLen = n;
+    this.#chunkFree = start;
+  }
+
+  /** A view of `length` ring bytes at `at` for copying them out (the plain alias when there is one). */
+  #bulkView(at: number, length: number): Uint8Array {
+    if (this.#bulk.length === 0 && this.#bulkBuffer !== this.#u8.buffer) throw closedError(`ring ${this.address} (its segment was closed)`);
+    return new Uint8Array(this.#bulkBuffer, at, length);
+  }
+
+  /** Takes the next message as a copy the caller owns, or null if none is published. */
+  #take(): Uint8Array | null {
+    const ahead = this.#takeAhead();
+    if (ahead !== null) return ahead;
     const at = this.#next();
     if (at < 0) return null;
     const length = this.#length;
-    const start = at + RECORD_HEADER_SIZE;
-    const copy = new Uint8Array(length);
-    copy.set(new Uint8Array(this.#u8.buffer, start, length));
-    this.#head = (this.#head + recordSize(length)) >>> 0;
-    this.#stats.messages++;
-    this.#stats.bytes += length;
-    return copy;
+    const size = recordSize(length);
+    if (length > POOLED_MAX) {
+      // Memory that is not zero-filled first: every byte is overwritten at once.
+      const copy = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
+      copy.set(this.#bulkView(at + RECORD_HEADER_SIZE, length));
+      this.#head = (this.#head + size) >>> 0;
+      this.#messages++;
+      this.#bytes += length;
+      return copy;
+    }
+    this.#fillAhead(at, size);
+    const message = this.#takeAhead();
+    // #next() checked this record in the ring; its copy no longer agrees: a hostile writer.
+    if (message === null) this.#corrupt(`record at position ${this.#head} changed while it was read`);
+    return message;
   }
 
-  /** Takes the next message as a copy the caller owns; null if the ring is empty. Never blocks. */
+  /**
+   * Takes the next message as a copy the caller owns; null if the ring is empty. Never
+   * blocks. Messages up to 2 KiB are views into a pooled 16 KiB ArrayBuffer shared with
+   * neighbouring messages (as Node's Buffer.allocUnsafe does); larger ones own their buffer.
+   */
   tryRead(): Uint8Array | null {
-    this.#asConsumer();
-    const message = this.#readOne();
+    if (this.#mode !== CONSUMING) this.#enterConsumer();
+    const message = this.#take();
     if (message !== null) {
       this.#released();
       return message;
     }
     this.#release(); // looks empty: give back everything read so far
-    this.#stats.emptyWaits++;
+    this.#emptyWaits++;
     return null;
+  }
+
+  /**
+   * Copies the next message into `target` (from offset 0) and returns its length, or -1
+   * if the ring is empty. Allocates nothing. A message longer than `target` stays in the
+   * ring and gives a RangeError naming its length. Never blocks.
+   */
+  tryReadInto(target: Uint8Array): number {
+    if (!(target instanceof Uint8Array)) throw typeError('target', target, 'a Uint8Array or Buffer');
+    if (this.#mode !== CONSUMING) this.#enterConsumer();
+    const length = this.#takeInto(target);
+    if (length >= 0) {
+      this.#released();
+      return length;
+    }
+    this.#release();
+    this.#emptyWaits++;
+    return -1;
+  }
+
+  #takeInto(target: Uint8Array): number {
+    // The read-ahead copy only mirrors unreleased ring bytes: reading the ring itself is
+    // always right, and leaves the copy valid for the records after this one.
+    const at = this.#next();
+    if (at < 0) return -1;
+    const length = this.#length;
+    if (length > target.length) {
+      throw new RangeError(`target of ${target.length} bytes cannot hold the next message (${length} bytes); it stays in the ring`);
+    }
+    target.set(this.#bulkView(at + RECORD_HEADER_SIZE, length));
+    this.#head = (this.#head + recordSize(length)) >>> 0;
+    this.#messages++;
+    this.#bytes += length;
+    return length;
   }
 
   /**
@@ -589,41 +757,44 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   drain(fn: (view: Uint8Array) => void, max = Infinity): number {
     if (typeof fn !== 'function') throw typeError('fn', fn, 'a function');
     if (typeof max !== 'number' || Number.isNaN(max) || max < 0) throw new RangeError(`max=${String(max)}: must be a number >= 0`);
-    this.#asConsumer();
+    if (this.#mode !== CONSUMING) this.#enterConsumer();
     let n = 0;
     try {
       while (n < max) {
         const at = this.#next();
         if (at < 0) break;
         const length = this.#length;
-        const start = at + RECORD_HEADER_SIZE;
         this.#head = (this.#head + recordSize(length)) >>> 0;
         n++;
-        this.#stats.messages++;
-        this.#stats.bytes += length;
-        fn(new Uint8Array(this.#u8.buffer, start, length));
+        this.#messages++;
+        this.#bytes += length;
+        fn(this.#bulkView(at + RECORD_HEADER_SIZE, length));
       }
     } finally {
       this.#release();
     }
-    if (n === 0) this.#stats.emptyWaits++;
+    if (n === 0) this.#emptyWaits++;
     return n;
   }
 
-  #readBlocking() {
-    this.#asConsumer();
-    // Built once per handle: a blocking read allocates nothing but the message it returns.
-    return (this.#readBlock ??= {
-      what: 'ring read',
+  /**
+   * A blocking consumer operation around `take` (which gives null while the ring is
+   * empty): ends in ERR_CLOSED once the producer closed the ring and everything was read,
+   * ERR_PEER_DEAD once it died and everything it published was read.
+   */
+  #consumerBlocking<T>(what: string, take: () => T | null): Blocking<T> {
+    return {
+      what,
       attempt: () => {
-        const message = this.#readOne();
+        if (this.#mode !== CONSUMING) this.#enterConsumer();
+        const value = take();
         this.#release();
         // The producer publishes before it sets the closed flag: with the flag seen and
         // still nothing to read, the stream has ended.
-        if (message === null && Atomics.load(this.#i32, i32Index(PRODUCER_CLOSED_OFFSET)) === 1 && this.#next() < 0) {
+        if (value === null && Atomics.load(this.#i32, i32Index(PRODUCER_CLOSED_OFFSET)) === 1 && this.#next() < 0) {
           throw shmError('ERR_CLOSED', 'the producer closed the ring and every message was read');
         }
-        return message;
+        return value;
       },
       point: this.#dataPoint,
       spin: true,
@@ -633,12 +804,25 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
           throw shmError('ERR_PEER_DEAD', 'the producer died and every message it published was read');
         }
       },
-      onWait: () => this.#stats.emptyWaits++,
-    });
+      onWait: () => this.#emptyWaits++,
+    };
+  }
+
+  #readBlocking(): Blocking<Uint8Array> {
+    if (this.#mode !== CONSUMING) this.#enterConsumer();
+    // Built once per handle: a blocking read allocates nothing but the message it returns.
+    return (this.#readBlock ??= this.#consumerBlocking('ring read', () => this.#take()));
   }
 
   /** Takes the next message, blocking the thread while the ring is empty. */
   read(options?: BlockOptions): Uint8Array {
+    if (options === undefined && this.#mode === CONSUMING) {
+      const message = this.#take();
+      if (message !== null) {
+        this.#released();
+        return message;
+      }
+    }
     return blockSync(this.#strategy, this.#readBlocking(), options);
   }
 
@@ -649,6 +833,42 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /** As tryReadInto(), blocking the thread while the ring is empty; returns the length. */
+  readInto(target: Uint8Array, options?: BlockOptions): number {
+    if (!(target instanceof Uint8Array)) throw typeError('target', target, 'a Uint8Array or Buffer');
+    if (options === undefined && this.#mode === CONSUMING) {
+      const length = this.#takeInto(target);
+      if (length >= 0) {
+        this.#released();
+        return length;
+      }
+    }
+    if (this.#mode !== CONSUMING) this.#enterConsumer();
+    return blockSync(this.#strategy, this.#consumerBlocking('ring read', () => {
+      const length = this.#takeInto(target);
+      return length < 0 ? null : length;
+    }), options);
+  }
+
+  #readableBlocking(): Blocking<true> {
+    if (this.#mode !== CONSUMING) this.#enterConsumer();
+    return (this.#readableBlock ??= this.#consumerBlocking('ring wait', () => (this.#next() >= 0 ? true : null)));
+  }
+
+  /**
+   * Blocks the thread until a message can be read (then drain() or tryRead() gets it),
+   * without taking it. ERR_CLOSED when the producer closed the ring and all was read.
+   */
+  waitReadable(options?: BlockOptions): void {
+    if (options === undefined && this.#mode === CONSUMING && this.#next() >= 0) return;
+    blockSync(this.#strategy, this.#readableBlocking(), options);
+  }
+
+  /** As waitReadable(), without blocking the event loop. */
+  async waitReadableAsync(options?: BlockOptions): Promise<void> {
+    await blockAsync(this.#strategy, this.#readableBlocking(), options, this.#closing.signal);
   }
 
   /** Messages until the producer closes the ring (or this handle is closed). */
@@ -667,7 +887,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
 
   /** Counters of this handle; a snapshot. */
   get stats(): RingStats {
-    return { ...this.#stats };
+    return { messages: this.#messages, bytes: this.#bytes, fullWaits: this.#fullWaits, emptyWaits: this.#emptyWaits };
   }
 
   /** Bytes published and not yet released, as of now; stale for both sides at once. */
@@ -693,6 +913,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
    */
   close(): void {
     if (this.#closed) return;
+    this.#mode = IDLE;
     try {
       if (this.#producer.held && this.#broken === undefined) {
         this.#claim.live = false;
