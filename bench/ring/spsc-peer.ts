@@ -1,6 +1,6 @@
 // One side of a shmring SPSC throughput run over the segment at ADDRESS.
 //   spsc-peer producer ADDRESS SIZE COUNT REPS copy|batch|claim
-//   spsc-peer consumer ADDRESS SIZE COUNT REPS copy|drain
+//   spsc-peer consumer ADDRESS SIZE COUNT REPS copy|into|drain
 import { Segment, SpscRing } from 'shmring';
 import { Control } from '../lib/control.js';
 
@@ -42,6 +42,7 @@ if (role === 'producer') {
   const touch = (view: Uint8Array) => {
     sink += view[0]!;
   };
+  const target = new Uint8Array(size); // readInto's reused buffer
   for (let rep = 0; rep < reps; rep++) {
     control.ready(rep);
     let got = 0;
@@ -49,10 +50,11 @@ if (role === 'producer') {
       if (mode === 'drain') {
         const n = ring.drain(touch, count - got);
         if (n > 0) got += n;
-        else {
-          touch(ring.read());
-          got++;
-        }
+        else ring.waitReadable(); // blocks without taking (and so without copying) a message
+      } else if (mode === 'into') {
+        const length = ring.tryReadInto(target);
+        sink += length >= 0 ? length : ring.readInto(target);
+        got++;
       } else {
         const m = ring.tryRead() ?? ring.read();
         sink += m.length;

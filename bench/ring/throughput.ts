@@ -26,7 +26,7 @@ function label(size: number): string {
 }
 
 /** Messages per repetition: about `bytes` of payload, at least a few. */
-function countFor(size: number, mode: RunSettings['mode']): number {
+export function countFor(size: number, mode: RunSettings['mode']): number {
   const bytes = mode === 'tiny' ? 4 * 2 ** 20 : mode === 'quick' ? 64 * 2 ** 20 : 512 * 2 ** 20;
   const cap = mode === 'tiny' ? 20_000 : mode === 'quick' ? 500_000 : 4_000_000;
   return Math.max(16, Math.min(cap, Math.floor(bytes / size)));
@@ -199,12 +199,13 @@ interface Measure {
   run: (size: number, count: number, reps: number) => Promise<number>;
 }
 
-const MEASURES: Measure[] = [
+export const MEASURES: Measure[] = [
   { competitor: 'memcpy', setup: 'one core, the physical limit', run: (s, c) => memcpy(s, c) },
   { competitor: 'C ring', setup: 'per message, fenced publish', run: (s, c, r) => cRing(s, c, r, 'fenced', 1) },
   { competitor: 'C ring', setup: 'per message, release publish', run: (s, c, r) => cRing(s, c, r, 'release', 1) },
   { competitor: 'C ring', setup: 'batched 64, release publish', run: (s, c, r) => cRing(s, c, r, 'release', 64) },
   { competitor: 'shmring SPSC', setup: 'copy per message', versus: ['C ring/per message, fenced publish', 'Unix socket/length-prefixed frames', 'pipe/length-prefixed frames', 'POSIX mq/mq_send / mq_receive (10 messages, 8 KiB limit)', 'System V msgq/msgsnd / msgrcv (16 KiB queue, 8 KiB limit)', 'TCP loopback/length-prefixed frames', 'child_process IPC/advanced (Uint8Array)', 'worker_threads/MessagePort (Uint8Array, one process)', 'piscina/pool.run(Uint8Array), one worker thread'], run: (s, c, r) => spsc(s, c, r, 'copy', 'copy') },
+  { competitor: 'shmring SPSC', setup: 'copy into a reused buffer (readInto)', versus: ['C ring/per message, fenced publish'], run: (s, c, r) => spsc(s, c, r, 'copy', 'into') },
   { competitor: 'shmring SPSC', setup: 'batched 64 + drain', versus: ['C ring/batched 64, release publish'], run: (s, c, r) => spsc(s, c, r, 'batch', 'drain') },
   { competitor: 'shmring SPSC', setup: 'zero-copy claim + drain', versus: ['C ring/per message, fenced publish'], run: (s, c, r) => spsc(s, c, r, 'claim', 'drain') },
   { competitor: 'shmring MPMC', setup: '1 → 1', versus: ['C ring/per message, fenced publish'], sizes: [64, 1024, 65536], run: (s, c, r) => mpmc(s, c, r, 1, 1) },
