@@ -1,7 +1,7 @@
 // Scenario: round trip of a 64-byte message between two processes over a pair of SPSC
 // rings, with the receiver spinning, parking at once, or spinning then parking — next to
-// the C ping-pong over one shared word (bench/sync/pingpong.c) and a pair of pipes with
-// Node streams, in the same run.
+// the C reference doing the same over two rings of the same layout (bench/ring/cring-rtt.c)
+// and a pair of pipes with Node streams, in the same run.
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +35,7 @@ async function pipes(rounds: number): Promise<LatencySummary> {
 }
 
 function c(mode: string, rounds: number): LatencySummary {
-  const binary = buildC(join(HERE, '..', 'sync', 'pingpong.c'));
+  const binary = buildC(join(HERE, 'cring-rtt.c'));
   // The hybrid budget matches WaitStrategy's default spin in time.
   return JSON.parse(execFileSync(binary, [mode, String(rounds), String(DEFAULT_SPIN_US * 1000)], { encoding: 'utf8' })) as LatencySummary;
 }
@@ -72,8 +72,8 @@ export const scenario: Scenario = {
           rounds,
         },
         ratios: {
-          'median ÷ C': median(js.map((x, i) => x.median / ref[i]!.median)),
-          'p99 ÷ C': median(js.map((x, i) => x.p99 / ref[i]!.p99)),
+          'median ÷ C ring': median(js.map((x, i) => x.median / ref[i]!.median)),
+          'p99 ÷ C ring': median(js.map((x, i) => x.p99 / ref[i]!.p99)),
           'pipe median ÷ this median': NaN, // filled in below, from the same run
         },
       });

@@ -101,6 +101,8 @@ const BATCH_BYTES = 4096;
 
 /** Messages up to this size are returned by tryRead as views of a pooled read-ahead chunk. */
 const POOLED_MAX = 2048;
+/** Typed arrays up to this length live on V8's heap (no separate backing store to allocate). */
+const ON_HEAP_MAX = 64;
 /** The pool chunk: small enough that a kept message holds little memory, as Node's Buffer pool. */
 const CHUNK_BYTES = 16384;
 /** Most bytes copied ahead at once. */
@@ -682,6 +684,16 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     if (at < 0) return null;
     const length = this.#length;
     const size = recordSize(length);
+    if (length <= ON_HEAP_MAX && ((this.#cachedTail - this.#head) >>> 0) === size) {
+      // A lone small record (a request/response exchange): V8 allocates this array on its
+      // heap, which costs less than a view of a pool chunk and never makes a new chunk.
+      const copy = new Uint8Array(length);
+      copy.set(this.#bulkView(at + RECORD_HEADER_SIZE, length));
+      this.#head = (this.#head + size) >>> 0;
+      this.#messages++;
+      this.#bytes += length;
+      return copy;
+    }
     if (length > POOLED_MAX) {
       // Memory that is not zero-filled first: every byte is overwritten at once.
       const copy = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);

@@ -1,0 +1,144 @@
+/* C reference for the ring round-trip benchmark: the same two SPSC rings as
+ * bench/ring/rtt-peer.ts (the layout of native/include/shmring_layout.h, 4 KiB each), two
+ * processes (fork), 64-byte messages copied in and out with memcpy, positions published
+ * with sequentially consistent stores as Atomics.store does.
+ *   cring-rtt spin|futex|hybrid ROUNDS SPIN_NS
+ * spin:   the receiver spins on the tail
+ * futex:  the receiver parks on the tail at once (FUTEX_WAIT, shared); the sender always wakes
+ * hybrid: spin for about SPIN_NS ns (a load count calibrated at start), then announce in
+ *         the consumer waiters word and park; the sender wakes only when that word is set
+ * Prints one JSON line: median, p99 and mean round trip in microseconds. */
+#define _GNU_SOURCE
+#include <linux/futex.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shmring_layout.h"
+
+#define CAPACITY 4096u
+#define SIZE 64u
+
+struct ring {
+  struct shmring_header *h;
+  uint8_t *data;
+  uint32_t pos; /* this side's next write (producer) or read (consumer) position */
+};
+
+static int mode_spin, mode_futex;
+static long spins;
+
+static double now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static uint32_t record_size(uint32_t length) { return 8 + ((length + 7) & ~7u); }
+
+static void send_one(struct ring *r, const uint8_t *payload) {
+  uint32_t index = r->pos & (CAPACITY - 1);
+  /* A padding record at the wrap, as in the JS ring (4096 is no multiple of 72). */
+  if (CAPACITY - index < record_size(SIZE)) {
+    struct shmring_record *pad = (struct shmring_record *)(r->data + index);
+    pad->length = (int32_t)(CAPACITY - index - 8);
+    pad->type = SHMRING_TYPE_PADDING;
+    r->pos += CAPACITY - index;
+    index = 0;
+  }
+  struct shmring_record *rec = (struct shmring_record *)(r->data + index);
+  memcpy((uint8_t *)rec + 8, payload, SIZE);
+  rec->length = SIZE;
+  rec->type = SHMRING_TYPE_MESSAGE;
+  r->pos += record_size(SIZE);
+  _Atomic uint32_t *tail = (_Atomic uint32_t *)&r->h->tail;
+  atomic_store(tail, r->pos);
+  _Atomic int32_t *waiters = (_Atomic int32_t *)&r->h->consumer_waiters;
+  if (mode_futex || (!mode_spin && atomic_load(waiters) != 0)) syscall(SYS_futex, tail, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+static void receive_one(struct ring *r, uint8_t *sink) {
+  _Atomic uint32_t *tail = (_Atomic uint32_t *)&r->h->tail;
+  _Atomic int32_t *waiters = (_Atomic int32_t *)&r->h->consumer_waiters;
+  for (;;) {
+    uint32_t seen = atomic_load(tail);
+    if (seen != r->pos) break;
+    if (mode_spin) continue;
+    if (!mode_futex) {
+      long i = 0;
+      while (i < spins && atomic_load(tail) == r->pos) i++;
+      if (i < spins) break;
+    }
+    atomic_fetch_add(waiters, 1);
+    if (atomic_load(tail) == r->pos) syscall(SYS_futex, tail, FUTEX_WAIT, seen, NULL, NULL, 0);
+    atomic_fetch_sub(waiters, 1);
+  }
+  struct shmring_record *rec = (struct shmring_record *)(r->data + (r->pos & (CAPACITY - 1)));
+  if (rec->type == SHMRING_TYPE_PADDING) {
+    r->pos += CAPACITY - (r->pos & (CAPACITY - 1));
+    rec = (struct shmring_record *)(r->data + (r->pos & (CAPACITY - 1)));
+  }
+  memcpy(sink, (uint8_t *)rec + 8, (size_t)rec->length);
+  r->pos += record_size((uint32_t)rec->length);
+  atomic_store((_Atomic uint32_t *)&r->h->head, r->pos);
+}
+
+/* How many loads of an unchanging shared word take `ns` nanoseconds here. */
+static long calibrate_loads(double ns) {
+  static _Atomic int32_t probe;
+  long n = 10000000;
+  double t0 = now_us();
+  for (long i = 0; i < n; i++) {
+    if (atomic_load(&probe) != 0) break;
+  }
+  return (long)(ns / ((now_us() - t0) * 1000.0 / n));
+}
+
+static int cmp(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 4) { fprintf(stderr, "usage: cring-rtt spin|futex|hybrid ROUNDS SPIN_NS\n"); return 2; }
+  mode_spin = strcmp(argv[1], "spin") == 0;
+  mode_futex = strcmp(argv[1], "futex") == 0;
+  long rounds = atol(argv[2]);
+  spins = calibrate_loads(atof(argv[3]));
+  long warmup = rounds / 10;
+  size_t one = sizeof(struct shmring_header) + CAPACITY;
+  uint8_t *base = mmap(NULL, 2 * one, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (base == MAP_FAILED) { perror("mmap"); return 1; }
+  struct ring requests = {(struct shmring_header *)base, base + sizeof(struct shmring_header), 0};
+  struct ring replies = {(struct shmring_header *)(base + one), base + one + sizeof(struct shmring_header), 0};
+  uint8_t payload[SIZE], sink[SIZE];
+  memset(payload, 7, SIZE);
+  pid_t child = fork();
+  if (child == 0) {
+    for (long k = 0; k < warmup + rounds; k++) {
+      receive_one(&requests, sink);
+      send_one(&replies, payload);
+    }
+    _exit(sink[0] == 255);
+  }
+  double *rt = malloc(sizeof(double) * rounds);
+  for (long k = 0; k < warmup + rounds; k++) {
+    double t0 = now_us();
+    send_one(&requests, payload);
+    receive_one(&replies, sink);
+    if (k >= warmup) rt[k - warmup] = now_us() - t0;
+  }
+  waitpid(child, NULL, 0);
+  double sum = 0;
+  for (long i = 0; i < rounds; i++) sum += rt[i];
+  qsort(rt, rounds, sizeof(double), cmp);
+  printf("{\"median\":%.4f,\"p99\":%.4f,\"mean\":%.4f}\n", rt[rounds / 2], rt[(long)(rounds * 0.99)], sum / rounds);
+  return 0;
+}
