@@ -27,6 +27,8 @@ import {
   type HeaderFields,
 } from './header.js';
 
+import { Buffer } from 'node:buffer';
+
 export type RingTarget = Segment | SharedArrayBuffer | string;
 export { checkOptions };
 
@@ -52,6 +54,55 @@ export function locate(target: unknown, create: { size: number; replaceStale?: b
   if (target instanceof Segment) return { buffer: target.buffer, address: target.address, owned: undefined, plain: plainAlias(target) };
   if (target instanceof SharedArrayBuffer) return { buffer: target, address: 'SharedArrayBuffer', owned: undefined, plain: undefined };
   throw typeError('target', target, 'a Segment, an address string or a SharedArrayBuffer');
+}
+
+/** Typed arrays up to this length live on V8's heap (no separate backing store to allocate). */
+export const ON_HEAP_MAX = 64;
+
+/**
+ * Where a ring copies payloads: the plain alias of its segment's pages when there is one
+ * (memmove speed), else the SharedArrayBuffer. The alias is detached when the segment
+ * closes; a copy through it then gives ERR_CLOSED rather than a TypeError.
+ */
+export class Payload {
+  readonly buffer: ArrayBufferLike;
+  readonly #bytes: Uint8Array;
+  readonly #aliased: boolean;
+  readonly #address: string;
+
+  constructor(located: Located, size: number) {
+    this.buffer = located.plain ?? located.buffer;
+    this.#bytes = new Uint8Array(this.buffer, 0, size);
+    this.#aliased = located.plain !== undefined;
+    this.#address = located.address;
+  }
+
+  #closed(): ShmError {
+    return closedError(`ring ${this.#address} (its segment was closed)`);
+  }
+
+  /** Copies `bytes` in at byte `offset`. */
+  write(bytes: Uint8Array, offset: number): void {
+    try {
+      this.#bytes.set(bytes, offset);
+    } catch (err) {
+      throw this.#aliased && this.#bytes.length === 0 ? this.#closed() : err;
+    }
+  }
+
+  /** A view of `length` bytes at `offset` (zero-copy reads and claims, sources of copies). */
+  view(offset: number, length: number): Uint8Array {
+    if (this.#aliased && this.#bytes.length === 0) throw this.#closed();
+    return new Uint8Array(this.buffer, offset, length);
+  }
+
+  /** A copy of `length` bytes at `offset` in a buffer of its own. */
+  copy(offset: number, length: number): Uint8Array {
+    // Past V8's on-heap size, memory that is not zero-filled first: every byte is overwritten.
+    const out = length <= ON_HEAP_MAX ? new Uint8Array(length) : new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
+    out.set(this.view(offset, length));
+    return out;
+  }
 }
 
 /** Creates the segment of a new ring; over a stale one (see stale.ts) only when asked to. */

@@ -16,7 +16,7 @@
 import { badHeaderError, checkInteger, closedError, type ShmError, shmError, typeError } from '../errors.js';
 import { isAlive, SELF_THREAD } from '../sync/identity.js';
 import type { WaitPoint, WaitStrategy } from '../sync/wait-strategy.js';
-import { blockAsync, blockSync, type Blocking, type BlockOptions, checkBytes, checkOptions, checkStrategy, formatHeader, isPowerOfTwo, locate, publishReady, readHeader, type RingTarget } from './base.js';
+import { blockAsync, blockSync, type Blocking, type BlockOptions, checkBytes, checkOptions, checkStrategy, formatHeader, isPowerOfTwo, locate, Payload, publishReady, readHeader, type RingTarget } from './base.js';
 import { CONSUMER_EVENT_OFFSET, CONSUMER_WAITERS_OFFSET, i32Index, KIND_MPMC, LOST_OFFSET, PRODUCER_EVENT_OFFSET, PRODUCER_WAITERS_OFFSET } from './header.js';
 import {
   DEFAULT_PARTICIPANTS,
@@ -102,7 +102,8 @@ export class MpmcRing implements AsyncIterable<Uint8Array> {
   readonly address: string;
   readonly #i32: Int32Array;
   readonly #i64: BigInt64Array;
-  readonly #u8: Uint8Array;
+  /** Payload copies go through the plain alias of a Segment's pages when there is one. */
+  readonly #payload: Payload;
   readonly #mask: number;
   readonly #slotsBase: number;
   readonly #strategy: WaitStrategy;
@@ -141,7 +142,7 @@ export class MpmcRing implements AsyncIterable<Uint8Array> {
     const size = mpmcRingSize(slots, slotSize, participants);
     this.#i32 = new Int32Array(located.buffer, 0, size / 4);
     this.#i64 = new BigInt64Array(located.buffer, 0, this.#slotsBase / 8);
-    this.#u8 = new Uint8Array(located.buffer, 0, size);
+    this.#payload = new Payload(located, size);
     this.#strategy = strategy;
     this.#repairDelayMs = repairDelayMs;
     this.#dataPoint = { i32: this.#i32, word: i32Index(CONSUMER_EVENT_OFFSET), waiters: i32Index(CONSUMER_WAITERS_OFFSET) };
@@ -395,7 +396,7 @@ export class MpmcRing implements AsyncIterable<Uint8Array> {
     if (position < 0) return false;
     const at = this.#slotAt(position);
     this.#i32[(at + SLOT_LENGTH_OFFSET) >> 2] = bytes.length;
-    this.#u8.set(bytes, at + SLOT_HEADER_SIZE);
+    this.#payload.write(bytes, at + SLOT_HEADER_SIZE);
     // Release store: the consumer that sees this sequence sees the length and payload.
     Atomics.store(this.#i32, (at + SLOT_SEQUENCE_OFFSET) >> 2, (position + 1) | 0);
     this.#i32[this.#stateIndex] = STATE_IDLE; // after the publication: never a false "dead claimer"
@@ -415,10 +416,7 @@ export class MpmcRing implements AsyncIterable<Uint8Array> {
       const length = this.#i32[(at + SLOT_LENGTH_OFFSET) >> 2]!;
       const valid = length >= 0 && length <= this.maxMessageSize;
       let copy: Uint8Array | null = null;
-      if (valid) {
-        copy = new Uint8Array(length);
-        copy.set(new Uint8Array(this.#u8.buffer, at + SLOT_HEADER_SIZE, length));
-      }
+      if (valid) copy = this.#payload.copy(at + SLOT_HEADER_SIZE, length);
       // Free the slot for the producer of the next lap even if it held a tombstone or
       // garbage, so the ring does not wedge.
       Atomics.store(this.#i32, (at + SLOT_SEQUENCE_OFFSET) >> 2, (position + this.slots) | 0);

@@ -12,7 +12,6 @@
 // A handle that finds its ring empty (or full) first flushes the deferred work of its own
 // thread, so a producer and a consumer in one thread see each other at once.
 // Releases by tryRead follow the same rule with the roles swapped.
-import { Buffer } from 'node:buffer';
 import { badHeaderError, closedError, ShmError, shmError, typeError } from '../errors.js';
 import type { WaitPoint, WaitStrategy } from '../sync/wait-strategy.js';
 import {
@@ -28,6 +27,8 @@ import {
   formatHeader,
   isPowerOfTwo,
   locate,
+  ON_HEAP_MAX,
+  Payload,
   publishReady,
   readHeader,
   Role,
@@ -101,8 +102,6 @@ const BATCH_BYTES = 4096;
 
 /** Messages up to this size are returned by tryRead as views of a pooled read-ahead chunk. */
 const POOLED_MAX = 2048;
-/** Typed arrays up to this length live on V8's heap (no separate backing store to allocate). */
-const ON_HEAP_MAX = 64;
 /** The pool chunk: small enough that a kept message holds little memory, as Node's Buffer pool. */
 const CHUNK_BYTES = 16384;
 /** Most bytes copied ahead at once. */
@@ -155,7 +154,6 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   readonly maxMessageSize: number;
   readonly address: string;
   readonly #i32: Int32Array;
-  readonly #u8: Uint8Array;
   readonly #owners: BigInt64Array;
   readonly #mask: number;
   readonly #strategy: WaitStrategy;
@@ -193,8 +191,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   #mode = IDLE;
   // Payload copies and zero-copy views use the plain alias of a Segment's pages when there
   // is one (memmove speed), else the SharedArrayBuffer itself.
-  readonly #bulkBuffer: ArrayBufferLike;
-  readonly #bulk: Uint8Array;
+  readonly #payload: Payload;
   // The consumer's read-ahead copy (see #takeAhead): ring positions aheadPos.. of
   // aheadLen bytes sit at aheadBase in the current chunk; chunk bytes from chunkFree on
   // were never handed out.
@@ -220,9 +217,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     this.#mask = capacity - 1;
     this.#batchBytes = Math.min(capacity / 8, BATCH_BYTES);
     this.#i32 = new Int32Array(buffer, 0, spscRingSize(capacity) / 4);
-    this.#u8 = new Uint8Array(buffer, 0, spscRingSize(capacity));
-    this.#bulkBuffer = located.plain ?? buffer;
-    this.#bulk = new Uint8Array(this.#bulkBuffer, 0, spscRingSize(capacity));
+    this.#payload = new Payload(located, spscRingSize(capacity));
     this.#owners = new BigInt64Array(buffer, 0, HEADER_SIZE / 8);
     this.#strategy = strategy;
     this.#producer = new Role(buffer, PRODUCER_OWNER_OFFSET, 'producer');
@@ -375,11 +370,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
 
   /** Copies the payload into the record at `at`, writes its header and moves the tail (unpublished). */
   #put(bytes: Uint8Array, at: number, length: number, size: number): void {
-    try {
-      this.#bulk.set(bytes, at + RECORD_HEADER_SIZE);
-    } catch (err) {
-      throw this.#bulk.length === 0 ? closedError(`ring ${this.address} (its segment was closed)`) : err;
-    }
+    this.#payload.write(bytes, at + RECORD_HEADER_SIZE);
     this.#writeHeader(at, length);
     this.#tail = (this.#tail + size) >>> 0;
     this.#room -= size;
@@ -535,7 +526,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
       return null;
     }
     const claim = this.#claim;
-    claim.bytes = new Uint8Array(this.#bulkBuffer, at + RECORD_HEADER_SIZE, length);
+    claim.bytes = this.#payload.view(at + RECORD_HEADER_SIZE, length);
     claim.at = at;
     claim.length = length;
     claim.generation++;
@@ -663,17 +654,11 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
       start = 0;
     }
     n = Math.min(n, CHUNK_BYTES - start);
-    this.#chunk.set(this.#bulkView(at, n), start);
+    this.#chunk.set(this.#payload.view(at, n), start);
     this.#aheadPos = this.#head;
     this.#aheadBase = start;
     this.#aheadLen = n;
     this.#chunkFree = start;
-  }
-
-  /** A view of `length` ring bytes at `at` for copying them out (the plain alias when there is one). */
-  #bulkView(at: number, length: number): Uint8Array {
-    if (this.#bulk.length === 0 && this.#bulkBuffer !== this.#u8.buffer) throw closedError(`ring ${this.address} (its segment was closed)`);
-    return new Uint8Array(this.#bulkBuffer, at, length);
   }
 
   /** Takes the next message as a copy the caller owns, or null if none is published. */
@@ -687,17 +672,14 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     if (length <= ON_HEAP_MAX && ((this.#cachedTail - this.#head) >>> 0) === size) {
       // A lone small record (a request/response exchange): V8 allocates this array on its
       // heap, which costs less than a view of a pool chunk and never makes a new chunk.
-      const copy = new Uint8Array(length);
-      copy.set(this.#bulkView(at + RECORD_HEADER_SIZE, length));
+      const copy = this.#payload.copy(at + RECORD_HEADER_SIZE, length);
       this.#head = (this.#head + size) >>> 0;
       this.#messages++;
       this.#bytes += length;
       return copy;
     }
     if (length > POOLED_MAX) {
-      // Memory that is not zero-filled first: every byte is overwritten at once.
-      const copy = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
-      copy.set(this.#bulkView(at + RECORD_HEADER_SIZE, length));
+      const copy = this.#payload.copy(at + RECORD_HEADER_SIZE, length);
       this.#head = (this.#head + size) >>> 0;
       this.#messages++;
       this.#bytes += length;
@@ -754,7 +736,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     if (length > target.length) {
       throw new RangeError(`target of ${target.length} bytes cannot hold the next message (${length} bytes); it stays in the ring`);
     }
-    target.set(this.#bulkView(at + RECORD_HEADER_SIZE, length));
+    target.set(this.#payload.view(at + RECORD_HEADER_SIZE, length));
     this.#head = (this.#head + recordSize(length)) >>> 0;
     this.#messages++;
     this.#bytes += length;
@@ -780,7 +762,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
         n++;
         this.#messages++;
         this.#bytes += length;
-        fn(this.#bulkView(at + RECORD_HEADER_SIZE, length));
+        fn(this.#payload.view(at + RECORD_HEADER_SIZE, length));
       }
     } finally {
       this.#release();
