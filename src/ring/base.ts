@@ -1,6 +1,7 @@
 // What both ring kinds share: where the ring lives (Segment, address or plain
 // SharedArrayBuffer), formatting and validating the header, roles, and blocking loops
 // with deadlines, peer-liveness checks and cancellation.
+import { Buffer } from 'node:buffer';
 import { abortError, badHeaderError, checkOptions, checkSignal, ShmError, checkTimeout, closedError, shmError, timeoutError, typeError } from '../errors.js';
 import { plainAlias, Segment } from '../segment/segment.js';
 import { isStale } from './stale.js';
@@ -26,8 +27,6 @@ import {
   VERSION_OFFSET,
   type HeaderFields,
 } from './header.js';
-
-import { Buffer } from 'node:buffer';
 
 export type RingTarget = Segment | SharedArrayBuffer | string;
 export { checkOptions };

@@ -392,7 +392,14 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   #published(): void {
     if (this.#i32[this.#dataPoint.waiters] !== 0 || ((this.#tail - this.#publishedTail) >>> 0) >= this.#batchBytes) {
       this.#publish();
-    } else if (!this.#deferred) {
+    } else {
+      this.#defer();
+    }
+  }
+
+  /** Makes sure deferred work is flushed by the end of the task. */
+  #defer(): void {
+    if (!this.#deferred) {
       this.#deferred = true;
       defer(this);
     }
@@ -604,10 +611,26 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   #released(): void {
     if (((this.#head - this.#releasedHead) >>> 0) >= this.#batchBytes) {
       this.#release();
-    } else if (!this.#deferred) {
-      this.#deferred = true;
-      defer(this);
+    } else {
+      this.#defer();
     }
+  }
+
+  /** Moves past a message record of `size` bytes (payload `length`) and counts it. */
+  #consumed(length: number, size: number): void {
+    this.#head = (this.#head + size) >>> 0;
+    this.#messages++;
+    this.#bytes += length;
+  }
+
+  /**
+   * As #consumed, for a record read from the ring itself rather than the read-ahead copy.
+   * The copy is dropped: positions wrap at 2^32, and a copy left behind while reads went on
+   * this way could otherwise be taken for the same positions of a later lap.
+   */
+  #consumedFromRing(length: number): void {
+    this.#consumed(length, recordSize(length));
+    this.#aheadLen = 0;
   }
 
   /** Gives the space of consumed records back to the producer, and wakes it if it sleeps. */
@@ -635,10 +658,8 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     // An unsigned compare also refuses a negative length.
     if (this.#aheadI32[(o + RECORD_TYPE_OFFSET) >> 2] !== TYPE_MESSAGE || length >>> 0 > left - RECORD_HEADER_SIZE) return null;
     const size = recordSize(length); // fits in `left`: both are multiples of 8
-    this.#head = (head + size) >>> 0;
+    this.#consumed(length, size);
     this.#chunkFree = o + size;
-    this.#messages++;
-    this.#bytes += length;
     return new Uint8Array(this.#aheadBuffer, o + RECORD_HEADER_SIZE, length);
   }
 
@@ -669,20 +690,11 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     if (at < 0) return null;
     const length = this.#length;
     const size = recordSize(length);
-    if (length <= ON_HEAP_MAX && ((this.#cachedTail - this.#head) >>> 0) === size) {
-      // A lone small record (a request/response exchange): V8 allocates this array on its
-      // heap, which costs less than a view of a pool chunk and never makes a new chunk.
+    // A large message gets a buffer of its own; so does a lone small one (a request/response
+    // exchange): V8 allocates it on its heap, for less than a view of a pool chunk.
+    if (length > POOLED_MAX || (length <= ON_HEAP_MAX && ((this.#cachedTail - this.#head) >>> 0) === size)) {
       const copy = this.#payload.copy(at + RECORD_HEADER_SIZE, length);
-      this.#head = (this.#head + size) >>> 0;
-      this.#messages++;
-      this.#bytes += length;
-      return copy;
-    }
-    if (length > POOLED_MAX) {
-      const copy = this.#payload.copy(at + RECORD_HEADER_SIZE, length);
-      this.#head = (this.#head + size) >>> 0;
-      this.#messages++;
-      this.#bytes += length;
+      this.#consumed(length, size);
       return copy;
     }
     this.#fillAhead(at, size);
@@ -737,9 +749,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
       throw new RangeError(`target of ${target.length} bytes cannot hold the next message (${length} bytes); it stays in the ring`);
     }
     target.set(this.#payload.view(at + RECORD_HEADER_SIZE, length));
-    this.#head = (this.#head + recordSize(length)) >>> 0;
-    this.#messages++;
-    this.#bytes += length;
+    this.#consumedFromRing(length);
     return length;
   }
 
@@ -758,10 +768,8 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
         const at = this.#next();
         if (at < 0) break;
         const length = this.#length;
-        this.#head = (this.#head + recordSize(length)) >>> 0;
+        this.#consumedFromRing(length);
         n++;
-        this.#messages++;
-        this.#bytes += length;
         fn(this.#payload.view(at + RECORD_HEADER_SIZE, length));
       }
     } finally {
