@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+const HERE = dirname(fileURLToPath(import.meta.url));
 /** The C mirror of the ring layout, for C programs that speak it. */
-const INCLUDE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'include');
+const INCLUDE = join(HERE, '..', '..', 'native', 'include');
 
 let dir: string | undefined;
 const built = new Map<string, string>();
@@ -20,7 +21,7 @@ export function buildC(source: string): string {
     process.on('exit', () => rmSync(dir!, { recursive: true, force: true }));
   }
   const out = join(dir, basename(source, '.c'));
-  execFileSync('cc', ['-O2', '-march=native', '-I', INCLUDE, '-o', out, source, '-lrt'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('cc', ['-O2', '-march=native', '-I', INCLUDE, '-I', HERE, '-o', out, source, '-lrt'], { stdio: ['ignore', 'ignore', 'inherit'] });
   built.set(source, out);
   return out;
 }

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rtt.h"
 #include "shmring_layout.h"
 
 #define CAPACITY 4096u
@@ -34,12 +35,6 @@ struct ring {
 
 static int mode_spin, mode_futex;
 static long spins;
-
-static double now_us(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
 
 static uint32_t record_size(uint32_t length) { return 8 + ((length + 7) & ~7u); }
 
@@ -90,22 +85,6 @@ static void receive_one(struct ring *r, uint8_t *sink) {
   atomic_store((_Atomic uint32_t *)&r->h->head, r->pos);
 }
 
-/* How many loads of an unchanging shared word take `ns` nanoseconds here. */
-static long calibrate_loads(double ns) {
-  static _Atomic int32_t probe;
-  long n = 10000000;
-  double t0 = now_us();
-  for (long i = 0; i < n; i++) {
-    if (atomic_load(&probe) != 0) break;
-  }
-  return (long)(ns / ((now_us() - t0) * 1000.0 / n));
-}
-
-static int cmp(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
 int main(int argc, char **argv) {
   if (argc < 4) { fprintf(stderr, "usage: cring-rtt spin|futex|hybrid ROUNDS SPIN_NS\n"); return 2; }
   mode_spin = strcmp(argv[1], "spin") == 0;
@@ -136,9 +115,7 @@ int main(int argc, char **argv) {
     if (k >= warmup) rt[k - warmup] = now_us() - t0;
   }
   waitpid(child, NULL, 0);
-  double sum = 0;
-  for (long i = 0; i < rounds; i++) sum += rt[i];
-  qsort(rt, rounds, sizeof(double), cmp);
-  printf("{\"median\":%.4f,\"p99\":%.4f,\"mean\":%.4f}\n", rt[rounds / 2], rt[(long)(rounds * 0.99)], sum / rounds);
+  struct rtt_summary s = summarize_rtt(rt, rounds);
+  printf("{\"median\":%.4f,\"p99\":%.4f,\"mean\":%.4f}\n", s.median, s.p99, s.mean);
   return 0;
 }

@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rtt.h"
+
 struct shared {
   _Atomic int32_t word;
   _Atomic int32_t waiters;
@@ -28,12 +30,6 @@ struct shared {
 
 static int mode_spin, mode_futex;
 static long spins;
-
-static double now_us(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
 
 static void futex_wait(_Atomic int32_t *w, int32_t v) { syscall(SYS_futex, w, FUTEX_WAIT, v, NULL, NULL, 0); }
 static long futex_wake(_Atomic int32_t *w) { return syscall(SYS_futex, w, FUTEX_WAKE, 1, NULL, NULL, 0); }
@@ -62,23 +58,6 @@ static void publish(struct shared *s, int32_t value) {
   if (mode_futex || (!mode_spin && atomic_load(&s->waiters) != 0)) futex_wake(&s->word);
 }
 
-/* How many loads of an unchanging shared word take `ns` nanoseconds here. */
-static long calibrate_loads(double ns) {
-  static _Atomic int32_t probe;
-  long n = 10000000;
-  double t0 = now_us();
-  for (long i = 0; i < n; i++) {
-    if (atomic_load(&probe) != 0) break;
-  }
-  double per_load_ns = (now_us() - t0) * 1000.0 / n;
-  return (long)(ns / per_load_ns);
-}
-
-static int cmp(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
 int main(int argc, char **argv) {
   if (argc < 4) { fprintf(stderr, "usage: pingpong spin|futex|hybrid ROUNDS SPIN_NS\n"); return 2; }
   mode_spin = strcmp(argv[1], "spin") == 0;
@@ -104,14 +83,11 @@ int main(int argc, char **argv) {
     if (k >= warmup) rt[k - warmup] = now_us() - t0;
   }
   waitpid(child, NULL, 0);
-  double sum = 0;
-  for (long i = 0; i < rounds; i++) sum += rt[i];
-  qsort(rt, rounds, sizeof(double), cmp);
+  struct rtt_summary summary = summarize_rtt(rt, rounds);
   long n = 200000;
   double w0 = now_us();
   for (long i = 0; i < n; i++) futex_wake(&s->waiters);
   double wake_ns = (now_us() - w0) * 1000.0 / n;
-  printf("{\"median\":%.4f,\"p99\":%.4f,\"mean\":%.4f,\"wakeNoWaiterNs\":%.1f}\n", rt[rounds / 2], rt[(long)(rounds * 0.99)],
-         sum / rounds, wake_ns);
+  printf("{\"median\":%.4f,\"p99\":%.4f,\"mean\":%.4f,\"wakeNoWaiterNs\":%.1f}\n", summary.median, summary.p99, summary.mean, wake_ns);
   return 0;
 }
