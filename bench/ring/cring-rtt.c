@@ -36,23 +36,21 @@ struct ring {
 static int mode_spin, mode_futex;
 static long spins;
 
-static uint32_t record_size(uint32_t length) { return 8 + ((length + 7) & ~7u); }
-
 static void send_one(struct ring *r, const uint8_t *payload) {
   uint32_t index = r->pos & (CAPACITY - 1);
   /* A padding record at the wrap, as in the JS ring (4096 is no multiple of 72). */
-  if (CAPACITY - index < record_size(SIZE)) {
+  if (CAPACITY - index < shmring_record_size(SIZE)) {
     struct shmring_record *pad = (struct shmring_record *)(r->data + index);
-    pad->length = (int32_t)(CAPACITY - index - 8);
+    pad->length = (int32_t)(CAPACITY - index - SHMRING_RECORD_HEADER_SIZE);
     pad->type = SHMRING_TYPE_PADDING;
     r->pos += CAPACITY - index;
     index = 0;
   }
   struct shmring_record *rec = (struct shmring_record *)(r->data + index);
-  memcpy((uint8_t *)rec + 8, payload, SIZE);
+  memcpy(shmring_payload(rec), payload, SIZE);
   rec->length = SIZE;
   rec->type = SHMRING_TYPE_MESSAGE;
-  r->pos += record_size(SIZE);
+  r->pos += shmring_record_size(SIZE);
   _Atomic uint32_t *tail = (_Atomic uint32_t *)&r->h->tail;
   atomic_store(tail, r->pos);
   _Atomic int32_t *waiters = (_Atomic int32_t *)&r->h->consumer_waiters;
@@ -80,8 +78,8 @@ static void receive_one(struct ring *r, uint8_t *sink) {
     r->pos += CAPACITY - (r->pos & (CAPACITY - 1));
     rec = (struct shmring_record *)(r->data + (r->pos & (CAPACITY - 1)));
   }
-  memcpy(sink, (uint8_t *)rec + 8, (size_t)rec->length);
-  r->pos += record_size((uint32_t)rec->length);
+  memcpy(sink, shmring_payload(rec), (size_t)rec->length);
+  r->pos += shmring_record_size((uint32_t)rec->length);
   atomic_store((_Atomic uint32_t *)&r->h->head, r->pos);
 }
 

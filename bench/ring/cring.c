@@ -39,8 +39,6 @@ static void publish(_Atomic uint32_t *word, uint32_t value) {
   else atomic_store_explicit(word, value, memory_order_release);
 }
 
-static uint32_t record_size(uint32_t length) { return 8 + ((length + 7) & ~7u); }
-
 int main(int argc, char **argv) {
   if (argc < 6) { fprintf(stderr, "usage: cring SIZE COUNT REPS fenced|release BATCH\n"); return 2; }
   uint32_t size = (uint32_t)atol(argv[1]);
@@ -49,7 +47,7 @@ int main(int argc, char **argv) {
   fenced = strcmp(argv[4], "fenced") == 0;
   long batch = atol(argv[5]);
   uint32_t capacity = 1u << 20;
-  while (record_size(size) > capacity / 2) capacity <<= 1;
+  while (shmring_record_size(size) > capacity / 2) capacity <<= 1;
   uint32_t mask = capacity - 1;
   size_t total = sizeof(struct shmring_header) + capacity;
   struct shmring_header *h = mmap(NULL, total + sizeof(struct control), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -74,8 +72,8 @@ int main(int argc, char **argv) {
         }
         struct shmring_record *r = (struct shmring_record *)(data + (pos & mask));
         if (r->type == SHMRING_TYPE_PADDING) { pos += capacity - (pos & mask); continue; }
-        memcpy(sink, (uint8_t *)r + 8, (size_t)r->length);
-        pos += record_size((uint32_t)r->length);
+        memcpy(sink, shmring_payload(r), (size_t)r->length);
+        pos += shmring_record_size((uint32_t)r->length);
         got++;
         if (++since >= batch) { publish(head, pos); since = 0; }
       }
@@ -92,7 +90,7 @@ int main(int argc, char **argv) {
     atomic_store(&ctl->start, now_ns());
     long since = 0;
     for (long i = 0; i < count; i++) {
-      uint32_t need = record_size(size);
+      uint32_t need = shmring_record_size(size);
       uint32_t to_end = capacity - (pos & mask);
       uint32_t want = need <= to_end ? need : to_end + need;
       while (capacity - (pos - cached_head) < want) {
@@ -101,12 +99,12 @@ int main(int argc, char **argv) {
       }
       if (need > to_end) {
         struct shmring_record *pad = (struct shmring_record *)(data + (pos & mask));
-        pad->length = (int32_t)(to_end - 8);
+        pad->length = (int32_t)(to_end - SHMRING_RECORD_HEADER_SIZE);
         pad->type = SHMRING_TYPE_PADDING;
         pos += to_end;
       }
       struct shmring_record *r = (struct shmring_record *)(data + (pos & mask));
-      memcpy((uint8_t *)r + 8, source, size);
+      memcpy(shmring_payload(r), source, size);
       r->length = (int32_t)size;
       r->type = SHMRING_TYPE_MESSAGE;
       pos += need;

@@ -48,6 +48,14 @@ struct shmring_record {
 #define SHMRING_TYPE_MESSAGE 1
 #define SHMRING_TYPE_PADDING 2
 #define SHMRING_RECORD_ALIGN 8
+#define SHMRING_RECORD_HEADER_SIZE ((uint32_t)sizeof(struct shmring_record))
+
+/* Bytes a record with `length` payload bytes takes in the data area. */
+static inline uint32_t shmring_record_size(uint32_t length) {
+  return SHMRING_RECORD_HEADER_SIZE + ((length + SHMRING_RECORD_ALIGN - 1) & ~(uint32_t)(SHMRING_RECORD_ALIGN - 1));
+}
+
+static inline uint8_t *shmring_payload(struct shmring_record *r) { return (uint8_t *)r + SHMRING_RECORD_HEADER_SIZE; }
 
 _Static_assert(offsetof(struct shmring_header, producer_owner) == 32, "producer owner");
 _Static_assert(offsetof(struct shmring_header, consumer_owner) == 40, "consumer owner");
