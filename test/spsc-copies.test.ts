@@ -164,6 +164,47 @@ test('tryReadInto: -1 when empty, a too-small target leaves the message in the r
   }
 });
 
+test('tryReadInto copies small messages word by word into any target: offsets, odd lengths, resizable buffers, a target swapped between calls', (t) => {
+  const { producer, consumer } = pair(4096);
+  const backing = new ArrayBuffer(1024);
+  // A resizable ArrayBuffer (ES2024; Node 20 has it, this project's lib typings do not).
+  const Resizable = ArrayBuffer as unknown as new (length: number, options: { maxByteLength: number }) => ArrayBuffer & { resize(length: number): void };
+  const resizable = new Resizable(512, { maxByteLength: 1024 });
+  const targets: Array<[string, Uint8Array]> = [
+    ['aligned', new Uint8Array(300)],
+    ['Buffer', Buffer.alloc(300)],
+    ['offset 4', new Uint8Array(backing, 4, 300)],
+    ['offset 1', new Uint8Array(backing, 601, 300)],
+    ['resizable', new Uint8Array(resizable, 8, 300)],
+  ];
+  let seed = 0;
+  for (let round = 0; round < 3; round++) {
+    for (const [name, target] of targets) {
+      for (const length of [0, 1, 3, 4, 7, 63, 64, 65, 255, 256, 257, 300]) {
+        const sent = message(length, ++seed);
+        t.true(producer.tryWrite(sent));
+        target.fill(0xee);
+        const got = consumer.tryReadInto(target);
+        t.is(got, length, `${name}, ${length} B`);
+        t.deepEqual(Array.from(target.subarray(0, length)), Array.from(sent), `${name}, ${length} B: the payload`);
+        t.true(target.subarray(length).every((b) => b === 0xee), `${name}, ${length} B: nothing written past it`);
+      }
+    }
+  }
+  // The bytes around the two views over `backing` were never written.
+  const whole = new Uint8Array(backing);
+  t.true(whole.subarray(0, 4).every((b) => b === 0));
+  t.true(whole.subarray(304, 601).every((b) => b === 0));
+  t.true(whole.subarray(901).every((b) => b === 0));
+  // A target shrunk under a cached view: bytes are not dropped silently.
+  resizable.resize(16);
+  const shrunk = targets[4]![1];
+  t.is(shrunk.length, 0);
+  t.true(producer.tryWrite(message(8, 99)));
+  t.throws(() => consumer.tryReadInto(shrunk), { instanceOf: RangeError });
+  t.deepEqual(consumer.tryRead(), message(8, 99), 'the message stayed in the ring');
+});
+
 test('readInto blocks until a message comes, honours its timeout and ends with the stream', async (t) => {
   const { producer, consumer } = pair();
   const target = new Uint8Array(64);

@@ -57,6 +57,13 @@ export function locate(target: unknown, create: { size: number; replaceStale?: b
 
 /** Typed arrays up to this length live on V8's heap (no separate backing store to allocate). */
 export const ON_HEAP_MAX = 64;
+/**
+ * Payloads up to this length are copied out word by word rather than with set(), which
+ * needs a view of the source: one allocation per message, and on V8 an allocation per
+ * message widens the latency distribution many-fold (p99 of a 64 B round trip 0.3 → 3 µs
+ * here), well beyond what the copy itself costs.
+ */
+export const WORD_COPY_MAX = 256;
 
 /**
  * Where a ring copies payloads: the plain alias of its segment's pages when there is one
@@ -66,12 +73,18 @@ export const ON_HEAP_MAX = 64;
 export class Payload {
   readonly buffer: ArrayBufferLike;
   readonly #bytes: Uint8Array;
+  readonly #words: Int32Array;
   readonly #aliased: boolean;
   readonly #address: string;
+  // The last target of copyTo and an Int32Array over its bytes (null: not 4-aligned, or
+  // its buffer can change size), so a reused target costs no allocation.
+  #target: Uint8Array | undefined;
+  #targetWords: Int32Array | null = null;
 
   constructor(located: Located, size: number) {
     this.buffer = located.plain ?? located.buffer;
     this.#bytes = new Uint8Array(this.buffer, 0, size);
+    this.#words = new Int32Array(this.buffer, 0, size >> 2);
     this.#aliased = located.plain !== undefined;
     this.#address = located.address;
   }
@@ -101,6 +114,41 @@ export class Payload {
     const out = length <= ON_HEAP_MAX ? new Uint8Array(length) : new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
     out.set(this.view(offset, length));
     return out;
+  }
+
+  /**
+   * Copies `length` bytes at `offset` (4-aligned) to the start of `target`, which holds at
+   * least that many. Small payloads allocate nothing (see WORD_COPY_MAX).
+   */
+  copyTo(offset: number, length: number, target: Uint8Array): void {
+    if (length > WORD_COPY_MAX) {
+      target.set(this.view(offset, length));
+      return;
+    }
+    const bytes = this.#bytes;
+    if (this.#aliased && bytes.length === 0) throw this.#closed();
+    if (target !== this.#target) this.#adopt(target);
+    let i = 0;
+    const to = this.#targetWords;
+    if (to !== null) {
+      const words = this.#words;
+      const from = offset >> 2;
+      const n = length >> 2;
+      for (; i < n; i++) to[i] = words[from + i]!;
+      i <<= 2;
+    }
+    for (; i < length; i++) target[i] = bytes[offset + i]!;
+  }
+
+  #adopt(target: Uint8Array): void {
+    this.#target = target;
+    this.#targetWords = null;
+    const buffer = target.buffer as ArrayBufferLike & { resizable?: boolean; growable?: boolean };
+    // A view over a buffer that can shrink could go out of bounds (and drop writes) while
+    // the target itself still looks long enough: such targets are copied byte by byte.
+    if ((target.byteOffset & 3) === 0 && buffer.resizable !== true && buffer.growable !== true) {
+      this.#targetWords = new Int32Array(buffer, target.byteOffset, target.length >> 2);
+    }
   }
 }
 

@@ -716,9 +716,14 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
       this.#released();
       return message;
     }
-    this.#release(); // looks empty: give back everything read so far
-    this.#emptyWaits++;
+    this.#foundEmpty();
     return null;
+  }
+
+  /** A read found the ring empty: give back everything read so far, and count it. */
+  #foundEmpty(): void {
+    this.#release();
+    this.#emptyWaits++;
   }
 
   /**
@@ -734,8 +739,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
       this.#released();
       return length;
     }
-    this.#release();
-    this.#emptyWaits++;
+    this.#foundEmpty();
     return -1;
   }
 
@@ -748,7 +752,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     if (length > target.length) {
       throw new RangeError(`target of ${target.length} bytes cannot hold the next message (${length} bytes); it stays in the ring`);
     }
-    target.set(this.#payload.view(at + RECORD_HEADER_SIZE, length));
+    this.#payload.copyTo(at + RECORD_HEADER_SIZE, length, target);
     this.#consumedFromRing(length);
     return length;
   }
