@@ -48,7 +48,7 @@ test('in one thread, a consumer sees what the producer wrote in the same task', 
   t.true(n > 0);
 });
 
-test('tryWrite defers the shared tail to the end of the task; flush() moves it at once', async (t) => {
+test('tryWrite publishes the first record of a burst at once and defers the rest to the end of the task; flush() moves it at once', async (t) => {
   const address = shmAddress(t);
   const ring = SpscRing.create(address, { capacity: 4096, role: 'producer' });
   const reader = SpscRing.open(address);
@@ -57,11 +57,22 @@ test('tryWrite defers the shared tail to the end of the task; flush() moves it a
     reader.close();
   });
   ring.tryWrite(new Uint8Array([1]));
-  t.is(ring.usedBytes, 0, 'not yet published: a small write waits for the end of the task');
-  ring.flush();
-  t.is(ring.usedBytes, 16, 'the tail moved in shared memory');
+  t.is(ring.usedBytes, 16, 'the first record of the burst is published at once');
   ring.tryWrite(new Uint8Array([2]));
+  ring.tryWrite(new Uint8Array([3]));
+  t.is(ring.usedBytes, 16, 'not yet published: the rest of the burst waits for the end of the task');
+  ring.flush();
+  t.is(ring.usedBytes, 48, 'the tail moved in shared memory');
+  ring.tryWrite(new Uint8Array([4]));
+  ring.tryWrite(new Uint8Array([5]));
+  t.is(ring.usedBytes, 48, 'still the same burst: flush() published, the task goes on');
   await Promise.resolve();
   await new Promise((r) => setImmediate(r));
-  t.is(ring.usedBytes, 32, 'published by the end of the task without a flush');
+  t.is(ring.usedBytes, 80, 'published by the end of the task without a flush');
+  ring.tryWrite(new Uint8Array([6]));
+  t.is(ring.usedBytes, 96, 'a new task starts a new burst');
+  t.deepEqual(
+    Array.from({ length: 6 }, () => reader.tryRead()![0]),
+    [1, 2, 3, 4, 5, 6],
+  );
 });

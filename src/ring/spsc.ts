@@ -384,16 +384,20 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   }
 
   /**
-   * After a record is written: publish now if the consumer sleeps or a batch is pending,
-   * otherwise by the end of this task. The waiters word is read with a plain load: it is a
-   * hint for latency only. A consumer that announced itself and was missed here is still
-   * woken, because every publication checks the word with Atomics in wake().
+   * After a record is written: the first record of a burst (nothing deferred since this
+   * thread last flushed) is published at once, so a consumer waiting for a reply or a lone
+   * message sees it without delay; the rest of the burst is published when the consumer
+   * sleeps, when a batch is pending, and by the end of this task at the latest. The waiters
+   * word is read with a plain load: it is a hint for latency only. A consumer that
+   * announced itself and was missed here is still woken, because every publication checks
+   * the word with Atomics in wake().
    */
   #published(): void {
-    if (this.#i32[this.#dataPoint.waiters] !== 0 || ((this.#tail - this.#publishedTail) >>> 0) >= this.#batchBytes) {
+    if (!this.#deferred) {
       this.#publish();
-    } else {
-      this.#defer();
+      this.#defer(); // marks the burst: later records of this task wait for its end
+    } else if (this.#i32[this.#dataPoint.waiters] !== 0 || ((this.#tail - this.#publishedTail) >>> 0) >= this.#batchBytes) {
+      this.#publish();
     }
   }
 
