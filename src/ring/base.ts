@@ -362,11 +362,13 @@ export interface Blocking<T> {
 // try once more and park while the word is unchanged. Trying after announcing is what
 // makes a wake-up impossible to miss: a publisher that did not see the announcement
 // published before the last try, which then sees its data.
+// The timeout runs from the end of the first spin (a few µs late): a wait that ends
+// while spinning never reads the clock, which would cost a round trip 2 × 64 ns here.
 
 /** Runs attempt() until it gives a value, parking in between; blocks the thread. */
 export function blockSync<T>(strategy: WaitStrategy, b: Blocking<T>, options: BlockOptions | undefined): T {
   const timeout = checkTimeout(checkOptions(options).timeout);
-  const deadline = timeout < 0 ? Infinity : performance.now() + timeout;
+  let deadline = NaN; // read from the clock once spinning failed: a spin that succeeds never looks at it
   const { i32, word, waiters } = b.point;
   let waited = false;
   for (;;) {
@@ -379,7 +381,9 @@ export function blockSync<T>(strategy: WaitStrategy, b: Blocking<T>, options: Bl
       flushDeferred(); // the peer may be waiting for what this thread has not yet published
     }
     if (b.spin && strategy.spin(b.point, before)) continue;
-    const left = deadline - performance.now();
+    const now = performance.now();
+    if (deadline !== deadline) deadline = timeout < 0 ? Infinity : now + timeout;
+    const left = deadline - now;
     if (left <= 0) throw timeoutError(b.what, timeout);
     let result: 'ok' | 'timed-out';
     flushDeferred();
@@ -403,7 +407,7 @@ export async function blockAsync<T>(strategy: WaitStrategy, b: Blocking<T>, opti
   const user = checkSignal(o.signal);
   if (user?.aborted) throw abortError(b.what, user.reason);
   const signal = user === undefined ? closing : AbortSignal.any([user, closing]);
-  const deadline = timeout < 0 ? Infinity : performance.now() + timeout;
+  let deadline = NaN; // as in blockSync
   const { i32, word, waiters } = b.point;
   let waited = false;
   for (;;) {
@@ -416,7 +420,9 @@ export async function blockAsync<T>(strategy: WaitStrategy, b: Blocking<T>, opti
       flushDeferred(); // the peer may be waiting for what this thread has not yet published
     }
     if (b.spin && strategy.spin(b.point, before)) continue;
-    const left = deadline - performance.now();
+    const now = performance.now();
+    if (deadline !== deadline) deadline = timeout < 0 ? Infinity : now + timeout;
+    const left = deadline - now;
     if (left <= 0) throw timeoutError(b.what, timeout);
     let result: 'ok' | 'timed-out';
     flushDeferred();
