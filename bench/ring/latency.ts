@@ -1,5 +1,6 @@
 // Scenario: round trip of a 64-byte message between two processes over a pair of SPSC
-// rings, with the receiver spinning, parking at once, or spinning then parking — next to
+// rings, with the receiver spinning, parking at once, or spinning then parking (reading
+// into a reused buffer; one setup spins with tryRead to show what allocating costs) — next to
 // the C reference doing the same over two rings of the same layout (bench/ring/cring-rtt.c)
 // and a pair of pipes with Node streams, in the same run.
 import { execFileSync } from 'node:child_process';
@@ -46,8 +47,11 @@ export const scenario: Scenario = {
   async run(settings: RunSettings): Promise<Row[]> {
     const rounds = settings.mode === 'tiny' ? 2_000 : settings.mode === 'quick' ? 10_000 : 50_000;
     const reps = settings.mode === 'full' ? 5 : settings.mode === 'quick' ? 2 : 1;
+    // Replies are read into a reused buffer (readInto) except in 'spin-alloc', which shows
+    // what a new buffer per message (tryRead) costs: V8 allocation widens the tail.
     const setups = [
       { js: 'spin', c: 'spin', label: 'receiver spins' },
+      { js: 'spin-alloc', c: 'spin', label: 'receiver spins, tryRead (a new buffer each)' },
       { js: 'park', c: 'futex', label: 'receiver parks (futex)' },
       { js: 'hybrid', c: 'hybrid', label: 'receiver spins, then parks' },
     ];
