@@ -207,6 +207,36 @@ for (const kind of KINDS) {
       t.true(same(again.tryRead(), pattern(1, 10)), 'the message written before open is still there');
       again.close();
     });
+
+    if (backend.name !== 'SharedArrayBuffer') {
+      test(title('a segment closed under a live ring: reads give ERR_CLOSED, not corruption, and the message stays'), async (t) => {
+        const place = backend.make(t, kind.size);
+        const { producer, consumer: first } = kind.create(place.target);
+        first.close(); // the consumer below lives in a segment of its own
+        const seg = place.reopen() as Segment;
+        const consumer = kind.open(seg);
+        t.teardown(() => {
+          producer.close();
+          consumer.close();
+        });
+        t.true(producer.tryWrite(pattern(1, 10)));
+        t.true(same(consumer.tryRead(), pattern(1, 10)));
+        t.true(producer.tryWrite(pattern(2, 10)));
+        producer.tryWrite(pattern(3, 10));
+        (producer as SpscRing).flush?.();
+        seg.close();
+        t.throws(() => consumer.tryRead(), { instanceOf: ShmError, code: 'ERR_CLOSED' });
+        t.throws(() => consumer.drain(() => t.fail('no message can be read')), { instanceOf: ShmError, code: 'ERR_CLOSED' });
+        t.throws(() => consumer.read({ timeout: 200 }), { instanceOf: ShmError, code: 'ERR_CLOSED' });
+        await t.throwsAsync(consumer.readAsync({ timeout: 200 }), { instanceOf: ShmError, code: 'ERR_CLOSED' });
+        if (seg !== place.target) {
+          consumer.close();
+          const again = kind.open(place.target);
+          t.teardown(() => again.close());
+          t.true(same(again.tryRead(), pattern(2, 10)), 'nothing was lost');
+        }
+      });
+    }
   }
 }
 

@@ -205,6 +205,26 @@ test('tryReadInto copies small messages word by word into any target: offsets, o
   t.deepEqual(consumer.tryRead(), message(8, 99), 'the message stayed in the ring');
 });
 
+test('tryReadInto through a closed segment gives ERR_CLOSED and leaves the target alone', (t) => {
+  const addr = shmAddress(t);
+  const seg = Segment.create(addr, { size: SpscRing.requiredBytes(4096) });
+  t.teardown(() => Segment.unlink(addr));
+  const producer = SpscRing.create(seg, { capacity: 4096, role: 'producer' });
+  const other = Segment.open(addr);
+  t.teardown(() => other.close());
+  const consumer = SpscRing.open(other, { role: 'consumer' });
+  const target = new Uint8Array(64);
+  t.true(producer.tryWrite(message(40, 1)));
+  t.is(consumer.tryReadInto(target), 40);
+  t.true(producer.tryWrite(message(40, 2)));
+  producer.flush();
+  other.close();
+  target.fill(7);
+  t.throws(() => consumer.tryReadInto(target), { code: 'ERR_CLOSED' });
+  t.true(target.every((b) => b === 7));
+  seg.close();
+});
+
 test('readInto blocks until a message comes, honours its timeout and ends with the stream', async (t) => {
   const { producer, consumer } = pair();
   const target = new Uint8Array(64);

@@ -3,7 +3,7 @@
 // with deadlines, peer-liveness checks and cancellation.
 import { Buffer } from 'node:buffer';
 import { abortError, badHeaderError, checkOptions, checkSignal, ShmError, checkTimeout, closedError, shmError, timeoutError, typeError } from '../errors.js';
-import { plainAlias, Segment } from '../segment/segment.js';
+import { onSegmentClose, plainAlias, Segment, segmentOf } from '../segment/segment.js';
 import { isStale } from './stale.js';
 import { isAlive, SELF_THREAD } from '../sync/identity.js';
 import { defaultWaitStrategy, WaitStrategy, type WaitPoint } from '../sync/wait-strategy.js';
@@ -43,17 +43,54 @@ export interface Located {
   owned: Segment | undefined;
   /** A plain mapping of the same bytes for payload copies, where the target is a Segment. */
   plain: ArrayBuffer | undefined;
+  /** The Segment the ring lives in, given or owned (none for a bare SharedArrayBuffer). */
+  segment: Segment | undefined;
 }
 
 export function locate(target: unknown, create: { size: number; replaceStale?: boolean } | undefined): Located {
   if (typeof target === 'string') {
     const segment = create === undefined ? Segment.open(target) : createSegment(target, create.size, create.replaceStale === true);
-    return { buffer: segment.buffer, address: segment.address, owned: segment, plain: plainAlias(segment) };
+    return { buffer: segment.buffer, address: segment.address, owned: segment, plain: plainAlias(segment), segment };
   }
-  if (target instanceof Segment) return { buffer: target.buffer, address: target.address, owned: undefined, plain: plainAlias(target) };
-  if (target instanceof SharedArrayBuffer) return { buffer: target, address: 'SharedArrayBuffer', owned: undefined, plain: undefined };
+  if (target instanceof Segment) return { buffer: target.buffer, address: target.address, owned: undefined, plain: plainAlias(target), segment: target };
+  // A segment's own buffer passed bare still closes the ring with the segment.
+  if (target instanceof SharedArrayBuffer) return { buffer: target, address: 'SharedArrayBuffer', owned: undefined, plain: undefined, segment: segmentOf(target) };
   throw typeError('target', target, 'a Segment, an address string or a SharedArrayBuffer');
 }
+
+// The open rings of each Segment of this thread. Closing a segment closes its rings first,
+// while the pages are still mapped: they publish what they wrote, give their roles back
+// and settle pending waits with ERR_CLOSED. (Afterwards the pages read as zeros and
+// nothing written reaches the shared memory: a ring left open would hold its role for
+// good and report its zeroed header as corruption.)
+const ringsOf = new WeakMap<Segment, Set<{ close(): void }>>();
+
+/** Closes `ring` when `segment` closes (see ringsOf); forgetRing undoes it. */
+export function closeWithSegment(segment: Segment | undefined, ring: { close(): void }): void {
+  if (segment === undefined) return;
+  let rings = ringsOf.get(segment);
+  if (rings === undefined) ringsOf.set(segment, (rings = new Set()));
+  rings.add(ring);
+}
+
+export function forgetRing(segment: Segment | undefined, ring: { close(): void }): void {
+  if (segment !== undefined) ringsOf.get(segment)?.delete(ring);
+}
+
+onSegmentClose((segment) => {
+  const rings = ringsOf.get(segment);
+  if (rings === undefined) return;
+  ringsOf.delete(segment);
+  let first: unknown;
+  for (const ring of rings) {
+    try {
+      ring.close();
+    } catch (err) {
+      first ??= err;
+    }
+  }
+  if (first !== undefined) throw first;
+});
 
 /** Typed arrays up to this length live on V8's heap (no separate backing store to allocate). */
 export const ON_HEAP_MAX = 64;

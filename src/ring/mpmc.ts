@@ -15,8 +15,9 @@
 // and counts one lost message. A slow but live participant is never repaired over.
 import { badHeaderError, checkInteger, closedError, type ShmError, shmError, typeError } from '../errors.js';
 import { isAlive, SELF_THREAD } from '../sync/identity.js';
+import type { Segment } from '../segment/segment.js';
 import type { WaitPoint, WaitStrategy } from '../sync/wait-strategy.js';
-import { blockAsync, blockSync, type Blocking, type BlockOptions, checkBytes, checkOptions, checkStrategy, formatHeader, isPowerOfTwo, locate, Payload, publishReady, readHeader, type RingTarget } from './base.js';
+import { blockAsync, blockSync, type Blocking, type BlockOptions, checkBytes, checkOptions, checkStrategy, closeWithSegment, forgetRing, formatHeader, isPowerOfTwo, locate, Payload, publishReady, readHeader, type RingTarget } from './base.js';
 import { CONSUMER_EVENT_OFFSET, CONSUMER_WAITERS_OFFSET, i32Index, KIND_MPMC, LOST_OFFSET, PRODUCER_EVENT_OFFSET, PRODUCER_WAITERS_OFFSET } from './header.js';
 import {
   DEFAULT_PARTICIPANTS,
@@ -109,6 +110,7 @@ export class MpmcRing implements AsyncIterable<Uint8Array> {
   readonly #strategy: WaitStrategy;
   readonly #repairDelayMs: number;
   readonly #owned;
+  readonly #segment: Segment | undefined;
   readonly #closing = new AbortController();
   readonly #enqueueIndex = i32Index(ENQUEUE_OFFSET);
   readonly #dequeueIndex = i32Index(DEQUEUE_OFFSET);
@@ -133,6 +135,8 @@ export class MpmcRing implements AsyncIterable<Uint8Array> {
   private constructor(located: ReturnType<typeof locate>, slots: number, slotSize: number, participants: number, strategy: WaitStrategy, repairDelayMs: number) {
     this.address = located.address;
     this.#owned = located.owned;
+    this.#segment = located.segment;
+    closeWithSegment(located.segment, this);
     this.slots = slots;
     this.slotSize = slotSize;
     this.participants = participants;
@@ -574,6 +578,7 @@ export class MpmcRing implements AsyncIterable<Uint8Array> {
       Atomics.compareExchange(this.#i64, (entryOffset(this.#entry) + ENTRY_OWNER_OFFSET) >> 3, SELF_THREAD, 0n);
     }
     this.#closing.abort();
+    forgetRing(this.#segment, this);
     this.#owned?.close();
   }
 }

@@ -13,6 +13,7 @@
 // thread, so a producer and a consumer in one thread see each other at once.
 // Releases by tryRead follow the same rule with the roles swapped.
 import { badHeaderError, closedError, ShmError, shmError, typeError } from '../errors.js';
+import type { Segment } from '../segment/segment.js';
 import type { WaitPoint, WaitStrategy } from '../sync/wait-strategy.js';
 import {
   blockAsync,
@@ -24,6 +25,8 @@ import {
   checkBytes,
   checkOptions,
   checkStrategy,
+  closeWithSegment,
+  forgetRing,
   formatHeader,
   isPowerOfTwo,
   locate,
@@ -158,6 +161,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   readonly #mask: number;
   readonly #strategy: WaitStrategy;
   readonly #owned;
+  readonly #segment: Segment | undefined;
   readonly #producer: Role;
   readonly #consumer: Role;
   readonly #closing = new AbortController();
@@ -212,6 +216,8 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     const { buffer } = located;
     this.address = located.address;
     this.#owned = located.owned;
+    this.#segment = located.segment;
+    closeWithSegment(located.segment, this);
     this.capacity = capacity;
     this.maxMessageSize = maxMessageSize(capacity);
     this.#mask = capacity - 1;
@@ -937,6 +943,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
       this.#producer.release();
       this.#consumer.release();
       this.#closing.abort();
+      forgetRing(this.#segment, this);
       this.#owned?.close();
     }
   }
