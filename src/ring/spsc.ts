@@ -704,7 +704,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     // exchange): V8 allocates it on its heap, for less than a view of a pool chunk.
     if (length > POOLED_MAX || (length <= ON_HEAP_MAX && ((this.#cachedTail - this.#head) >>> 0) === size)) {
       const copy = this.#payload.copy(at + RECORD_HEADER_SIZE, length);
-      this.#consumed(length, size);
+      this.#consumedFromRing(length);
       return copy;
     }
     this.#fillAhead(at, size);
