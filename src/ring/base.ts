@@ -101,7 +101,7 @@ export const ON_HEAP_MAX = 64;
  * here). The loop costs about 2 ns per word here, as much as view + set() at 64 bytes and
  * 3.4× more at 256: larger payloads take the view.
  */
-export const WORD_COPY_MAX = 64;
+const WORD_COPY_MAX = 64;
 
 /**
  * Where a ring copies payloads: the plain alias of its segment's pages when there is one

@@ -201,10 +201,20 @@ export class Segment {
     const buffer = this.#buffer;
     if (buffer === undefined) return;
     this.#buffer = undefined;
-    for (const hook of closeHooks) hook(this, buffer);
+    // Every hook runs and the mapping is released even if one throws; the first error is
+    // rethrown afterwards.
+    let first: unknown;
+    for (const hook of closeHooks) {
+      try {
+        hook(this, buffer);
+      } catch (err) {
+        first ??= err;
+      }
+    }
     if (this.#alias !== undefined) native.unalias(this.#alias); // its views become empty
     this.#alias = undefined;
     native.unmap(buffer);
     if (this.fd !== undefined) closeQuietly(this.fd);
+    if (first !== undefined) throw first;
   }
 }
