@@ -75,9 +75,11 @@ export function badHeaderError(reason: string, address?: string): ShmError {
   return new ShmError('ERR_SHM_BAD_HEADER', `not a usable shmring segment${where}: ${reason}`, { address });
 }
 
-/** Checks an optional options object; undefined gives an empty one. */
+const NO_OPTIONS = Object.freeze({});
+
+/** Checks an options argument and returns it (a shared empty object when undefined). */
 export function checkOptions<T extends object>(value: T | undefined, name = 'options'): Partial<T> {
-  if (value === undefined) return {};
+  if (value === undefined) return NO_OPTIONS; // shared: blocking calls without options allocate nothing
   if (value === null || typeof value !== 'object') throw typeError(name, value, 'an options object');
   return value;
 }
