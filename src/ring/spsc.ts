@@ -173,6 +173,9 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   readonly #spacePoint: WaitPoint;
   #readBlock: Blocking<Uint8Array> | undefined;
   #readableBlock: Blocking<true> | undefined;
+  #readIntoBlock: Blocking<number> | undefined;
+  /** The target of the readInto() in progress (its Blocking is built once per handle). */
+  #intoTarget: Uint8Array | undefined;
   #closed = false;
   #broken: ShmError | undefined;
   // Producer state: the next write position, what is published, the head last seen.
@@ -855,10 +858,15 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
       }
     }
     if (this.#mode !== CONSUMING) this.#enterConsumer();
-    return blockSync(this.#strategy, this.#consumerBlocking('ring read', () => {
-      const length = this.#takeInto(target);
-      return length < 0 ? null : length;
-    }), options);
+    this.#intoTarget = target;
+    try {
+      return blockSync(this.#strategy, (this.#readIntoBlock ??= this.#consumerBlocking('ring read', () => {
+        const length = this.#takeInto(this.#intoTarget!);
+        return length < 0 ? null : length;
+      })), options);
+    } finally {
+      this.#intoTarget = undefined;
+    }
   }
 
   #readableBlocking(): Blocking<true> {
