@@ -4,6 +4,7 @@
 #include "futex.h"
 
 #include <linux/futex.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -74,6 +75,48 @@ Napi::Value Wake(const Napi::CallbackInfo& info) {
   long woken = FutexWake(addr, n, false);
   if (woken < 0) ThrowErrno(info.Env(), errno, "futex", "");
   return Napi::Number::New(info.Env(), static_cast<double>(woken));
+}
+
+// Loads between two looks at the clock while spinning (a vDSO clock read costs ~20 loads).
+constexpr int kLoadsPerClockCheck = 64;
+// A sched_yield that kept the thread off the CPU for this long ran another thread here.
+constexpr int64_t kDescheduledNs = 2000;
+
+// spinWait(i32, index, expected, spinUs, yieldUs): waits, without sleeping, for the word to
+// differ from `expected`: first loads it for spinUs, then gives the CPU to any other runnable
+// thread (sched_yield) between looks for yieldUs. With nothing else runnable here,
+// sched_yield returns at once and the second phase is a spin with a syscall between loads;
+// with the peer queued behind this thread on its CPU, it lets the peer run. Returns
+//   0: the word changed while spinning,
+//   1: it changed while yielding, and no yield gave the CPU away,
+//   2: it changed after a yield ran another thread on this CPU (the peer likely shares it),
+//   3: it did not change.
+// The spin runs here rather than in JS: a JS spin needs a clock, and performance.now()
+// allocates in Node 20, so a long JS spin fills the young generation.
+Napi::Value SpinWait(const Napi::CallbackInfo& info) {
+  int32_t* addr = WordAt(info);
+  int32_t expected = info[2].As<Napi::Number>().Int32Value();
+  double spinUs = info[3].As<Napi::Number>().DoubleValue();
+  double yieldUs = info[4].As<Napi::Number>().DoubleValue();
+  auto changed = [addr, expected] { return __atomic_load_n(addr, __ATOMIC_SEQ_CST) != expected; };
+  int64_t now = MonotonicNs();
+  const int64_t spinUntil = now + static_cast<int64_t>(spinUs * 1000);
+  while (now < spinUntil) {
+    for (int i = 0; i < kLoadsPerClockCheck; i++) {
+      if (changed()) return Napi::Number::New(info.Env(), 0);
+    }
+    now = MonotonicNs();
+  }
+  const int64_t yieldUntil = now + static_cast<int64_t>(yieldUs * 1000);
+  bool gaveCpu = false;
+  while (now < yieldUntil) {
+    sched_yield();
+    int64_t after = MonotonicNs();
+    if (after - now >= kDescheduledNs) gaveCpu = true;
+    now = after;
+    if (changed()) return Napi::Number::New(info.Env(), gaveCpu ? 2 : 1);
+  }
+  return Napi::Number::New(info.Env(), changed() ? 0 : 3);
 }
 
 }  // namespace
@@ -324,6 +367,7 @@ Napi::Value AsyncRef(const Napi::CallbackInfo& info) {
 void InitFutex(Napi::Env env, Napi::Object exports) {
   exports.Set("futexWait", Napi::Function::New(env, Wait, "futexWait"));
   exports.Set("futexWake", Napi::Function::New(env, Wake, "futexWake"));
+  exports.Set("spinWait", Napi::Function::New(env, SpinWait, "spinWait"));
   exports.Set("asyncInit", Napi::Function::New(env, AsyncInit, "asyncInit"));
   exports.Set("asyncAdd", Napi::Function::New(env, AsyncAdd, "asyncAdd"));
   exports.Set("asyncCancel", Napi::Function::New(env, AsyncCancel, "asyncCancel"));

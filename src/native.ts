@@ -26,6 +26,7 @@ export interface NativeAddon {
   unalias(buffer: ArrayBuffer): void;
   futexWait(i32: Int32Array, index: number, expected: number, timeoutMs: number): 0 | 1 | 2;
   futexWake(i32: Int32Array, index: number, count: number): number;
+  spinWait(i32: Int32Array, index: number, expected: number, spinUs: number, yieldUs: number): 0 | 1 | 2 | 3;
   asyncInit(callback: (ids: number[], results: number[]) => void): void;
   asyncAdd(i32: Int32Array, index: number, expected: number, timeoutMs: number): number;
   asyncCancel(id: number): boolean;

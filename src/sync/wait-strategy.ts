@@ -1,39 +1,55 @@
-// Spin, then park. A waiter spins on the word it waits for for a bounded time; if the
-// word has not changed, it announces itself in a waiters word and parks on the futex.
-// The waking side calls futex wake only when the waiters word says someone sleeps, so an
+// Spin, yield, then park. A waiter spins on the word it waits for for a bounded time,
+// then gives its CPU to any other runnable thread between looks for a while (so a peer
+// that the scheduler queued behind it on the same CPU can run and answer); if the word
+// has not changed, it announces itself in a waiters word and parks on the futex. The
+// waking side calls futex wake only when the waiters word says someone sleeps, so an
 // uncontended hand-over makes no syscall at all.
 //
 // Ordering: the waiter increments `waiters` (seq_cst) and then re-reads the word; the
 // waker stores the word (seq_cst) and then reads `waiters`. Of the two, at least one
 // sees the other's store, so a wake-up is never lost.
 import { checkOptions, rangeError, typeError } from '../errors.js';
+import { native } from '../native.js';
 import * as futex from './futex.js';
 
 /**
  * Default spin, in µs. Short on purpose: on 2 cores a waiter co-scheduled with the process
- * it waits for only delays it by spinning, so past a few microseconds parking is cheaper.
+ * it waits for only delays it by spinning, so past a few microseconds yielding is better.
  * It is a time, not a count of loads, because the cost of a load varies many-fold with the
  * JIT tier and with where the other side's cache line lives.
  */
 export const DEFAULT_SPIN_US = 5;
 
 /**
- * Default length of the catch-up spin, in µs. After this thread woke a sleeping peer, the
- * peer needs a scheduler wake-up (tens of µs) before it answers; parking after the short
- * spin would make this thread the sleeper the peer must wake in turn, and the two would
- * trade wake-ups on every round trip from then on. One longer spin lets the pair fall back
- * into spinning. If it fails (the peer shares this CPU, or is just slow), the catch-up is
- * skipped for exponentially more wake-ups, so a crowded CPU is not robbed for long.
+ * Default time to yield between looks after the spin, in µs. A peer queued behind this
+ * thread on its CPU runs at the first yield and typically answers within one switch of
+ * the CPU (a few µs here); with nothing else runnable, a yield returns at once.
+ */
+export const DEFAULT_YIELD_US = 10;
+
+/**
+ * Default length of the catch-up phase, in µs: how long to keep yielding and looking after
+ * this thread woke a sleeping peer. The peer needs a scheduler wake-up (tens of µs) before
+ * it answers; parking at once would make this thread the sleeper the peer must wake in
+ * turn, and the two would trade wake-ups on every round trip from then on. One longer
+ * look lets the pair fall back into spinning. If it fails (the peer is just slow), the
+ * catch-up is skipped for exponentially more wake-ups, so a busy CPU is not held for long.
  */
 export const DEFAULT_CATCH_UP_US = 40;
 const MAX_CATCH_UP_SKIPS = 1024;
-/** Loads between two looks at the clock. */
-const LOADS_PER_CHECK = 64;
+/** Loads made in JS (about 1 µs here) before the spin goes native, where the clock is read. */
+const JS_LOADS = 256;
+/** native.spinWait outcomes. */
+const CHANGED_SPINNING = 0;
+const CHANGED_AFTER_GIVING_CPU = 2;
+const UNCHANGED = 3;
 
 export interface WaitStrategyOptions {
-  /** µs to spin before parking; 0 parks at once (and disables the catch-up spin). */
+  /** µs to spin before yielding; 0 parks at once (no yield and no catch-up either). */
   spinUs?: number;
-  /** µs of the catch-up spin after waking a sleeping peer; 0 disables it. */
+  /** µs to yield the CPU between looks after spinning, before parking; 0: none. */
+  yieldUs?: number;
+  /** µs to keep yielding and looking after waking a sleeping peer; 0 disables it. */
   catchUpUs?: number;
 }
 
@@ -51,47 +67,56 @@ function checkMicroseconds(name: string, value: unknown, fallback: number): numb
   return value;
 }
 
-/** Spins while i32[word] === value for at most `us` µs; true if it changed. */
-function spinFor(i32: Int32Array, word: number, value: number, us: number): boolean {
-  for (let i = LOADS_PER_CHECK; i > 0; i--) if (Atomics.load(i32, word) !== value) return true;
-  const until = performance.now() + us / 1000;
-  do {
-    for (let i = LOADS_PER_CHECK; i > 0; i--) if (Atomics.load(i32, word) !== value) return true;
-  } while (performance.now() < until);
-  return false;
-}
-
 export class WaitStrategy {
   readonly spinUs: number;
+  readonly yieldUs: number;
   readonly catchUpUs: number;
-  /** The last wake() woke a sleeper: the next spin may catch up (see DEFAULT_CATCH_UP_US). */
+  /** The last wake() woke a sleeper: the next wait may catch up (see DEFAULT_CATCH_UP_US). */
   #wokePeer = false;
   #skipCatchUps = 0;
   #catchUpPenalty = 1;
+  /**
+   * The last wait ended after a yield ran another thread on this CPU: the peer probably
+   * shares it, so spinning would only keep it from running. The next wait yields at once.
+   */
+  #sharingCpu = false;
 
   constructor(options?: WaitStrategyOptions) {
     const o = checkOptions(options);
     this.spinUs = checkMicroseconds('spinUs', o.spinUs, DEFAULT_SPIN_US);
+    this.yieldUs = checkMicroseconds('yieldUs', o.yieldUs, DEFAULT_YIELD_US);
     this.catchUpUs = checkMicroseconds('catchUpUs', o.catchUpUs, DEFAULT_CATCH_UP_US);
   }
 
-  /** Spins while the word equals `value`; true if it changed within the budget. */
+  /**
+   * Spins, then yields, while the word equals `value`; true if it changed within the
+   * budget. Allocates nothing: past the first loads, the loop and its clock run natively.
+   */
   spin(point: WaitPoint, value: number): boolean {
     if (this.spinUs === 0) return false;
-    if (spinFor(point.i32, point.word, value, this.spinUs)) return true;
-    if (!this.#wokePeer || this.catchUpUs === 0) return false;
-    this.#wokePeer = false;
-    if (this.#skipCatchUps > 0) {
-      this.#skipCatchUps--;
-      return false;
+    const { i32, word } = point;
+    for (let i = JS_LOADS; i > 0; i--) if (Atomics.load(i32, word) !== value) return true;
+    let yieldUs = this.yieldUs;
+    let catchingUp = false;
+    if (this.#wokePeer) {
+      this.#wokePeer = false;
+      if (this.#skipCatchUps > 0) this.#skipCatchUps--;
+      else if (this.catchUpUs > yieldUs) {
+        yieldUs = this.catchUpUs;
+        catchingUp = true;
+      }
     }
-    if (spinFor(point.i32, point.word, value, this.catchUpUs)) {
-      this.#catchUpPenalty = 1;
-      return true;
+    const outcome = native.spinWait(i32, word, value, this.#sharingCpu ? 0 : this.spinUs, yieldUs);
+    this.#sharingCpu = outcome === CHANGED_AFTER_GIVING_CPU;
+    if (catchingUp && outcome !== CHANGED_SPINNING) {
+      if (outcome !== UNCHANGED) {
+        this.#catchUpPenalty = 1;
+      } else {
+        this.#skipCatchUps = this.#catchUpPenalty;
+        this.#catchUpPenalty = Math.min(this.#catchUpPenalty * 2, MAX_CATCH_UP_SKIPS);
+      }
     }
-    this.#skipCatchUps = this.#catchUpPenalty;
-    this.#catchUpPenalty = Math.min(this.#catchUpPenalty * 2, MAX_CATCH_UP_SKIPS);
-    return false;
+    return outcome !== UNCHANGED;
   }
 
   /**
