@@ -1,9 +1,10 @@
 /* What the C round-trip programs of the benchmark share (bench/sync/pingpong.c,
- * bench/ring/cring-rtt.c): the clock, the spin budget in loads, and the summary of the
- * round trips. */
+ * bench/ring/cring-rtt.c): the clock, the spin budget in loads, the yield phase of the
+ * spin-then-park waits, and the summary of the round trips. */
 #ifndef SHMRING_BENCH_RTT_H
 #define SHMRING_BENCH_RTT_H
 
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,6 +25,18 @@ static long calibrate_loads(double ns) {
     if (atomic_load(&probe) != 0) break;
   }
   return (long)(ns / ((now_us() - t0) * 1000.0 / n));
+}
+
+/* The yield phase of a spin-then-park wait, as in WaitStrategy: gives the CPU to any other
+ * runnable thread between looks at *word for up to `ns`; 1 if the word left `seen`. */
+static int yield_while(_Atomic int32_t *word, int32_t seen, double ns) {
+  if (ns <= 0) return 0;
+  double until = now_us() + ns / 1000.0;
+  do {
+    sched_yield();
+    if (atomic_load(word) != seen) return 1;
+  } while (now_us() < until);
+  return 0;
 }
 
 static int compare_doubles(const void *a, const void *b) {

@@ -2,11 +2,12 @@
  * bench/ring/rtt-peer.ts (the layout of native/include/shmring_layout.h, 4 KiB each), two
  * processes (fork), 64-byte messages copied in and out with memcpy, positions published
  * with sequentially consistent stores as Atomics.store does.
- *   cring-rtt spin|futex|hybrid ROUNDS SPIN_NS
+ *   cring-rtt spin|futex|hybrid ROUNDS SPIN_NS [YIELD_NS]
  * spin:   the receiver spins on the tail
  * futex:  the receiver parks on the tail at once (FUTEX_WAIT, shared); the sender always wakes
- * hybrid: spin for about SPIN_NS ns (a load count calibrated at start), then announce in
- *         the consumer waiters word and park; the sender wakes only when that word is set
+ * hybrid: spin for about SPIN_NS ns (a load count calibrated at start), then yield the CPU
+ *         between looks for YIELD_NS (default 0), then announce in the consumer waiters
+ *         word and park; the sender wakes only when that word is set
  * Prints one JSON line: median, p99 and mean round trip in microseconds. */
 #define _GNU_SOURCE
 #include <linux/futex.h>
@@ -31,15 +32,25 @@ struct ring {
   struct shmring_header *h;
   uint8_t *data;
   uint32_t pos; /* this side's next write (producer) or read (consumer) position */
+  uint32_t cached_head; /* producer: the consumer's head when last read */
 };
 
 static int mode_spin, mode_futex;
 static long spins;
+static double yield_ns;
 
 static void send_one(struct ring *r, const uint8_t *payload) {
   uint32_t index = r->pos & (CAPACITY - 1);
+  uint32_t to_end = CAPACITY - index;
+  uint32_t needed = to_end < shmring_record_size(SIZE) ? to_end + shmring_record_size(SIZE) : shmring_record_size(SIZE);
+  /* Room is checked against a cached head, re-read when it runs out, as a real producer
+   * does (and as the JS ring does): in a round trip the ring never fills, but the head's
+   * cache line still moves between the cores every lap. */
+  while (CAPACITY - (r->pos - r->cached_head) < needed) {
+    r->cached_head = atomic_load_explicit((_Atomic uint32_t *)&r->h->head, memory_order_acquire);
+  }
   /* A padding record at the wrap, as in the JS ring (4096 is no multiple of 72). */
-  if (CAPACITY - index < shmring_record_size(SIZE)) {
+  if (to_end < shmring_record_size(SIZE)) {
     struct shmring_record *pad = (struct shmring_record *)(r->data + index);
     pad->length = (int32_t)(CAPACITY - index - SHMRING_RECORD_HEADER_SIZE);
     pad->type = SHMRING_TYPE_PADDING;
@@ -68,6 +79,7 @@ static void receive_one(struct ring *r, uint8_t *sink) {
       long i = 0;
       while (i < spins && atomic_load(tail) == r->pos) i++;
       if (i < spins) break;
+      if (yield_while((_Atomic int32_t *)tail, (int32_t)seen, yield_ns)) break;
     }
     atomic_fetch_add(waiters, 1);
     if (atomic_load(tail) == r->pos) syscall(SYS_futex, tail, FUTEX_WAIT, seen, NULL, NULL, 0);
@@ -84,11 +96,12 @@ static void receive_one(struct ring *r, uint8_t *sink) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 4) { fprintf(stderr, "usage: cring-rtt spin|futex|hybrid ROUNDS SPIN_NS\n"); return 2; }
+  if (argc < 4) { fprintf(stderr, "usage: cring-rtt spin|futex|hybrid ROUNDS SPIN_NS [YIELD_NS]\n"); return 2; }
   mode_spin = strcmp(argv[1], "spin") == 0;
   mode_futex = strcmp(argv[1], "futex") == 0;
   long rounds = atol(argv[2]);
   spins = calibrate_loads(atof(argv[3]));
+  yield_ns = argc > 4 ? atof(argv[4]) : 0;
   long warmup = rounds / 10;
   size_t one = sizeof(struct shmring_header) + CAPACITY;
   uint8_t *base = mmap(NULL, 2 * one, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_SPIN_US, SpscRing } from 'shmring';
+import { DEFAULT_SPIN_US, DEFAULT_YIELD_US, SpscRing } from 'shmring';
 import { buildC } from '../lib/c.js';
 import { benchSegment } from '../lib/segments.js';
 import type { Row, RunSettings, Scenario } from '../lib/scenario.js';
@@ -37,8 +37,9 @@ async function pipes(rounds: number): Promise<LatencySummary> {
 
 function c(mode: string, rounds: number): LatencySummary {
   const binary = buildC(join(HERE, 'cring-rtt.c'));
-  // The hybrid budget matches WaitStrategy's default spin in time.
-  return JSON.parse(execFileSync(binary, [mode, String(rounds), String(DEFAULT_SPIN_US * 1000)], { encoding: 'utf8' })) as LatencySummary;
+  // The hybrid budgets match WaitStrategy's default spin and yield phases in time.
+  const argv = [mode, String(rounds), String(DEFAULT_SPIN_US * 1000), String(DEFAULT_YIELD_US * 1000)];
+  return JSON.parse(execFileSync(binary, argv, { encoding: 'utf8' })) as LatencySummary;
 }
 
 export const scenario: Scenario = {

@@ -1,11 +1,12 @@
 /* C reference for the ping-pong benchmark: two processes (fork) hand one shared 32-bit
  * word back and forth, the parent writing odd values and the child even ones.
- *   pingpong spin|futex|hybrid ROUNDS SPIN_NS
+ *   pingpong spin|futex|hybrid ROUNDS SPIN_NS [YIELD_NS]
  * spin:   both sides spin on the word
  * futex:  both sides park on the word with FUTEX_WAIT (shared) and always wake
  * hybrid: spin for about SPIN_NS nanoseconds (a load count calibrated at start, so the
- *         budget matches the JS side's in time), then announce in a waiters word and park;
- *         the writer wakes only when the waiters word is non-zero
+ *         budget matches the JS side's in time), then yield the CPU between looks for
+ *         YIELD_NS (default 0), then announce in a waiters word and park; the writer
+ *         wakes only when the waiters word is non-zero
  * Prints one JSON line: median, p99 and mean round trip in microseconds, and the cost of
  * a FUTEX_WAKE with no waiter in nanoseconds. */
 #define _GNU_SOURCE
@@ -30,6 +31,7 @@ struct shared {
 
 static int mode_spin, mode_futex;
 static long spins;
+static double yield_ns;
 
 static void futex_wait(_Atomic int32_t *w, int32_t v) { syscall(SYS_futex, w, FUTEX_WAIT, v, NULL, NULL, 0); }
 static long futex_wake(_Atomic int32_t *w) { return syscall(SYS_futex, w, FUTEX_WAKE, 1, NULL, NULL, 0); }
@@ -46,6 +48,7 @@ static void await_value(struct shared *s, int32_t want) {
       for (long i = 0; i < spins; i++) {
         if ((v = atomic_load(&s->word)) == want) return;
       }
+      if (yield_while(&s->word, v, yield_ns)) continue;
     }
     atomic_fetch_add(&s->waiters, 1);
     if (atomic_load(&s->word) != want) futex_wait(&s->word, v);
@@ -59,11 +62,12 @@ static void publish(struct shared *s, int32_t value) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 4) { fprintf(stderr, "usage: pingpong spin|futex|hybrid ROUNDS SPIN_NS\n"); return 2; }
+  if (argc < 4) { fprintf(stderr, "usage: pingpong spin|futex|hybrid ROUNDS SPIN_NS [YIELD_NS]\n"); return 2; }
   mode_spin = strcmp(argv[1], "spin") == 0;
   mode_futex = strcmp(argv[1], "futex") == 0;
   long rounds = atol(argv[2]);
   spins = calibrate_loads(atof(argv[3]));
+  yield_ns = argc > 4 ? atof(argv[4]) : 0;
   long warmup = rounds / 10;
   struct shared *s = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (s == MAP_FAILED) { perror("mmap"); return 1; }

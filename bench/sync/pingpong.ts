@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
-import { DEFAULT_SPIN_US, Segment } from 'shmring';
+import { DEFAULT_SPIN_US, DEFAULT_YIELD_US, Segment } from 'shmring';
 import { buildC } from '../lib/c.js';
 import type { Row, RunSettings, Scenario } from '../lib/scenario.js';
 import { median } from '../lib/stats.js';
@@ -49,7 +49,8 @@ async function runJs(mode: string, rounds: number, spinUs: number, pin: boolean)
 
 function runC(mode: string, rounds: number, spinNs: number, pin: boolean): Result {
   const binary = buildC(join(HERE, 'pingpong.c'));
-  const argv = [...(pin ? ['taskset', '-c', '0'] : []), binary, mode, String(rounds), spinNs.toFixed(0)];
+  // The yield phase matches WaitStrategy's default, as the spin budget matches the JS one.
+  const argv = [...(pin ? ['taskset', '-c', '0'] : []), binary, mode, String(rounds), spinNs.toFixed(0), String(DEFAULT_YIELD_US * 1000)];
   return JSON.parse(execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8' }).trim()) as Result;
 }
 
@@ -93,7 +94,14 @@ export const scenario: Scenario = {
         scenario: 'pingpong',
         competitor: 'shmring futex',
         setup: setup.label,
-        figures: { median_us: jsMedian, p99_us: jsP99, c_median_us: cMedian, c_p99_us: cP99, rounds, spin_budget_ns: setup.js === 'hybrid' ? spinNs : 0 },
+        figures: {
+          median_us: jsMedian,
+          p99_us: jsP99,
+          c_median_us: cMedian,
+          c_p99_us: cP99,
+          rounds,
+          ...(setup.js === 'hybrid' ? { spin_budget_ns: spinNs, yield_budget_ns: DEFAULT_YIELD_US * 1000 } : {}),
+        },
         ratios,
       });
     }
