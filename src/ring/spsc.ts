@@ -345,35 +345,36 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
 
   /**
    * Reserves room for a record of `size` bytes and returns its offset in the buffer, or -1
-   * if the ring is full. Writes a padding record first if the record would cross the end
-   * (also when only the padding fits, so the record can start at 0 later).
-   *
-   * Every write comes through here, and the wrap and the re-read of the head are written
-   * inline: paths taken once a lap must run in the optimized code of the hot path. A
-   * separate method called only at the wrap stayed unoptimized (V8 neither inlines a call
-   * site that rare nor tiers the method up for long), which cost over 1 µs at each wrap
-   * of a 4 KiB ring between two processes.
+   * if the ring is full. Writes a padding record first if the record would cross the end.
    */
   #reserve(size: number): number {
     let index = this.#tail & this.#mask;
     const toEnd = this.capacity - index;
-    const wraps = size > toEnd;
-    const needed = wraps ? toEnd + size : size;
+    const needed = size <= toEnd ? size : toEnd + size;
     if (this.#room < needed) {
       let head = Atomics.load(this.#i32, this.#headIndex) >>> 0;
       if (this.capacity - ((this.#tail - head) >>> 0) < needed && flushDeferredIfAny()) head = Atomics.load(this.#i32, this.#headIndex) >>> 0;
       this.#checkPositions(this.#tail, head);
       this.#room = this.capacity - ((this.#tail - head) >>> 0);
+      if (this.#room < needed) {
+        // Room for the padding alone: write it now, so the record can start at 0 later.
+        if (size > toEnd && this.#room >= toEnd) this.#pad(index, toEnd);
+        return -1;
+      }
     }
-    if (wraps && this.#room >= toEnd) {
-      const at = (DATA_OFFSET + index) >> 2;
-      this.#i32[at + (RECORD_LENGTH_OFFSET >> 2)] = toEnd - RECORD_HEADER_SIZE;
-      this.#i32[at + (RECORD_TYPE_OFFSET >> 2)] = TYPE_PADDING;
-      this.#tail = (this.#tail + toEnd) >>> 0;
-      this.#room -= toEnd;
+    if (size > toEnd) {
+      this.#pad(index, toEnd);
       index = 0;
     }
-    return this.#room < size ? -1 : DATA_OFFSET + index;
+    return DATA_OFFSET + index;
+  }
+
+  #pad(index: number, toEnd: number): void {
+    const at = (DATA_OFFSET + index) >> 2;
+    this.#i32[at + (RECORD_LENGTH_OFFSET >> 2)] = toEnd - RECORD_HEADER_SIZE;
+    this.#i32[at + (RECORD_TYPE_OFFSET >> 2)] = TYPE_PADDING;
+    this.#tail = (this.#tail + toEnd) >>> 0;
+    this.#room -= toEnd;
   }
 
   /** Copies the payload into the record at `at`, writes its header and moves the tail (unpublished). */
@@ -442,8 +443,14 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   /** Writes one record (unpublished) if it fits now. The caller is in producer mode. */
   #writeOne(bytes: Uint8Array): boolean {
     const length = bytes.length;
-    this.#checkLength(length);
+    const index = this.#tail & this.#mask;
     const size = recordSize(length);
+    // Fast path: no wrap, room known without reading the head.
+    if (length <= this.maxMessageSize && size <= this.#room && size <= this.capacity - index) {
+      this.#put(bytes, DATA_OFFSET + index, length, size);
+      return true;
+    }
+    this.#checkLength(length);
     const at = this.#reserve(size);
     if (at < 0) return false;
     this.#put(bytes, at, length, size);
