@@ -1,13 +1,15 @@
 /* What the C round-trip programs of the benchmark share (bench/sync/pingpong.c,
- * bench/ring/cring-rtt.c): the clock, the spin budget in loads, the yield phase of the
- * spin-then-park waits, and the summary of the round trips. */
+ * bench/ring/cring-rtt.c): the clock, their arguments, the spin budget in loads, the yield
+ * phase of the spin-then-park waits, and the summary of the round trips. */
 #ifndef SHMRING_BENCH_RTT_H
 #define SHMRING_BENCH_RTT_H
 
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static double now_us(void) {
@@ -25,6 +27,25 @@ static long calibrate_loads(double ns) {
     if (atomic_load(&probe) != 0) break;
   }
   return (long)(ns / ((now_us() - t0) * 1000.0 / n));
+}
+
+/* How the receiver of a round trip waits, from the command line:
+ *   PROGRAM spin|futex|hybrid ROUNDS SPIN_NS [YIELD_NS] */
+static int mode_spin, mode_futex;
+static long spins;      /* hybrid: loads to spin before yielding */
+static double yield_ns; /* hybrid: time to yield before parking */
+
+/* Parses the arguments above; returns ROUNDS, or -1 after printing the usage. */
+static long parse_rtt_args(int argc, char **argv, const char *program) {
+  if (argc < 4) {
+    fprintf(stderr, "usage: %s spin|futex|hybrid ROUNDS SPIN_NS [YIELD_NS]\n", program);
+    return -1;
+  }
+  mode_spin = strcmp(argv[1], "spin") == 0;
+  mode_futex = strcmp(argv[1], "futex") == 0;
+  spins = calibrate_loads(atof(argv[3]));
+  yield_ns = argc > 4 ? atof(argv[4]) : 0;
+  return atol(argv[2]);
 }
 
 /* The yield phase of a spin-then-park wait, as in WaitStrategy: gives the CPU to any other

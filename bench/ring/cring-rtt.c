@@ -35,9 +35,6 @@ struct ring {
   uint32_t cached_head; /* producer: the consumer's head when last read */
 };
 
-static int mode_spin, mode_futex;
-static long spins;
-static double yield_ns;
 
 static void send_one(struct ring *r, const uint8_t *payload) {
   uint32_t index = r->pos & (CAPACITY - 1);
@@ -96,18 +93,14 @@ static void receive_one(struct ring *r, uint8_t *sink) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 4) { fprintf(stderr, "usage: cring-rtt spin|futex|hybrid ROUNDS SPIN_NS [YIELD_NS]\n"); return 2; }
-  mode_spin = strcmp(argv[1], "spin") == 0;
-  mode_futex = strcmp(argv[1], "futex") == 0;
-  long rounds = atol(argv[2]);
-  spins = calibrate_loads(atof(argv[3]));
-  yield_ns = argc > 4 ? atof(argv[4]) : 0;
+  long rounds = parse_rtt_args(argc, argv, "cring-rtt");
+  if (rounds < 0) return 2;
   long warmup = rounds / 10;
   size_t one = sizeof(struct shmring_header) + CAPACITY;
   uint8_t *base = mmap(NULL, 2 * one, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (base == MAP_FAILED) { perror("mmap"); return 1; }
-  struct ring requests = {(struct shmring_header *)base, base + sizeof(struct shmring_header), 0};
-  struct ring replies = {(struct shmring_header *)(base + one), base + one + sizeof(struct shmring_header), 0};
+  struct ring requests = {(struct shmring_header *)base, base + sizeof(struct shmring_header), 0, 0};
+  struct ring replies = {(struct shmring_header *)(base + one), base + one + sizeof(struct shmring_header), 0, 0};
   uint8_t payload[SIZE], sink[SIZE];
   memset(payload, 7, SIZE);
   pid_t child = fork();

@@ -29,9 +29,6 @@ struct shared {
   _Atomic int32_t waiters;
 };
 
-static int mode_spin, mode_futex;
-static long spins;
-static double yield_ns;
 
 static void futex_wait(_Atomic int32_t *w, int32_t v) { syscall(SYS_futex, w, FUTEX_WAIT, v, NULL, NULL, 0); }
 static long futex_wake(_Atomic int32_t *w) { return syscall(SYS_futex, w, FUTEX_WAKE, 1, NULL, NULL, 0); }
@@ -62,12 +59,8 @@ static void publish(struct shared *s, int32_t value) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 4) { fprintf(stderr, "usage: pingpong spin|futex|hybrid ROUNDS SPIN_NS [YIELD_NS]\n"); return 2; }
-  mode_spin = strcmp(argv[1], "spin") == 0;
-  mode_futex = strcmp(argv[1], "futex") == 0;
-  long rounds = atol(argv[2]);
-  spins = calibrate_loads(atof(argv[3]));
-  yield_ns = argc > 4 ? atof(argv[4]) : 0;
+  long rounds = parse_rtt_args(argc, argv, "pingpong");
+  if (rounds < 0) return 2;
   long warmup = rounds / 10;
   struct shared *s = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (s == MAP_FAILED) { perror("mmap"); return 1; }
