@@ -1,6 +1,7 @@
 // SpscRing beyond the shared contract: zero-copy claims, roles and takeover, end of stream.
 import test from 'ava';
 import { Segment, ShmError, SpscRing } from '../src/index.js';
+import { HEAD_OFFSET, TAIL_OFFSET } from '../src/ring/spsc-layout.js';
 import { finished, lineFrom, runFixture, startFixture } from './helpers/processes.js';
 import { shmAddress, sweep } from './helpers/resources.js';
 
@@ -55,6 +56,35 @@ test('a claim on a full ring is null; claims wrap with padding like writes', (t)
   while (consumer.tryRead() !== null) read++;
   t.true(n > 100);
   t.is(producer.stats.messages, n);
+});
+
+test('a write at the wrap looks at the head again: a freed ring wraps, a head that is no position of the ring is ERR_SHM_BAD_HEADER and nothing is written', (t) => {
+  // Capacity 256: three 56-byte messages (64-byte records) bring the tail to 192; a
+  // 72-byte message (80 bytes) then needs a padding record and the space the consumer freed.
+  const setUp = () => {
+    const { sab, producer, consumer } = pair(256);
+    for (let i = 0; i < 3; i++) t.true(producer.tryWrite(new Uint8Array(56).fill(i)));
+    producer.flush();
+    for (let i = 0; i < 3; i++) t.is(consumer.tryRead()![0], i);
+    consumer.flush();
+    const i32 = new Int32Array(sab);
+    return { sab, producer, consumer, tail: () => i32[TAIL_OFFSET >> 2]!, head: i32, before: new Uint8Array(sab).slice() };
+  };
+  const good = setUp();
+  t.true(good.producer.tryWrite(new Uint8Array(72).fill(7)));
+  good.producer.flush();
+  t.deepEqual(good.consumer.tryRead(), new Uint8Array(72).fill(7));
+  t.is(good.tail(), 256 + 80);
+
+  for (const [what, head] of [['ahead of the tail', 200], ['misaligned', 189]] as const) {
+    const bad = setUp();
+    bad.head[HEAD_OFFSET >> 2] = head;
+    t.throws(() => bad.producer.tryWrite(new Uint8Array(72)), { code: 'ERR_SHM_BAD_HEADER' }, what);
+    t.is(bad.tail(), 192, `${what}: nothing published`);
+    bad.head[HEAD_OFFSET >> 2] = 192;
+    t.deepEqual(new Uint8Array(bad.sab), bad.before, `${what}: nothing written`);
+    t.throws(() => bad.producer.tryWrite(new Uint8Array(8)), { code: 'ERR_SHM_BAD_HEADER' }, `${what}: the handle stays broken`);
+  }
 });
 
 test('drain hands out views that are valid inside the callback; a throwing callback consumes its message', (t) => {
