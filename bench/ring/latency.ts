@@ -15,14 +15,14 @@ import { median, type LatencySummary } from '../lib/stats.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
-async function rings(mode: string, rounds: number): Promise<LatencySummary> {
+async function rings(mode: string, rounds: number, warmup: number): Promise<LatencySummary> {
   const a = benchSegment(SpscRing.requiredBytes(4096));
   const b = benchSegment(SpscRing.requiredBytes(4096));
   try {
     SpscRing.create(a.segment, { capacity: 4096 }).close();
     SpscRing.create(b.segment, { capacity: 4096 }).close();
     const file = join(HERE, 'rtt-peer.ts');
-    const [ping] = await Promise.all([run(peer(file, ['ping', mode, rounds, a.address, b.address])), run(peer(file, ['pong', mode, rounds, a.address, b.address]))]);
+    const [ping] = await Promise.all([run(peer(file, ['ping', mode, rounds, warmup, a.address, b.address])), run(peer(file, ['pong', mode, rounds, warmup, a.address, b.address]))]);
     return JSON.parse(ping.stdout) as LatencySummary;
   } finally {
     a.release();
@@ -40,6 +40,21 @@ function c(mode: string, rounds: number): LatencySummary {
   // The hybrid budgets match WaitStrategy's default spin and yield phases in time.
   const argv = [mode, String(rounds), String(DEFAULT_SPIN_US * 1000), String(DEFAULT_YIELD_US * 1000)];
   return JSON.parse(execFileSync(binary, argv, { encoding: 'utf8' })) as LatencySummary;
+}
+
+/**
+ * Round trips each JS pair runs before it measures: until V8 has compiled the hot code. It
+ * tiers functions up over thousands of calls, and the first round trips are many times
+ * slower (measured here: 1,000 warm-up rounds left p99 at 2.4 µs, 20,000 brought it to
+ * 1.2 µs). The compile jobs run on V8's background threads, and on two CPUs one of them
+ * pushes the two spinning peers onto one CPU, where they stay for ~10 ms at ~7 µs a round
+ * trip: after 20,000 rounds, the last jobs (the peers' loops, WaitStrategy.wake) still came
+ * 10,000–30,000 rounds into the measured part, at the same place run after run. 200,000
+ * rounds (about 0.1 s spinning) finish them. Parking round trips take long enough that
+ * 20,000 do, and the tiny run (the harness test) only checks that everything works.
+ */
+function warmupRounds(mode: RunSettings['mode'], js: string): number {
+  return mode === 'tiny' || js === 'park' ? 20_000 : 200_000;
 }
 
 export const scenario: Scenario = {
@@ -63,7 +78,7 @@ export const scenario: Scenario = {
       for (let r = 0; r < reps; r++) {
         settings.progress(`latency: ${setup.label} (${r + 1}/${reps})`);
         ref.push(c(setup.c, rounds));
-        js.push(await rings(setup.js, rounds));
+        js.push(await rings(setup.js, rounds, warmupRounds(settings.mode, setup.js)));
       }
       rows.push({
         scenario: 'latency',

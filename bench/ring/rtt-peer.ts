@@ -1,6 +1,6 @@
 // One side of the ring round-trip benchmark: 64-byte messages over two SPSC rings, the
 // request ring at REQUESTS and the reply ring at REPLIES (segment addresses).
-//   rtt-peer ping|pong spin|spin-alloc|park|hybrid ROUNDS REQUESTS REPLIES
+//   rtt-peer ping|pong spin|spin-alloc|park|hybrid ROUNDS WARMUP REQUESTS REPLIES
 // spin: tryReadInto in a loop; spin-alloc: tryRead in a loop (a new buffer per message);
 // park: readInto, blocking at once (spin budget 0); hybrid: readInto with the default
 // WaitStrategy (spin briefly, then park). Replies are read into one reused buffer, the
@@ -9,12 +9,9 @@
 import { Segment, SpscRing, WaitStrategy } from 'shmring';
 import { summarize } from '../lib/stats.js';
 
-const [role, mode, roundsText, requestsAddress, repliesAddress] = process.argv.slice(2);
+const [role, mode, roundsText, warmupText, requestsAddress, repliesAddress] = process.argv.slice(2);
 const rounds = Number(roundsText);
-// Until the hot loop runs as optimized code: V8 tiers a function up over thousands of calls,
-// and the first round trips are many times slower (measured here: 1,000 warm-up rounds left
-// p99 at 2.4 µs, 20,000 brought it to 1.2 µs).
-const warmup = Math.max(Math.floor(rounds / 10), 20_000);
+const warmup = Number(warmupText);
 const strategy = mode === 'park' ? new WaitStrategy({ spinUs: 0 }) : new WaitStrategy();
 const requests = Segment.open(requestsAddress!);
 const replies = Segment.open(repliesAddress!);
