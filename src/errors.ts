@@ -84,6 +84,12 @@ export function checkOptions<T extends object>(value: T | undefined, name = 'opt
   return value;
 }
 
+/** Checks a bytes argument (Uint8Array or Buffer) and returns it. */
+export function checkBytes(bytes: unknown, name = 'bytes'): Uint8Array {
+  if (!(bytes instanceof Uint8Array)) throw typeError(name, bytes, 'a Uint8Array or Buffer');
+  return bytes;
+}
+
 /** Checks an integer argument and returns it. */
 export function checkInteger(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number') throw typeError(name, value, 'a number');

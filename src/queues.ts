@@ -2,12 +2,7 @@
 // (the competitors shmring is measured against). Thin and blocking: not part of the
 // library's messaging API.
 import { native } from './native.js';
-import { checkInteger, typeError } from './errors.js';
-
-function checkBytes(bytes: unknown): Uint8Array {
-  if (!(bytes instanceof Uint8Array)) throw typeError('bytes', bytes, 'a Uint8Array');
-  return bytes;
-}
+import { checkBytes, checkInteger } from './errors.js';
 
 /** A POSIX message queue (mq_open); `name` starts with "/". */
 export const posixQueue = {
@@ -22,7 +17,7 @@ export const posixQueue = {
   },
   /** Blocks until a message arrives; returns its length (`into` must hold the queue's message size). */
   receive(fd: number, into: Uint8Array): number {
-    return native.mqReceive(fd, checkBytes(into));
+    return native.mqReceive(fd, checkBytes(into, 'into'));
   },
   close(fd: number): void {
     native.mqClose(fd);
@@ -45,7 +40,7 @@ export const sysvQueue = {
   },
   /** Blocks until a message arrives; returns its length. */
   receive(id: number, into: Uint8Array): number {
-    return native.msgReceive(id, checkBytes(into));
+    return native.msgReceive(id, checkBytes(into, 'into'));
   },
   remove(id: number): void {
     native.msgRemove(id);

@@ -207,11 +207,6 @@ export function checkStrategy(value: unknown): WaitStrategy {
   return value;
 }
 
-export function checkBytes(bytes: unknown): Uint8Array {
-  if (!(bytes instanceof Uint8Array)) throw typeError('bytes', bytes, 'a Uint8Array or Buffer');
-  return bytes;
-}
-
 /** Writes the header fields; the caller formats its data area, then calls publishReady. */
 export function formatHeader(i32: Int32Array, fields: HeaderFields): void {
   Atomics.store(i32, i32Index(STATE_OFFSET), 0);

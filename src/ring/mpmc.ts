@@ -13,11 +13,11 @@
 // no live one does, it turns the slot into a tombstone (a producer died: the slot is
 // skipped) or frees it (a consumer died: its message is gone) with a CAS on the sequence,
 // and counts one lost message. A slow but live participant is never repaired over.
-import { badHeaderError, checkInteger, closedError, type ShmError, shmError, typeError } from '../errors.js';
+import { badHeaderError, checkBytes, checkInteger, closedError, type ShmError, shmError, typeError } from '../errors.js';
 import { isAlive, SELF_THREAD } from '../sync/identity.js';
 import type { Segment } from '../segment/segment.js';
 import type { WaitPoint, WaitStrategy } from '../sync/wait-strategy.js';
-import { blockAsync, blockSync, type Blocking, type BlockOptions, checkBytes, checkOptions, checkStrategy, closeWithSegment, forgetRing, formatHeader, isPowerOfTwo, locate, Payload, publishReady, readHeader, type RingTarget } from './base.js';
+import { blockAsync, blockSync, type Blocking, type BlockOptions, checkOptions, checkStrategy, closeWithSegment, forgetRing, formatHeader, isPowerOfTwo, locate, Payload, publishReady, readHeader, type RingTarget } from './base.js';
 import { CONSUMER_EVENT_OFFSET, CONSUMER_WAITERS_OFFSET, i32Index, KIND_MPMC, LOST_OFFSET, PRODUCER_EVENT_OFFSET, PRODUCER_WAITERS_OFFSET } from './header.js';
 import {
   DEFAULT_PARTICIPANTS,

@@ -12,7 +12,7 @@
 // A handle that finds its ring empty (or full) first flushes the deferred work of its own
 // thread, so a producer and a consumer in one thread see each other at once.
 // Releases by tryRead follow the same rule with the roles swapped.
-import { badHeaderError, closedError, ShmError, shmError, typeError } from '../errors.js';
+import { badHeaderError, checkBytes, closedError, ShmError, shmError, typeError } from '../errors.js';
 import type { Segment } from '../segment/segment.js';
 import type { WaitPoint, WaitStrategy } from '../sync/wait-strategy.js';
 import {
@@ -22,7 +22,6 @@ import {
   defer,
   flushDeferredIfAny,
   type BlockOptions,
-  checkBytes,
   checkOptions,
   checkStrategy,
   closeWithSegment,
@@ -380,6 +379,11 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   /** Copies the payload into the record at `at`, writes its header and moves the tail (unpublished). */
   #put(bytes: Uint8Array, at: number, length: number, size: number): void {
     this.#payload.write(bytes, at + RECORD_HEADER_SIZE);
+    this.#commitRecord(at, length, size);
+  }
+
+  /** Writes the header of the record at `at`, whose payload is in place, and moves the tail past it (unpublished). */
+  #commitRecord(at: number, length: number, size: number): void {
     this.#writeHeader(at, length);
     this.#tail = (this.#tail + size) >>> 0;
     this.#room -= size;
@@ -584,14 +588,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     if (!claim.live) throw shmError('ERR_CLAIM_DONE', 'this claim was already committed or aborted');
     claim.live = false;
     this.#checkOpen();
-    if (commit) {
-      this.#writeHeader(claim.at, claim.length);
-      const size = recordSize(claim.length);
-      this.#tail = (this.#tail + size) >>> 0;
-      this.#room -= size;
-      this.#messages++;
-      this.#bytes += claim.length;
-    }
+    if (commit) this.#commitRecord(claim.at, claim.length, recordSize(claim.length));
     this.#mode = PRODUCING;
     this.#published(); // a padding record may have been written even for an abort
   }
