@@ -38,15 +38,38 @@ function capacityFor(size: number): number {
   return capacity;
 }
 
-/** Median ns per repetition, the first repetition being warm-up. */
-function repTime(durations: number[]): number {
-  return median(durations.length > 1 ? durations.slice(1) : durations);
+/** Repetitions of one measure: the first `warm` ones only warm it up, and are not counted. */
+export interface Reps {
+  warm: number;
+  measured: number;
 }
 
-async function cRing(size: number, count: number, reps: number, publish: 'fenced' | 'release', batch: number): Promise<number> {
+/**
+ * Messages every measure sends before its measured repetitions. A JS peer's loop and the
+ * ring's methods are compiled by V8 within the first few thousand messages, and on two
+ * cores each compile job takes the CPU of one of the peers meanwhile: with 64 KiB messages
+ * (1,024 in a quick repetition) the shmring pair took 8–15 µs a message for the first
+ * 4,000–7,000 and 2.5–3 µs from then on. C and JS measures alike get the same warm-up.
+ */
+const WARM_MESSAGES = 8192;
+const MAX_WARM_REPS = 8;
+
+export function repsFor(count: number, mode: RunSettings['mode']): Reps {
+  if (mode === 'tiny') return { warm: 1, measured: 1 };
+  return { warm: Math.min(MAX_WARM_REPS, Math.ceil(WARM_MESSAGES / count)), measured: 2 };
+}
+
+const total = (reps: Reps) => reps.warm + reps.measured;
+
+/** Median ns per measured repetition. */
+function repTime(durations: number[], reps: Reps): number {
+  return median(durations.slice(reps.warm));
+}
+
+async function cRing(size: number, count: number, reps: Reps, publish: 'fenced' | 'release', batch: number): Promise<number> {
   const binary = buildC(join(HERE, 'cring.c'));
-  const out = await run([binary, String(size), String(count), String(reps), publish, String(batch)]);
-  return repTime(JSON.parse(out.stdout) as number[]);
+  const out = await run([binary, String(size), String(count), String(total(reps)), publish, String(batch)]);
+  return repTime(JSON.parse(out.stdout) as number[], reps);
 }
 
 /** Single-core memcpy of the same blocks: the physical limit, in ns for `count` blocks. */
@@ -56,7 +79,7 @@ async function memcpy(size: number, count: number): Promise<number> {
   return (JSON.parse(out.stdout) as { seconds: number }).seconds * 1e9;
 }
 
-async function spsc(size: number, count: number, reps: number, producerMode: string, consumerMode: string): Promise<number> {
+async function spsc(size: number, count: number, reps: Reps, producerMode: string, consumerMode: string): Promise<number> {
   const capacity = capacityFor(size);
   const { segment: seg, address, release } = benchSegment(SpscRing.requiredBytes(capacity) + CONTROL_BYTES);
   try {
@@ -64,16 +87,16 @@ async function spsc(size: number, count: number, reps: number, producerMode: str
     const control = new Control(seg.buffer, seg.size);
     const file = join(HERE, 'spsc-peer.ts');
     await Promise.all([
-      run(peer(file, ['consumer', address, size, count, reps, consumerMode])),
-      run(peer(file, ['producer', address, size, count, reps, producerMode])),
+      run(peer(file, ['consumer', address, size, count, total(reps), consumerMode])),
+      run(peer(file, ['producer', address, size, count, total(reps), producerMode])),
     ]);
-    return repTime(control.durations(reps));
+    return repTime(control.durations(total(reps)), reps);
   } finally {
     release();
   }
 }
 
-async function mpmc(size: number, count: number, reps: number, producers: number, consumers: number): Promise<number> {
+async function mpmc(size: number, count: number, reps: Reps, producers: number, consumers: number): Promise<number> {
   const slotSize = Math.max(16, (size + 8 + 7) & ~7);
   const slots = Math.max(2, 2 ** Math.floor(Math.log2(Math.max(2, capacityFor(size) / slotSize))));
   const { segment: seg, address, release } = benchSegment(MpmcRing.requiredBytes(slots, slotSize) + CONTROL_BYTES);
@@ -82,18 +105,18 @@ async function mpmc(size: number, count: number, reps: number, producers: number
     const control = new Control(seg.buffer, seg.size);
     const file = join(HERE, 'mpmc-peer.ts');
     const perProducer = Math.floor(count / producers);
-    const args = (role: string) => [role, address, size, perProducer, reps, producers, consumers];
+    const args = (role: string) => [role, address, size, perProducer, total(reps), producers, consumers];
     await Promise.all([
       ...Array.from({ length: consumers }, () => run(peer(file, args('consumer')))),
       ...Array.from({ length: producers }, () => run(peer(file, args('producer')))),
     ]);
-    return repTime(control.durations(reps)) * (count / (perProducer * producers));
+    return repTime(control.durations(total(reps)), reps) * (count / (perProducer * producers));
   } finally {
     release();
   }
 }
 
-async function stream(transport: 'unix' | 'tcp' | 'pipe', size: number, count: number, reps: number): Promise<number> {
+async function stream(transport: 'unix' | 'tcp' | 'pipe', size: number, count: number, reps: Reps): Promise<number> {
   const seg = Segment.anonymous(CONTROL_BYTES);
   const dir = mkdtempSync(join(tmpdir(), 'shmring-bench-sock-'));
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
@@ -101,7 +124,7 @@ async function stream(transport: 'unix' | 'tcp' | 'pipe', size: number, count: n
   try {
     const control = new Control(seg.buffer, seg.size);
     const file = join(HERE, 'stream-peer.ts');
-    const args = (role: string) => [role, transport, size, count, reps, join(dir, 'socket')];
+    const args = (role: string) => [role, transport, size, count, total(reps), join(dir, 'socket')];
     if (transport === 'pipe') {
       // the sender's stdout is the receiver's stdin
       const sender = spawnPeer(peer(file, args('sender')), ['ignore', 'pipe', 'pipe', seg.fd!], 120_000, true);
@@ -112,7 +135,7 @@ async function stream(transport: 'unix' | 'tcp' | 'pipe', size: number, count: n
       const stdio = ['ignore', 'pipe', 'pipe', seg.fd!] as const;
       await Promise.all([run(peer(file, args('receiver')), [...stdio]), run(peer(file, args('sender')), [...stdio])]);
     }
-    return repTime(control.durations(reps));
+    return repTime(control.durations(total(reps)), reps);
   } finally {
     seg.close();
     cleanup();
@@ -123,7 +146,7 @@ async function stream(transport: 'unix' | 'tcp' | 'pipe', size: number, count: n
 /** The queue limits of this machine class: messages of at most 8 KiB (POSIX and System V). */
 const QUEUE_MESSAGE_LIMIT = 8192;
 
-async function queue(kind: 'posix' | 'sysv', size: number, count: number, reps: number): Promise<number> {
+async function queue(kind: 'posix' | 'sysv', size: number, count: number, reps: Reps): Promise<number> {
   if (size > QUEUE_MESSAGE_LIMIT) throw new Error(`skipped: ${size}-byte messages are over the ${QUEUE_MESSAGE_LIMIT}-byte queue limit`);
   const seg = Segment.anonymous(CONTROL_BYTES);
   const name = kind === 'posix' ? `/shmring-bench-${process.pid}` : String(0x5b000000 | (process.pid & 0xffffff));
@@ -145,9 +168,9 @@ async function queue(kind: 'posix' | 'sysv', size: number, count: number, reps: 
     const control = new Control(seg.buffer, seg.size);
     const stdio = ['ignore', 'pipe', 'pipe', seg.fd!] as const;
     const file = join(HERE, 'queue-peer.ts');
-    const args = (role: string) => [role, kind, name, size, count, reps];
+    const args = (role: string) => [role, kind, name, size, count, total(reps)];
     await Promise.all([run(peer(file, args('receiver')), [...stdio]), run(peer(file, args('sender')), [...stdio])]);
-    return repTime(control.durations(reps));
+    return repTime(control.durations(total(reps)), reps);
   } finally {
     seg.close();
     remove();
@@ -164,30 +187,30 @@ const PISCINA_TASKS = 20_000;
  * Runs a one-process peer (it forks or starts its own other side) that sends `sent` of the
  * `count` messages, with the control block at fd:3; the time is scaled back to `count`.
  */
-async function onePeer(file: string, args: Array<string | number>, sent: number, count: number, reps: number): Promise<number> {
+async function onePeer(file: string, args: Array<string | number>, sent: number, count: number, reps: Reps): Promise<number> {
   const seg = Segment.anonymous(CONTROL_BYTES);
   try {
     const control = new Control(seg.buffer, seg.size);
     await run(peer(join(HERE, file), args), ['ignore', 'pipe', 'pipe', seg.fd!]);
-    return (repTime(control.durations(reps)) * count) / sent;
+    return (repTime(control.durations(total(reps)), reps) * count) / sent;
   } finally {
     seg.close();
   }
 }
 
-function ipc(serialization: 'json' | 'advanced', size: number, count: number, reps: number): Promise<number> {
+function ipc(serialization: 'json' | 'advanced', size: number, count: number, reps: Reps): Promise<number> {
   const sent = Math.min(count, HEAP_MESSAGES);
-  return onePeer('ipc-peer.ts', ['receiver', serialization, size, sent, reps], sent, count, reps);
+  return onePeer('ipc-peer.ts', ['receiver', serialization, size, sent, total(reps)], sent, count, reps);
 }
 
-function piscina(size: number, count: number, reps: number): Promise<number> {
+function piscina(size: number, count: number, reps: Reps): Promise<number> {
   const sent = Math.min(count, PISCINA_TASKS);
-  return onePeer('piscina-peer.ts', [size, sent, reps], sent, count, reps);
+  return onePeer('piscina-peer.ts', [size, sent, total(reps)], sent, count, reps);
 }
 
-function port(size: number, count: number, reps: number): Promise<number> {
+function port(size: number, count: number, reps: Reps): Promise<number> {
   const sent = Math.min(count, HEAP_MESSAGES);
-  return onePeer('port-peer.ts', [size, sent, reps], sent, count, reps);
+  return onePeer('port-peer.ts', [size, sent, total(reps)], sent, count, reps);
 }
 
 interface Measure {
@@ -196,7 +219,7 @@ interface Measure {
   /** The baseline this figure is divided by (a key of the same round), if any. */
   versus?: string[];
   sizes?: number[];
-  run: (size: number, count: number, reps: number) => Promise<number>;
+  run: (size: number, count: number, reps: Reps) => Promise<number>;
 }
 
 export const MEASURES: Measure[] = [
@@ -226,10 +249,10 @@ export const scenario: Scenario = {
   description: 'one-way throughput between two processes, by message size',
   async run(settings: RunSettings): Promise<Row[]> {
     const rounds = settings.mode === 'full' ? 3 : 1; // each run has its own warm-up and repetitions
-    const reps = settings.mode === 'tiny' ? 2 : 3;
     const rows: Row[] = [];
     for (const size of SIZES) {
       const count = countFor(size, settings.mode);
+      const reps = repsFor(count, settings.mode);
       const perRound: Array<Map<string, number>> = [];
       for (let round = 0; round < rounds; round++) {
         const times = new Map<string, number>();
