@@ -26,19 +26,20 @@ function withStoreSpy(spy: (array: ArrayLike<number | bigint>, index: number, va
   }
 }
 
-test.serial('SPSC: payload, then record header, then tail; the consumer copies before it stores the head', (t) => {
-  const capacity = 256;
-  const sab = new SharedArrayBuffer(DATA_OFFSET + capacity);
-  const producer = SpscRing.create(sab, { capacity, role: 'producer' });
-  const consumer = SpscRing.open(sab, { role: 'consumer' });
+/**
+ * A store spy for an SPSC ring over `sab`: at each tail store, every record between the old
+ * and the new tail must be complete (its payload is `length & 0xff` repeated); at each head
+ * store, the released bytes are scribbled over, so a consumer that still used them after
+ * releasing them would see the scribble.
+ */
+function spscSpy(sab: SharedArrayBuffer, capacity: number, events: string[]) {
   const view = new DataView(sab);
   const bytes = new Uint8Array(sab);
-  const events: string[] = [];
-  let checked = 0;
-  withStoreSpy((array, index, value) => {
+  const counts = { tailStores: 0, headStores: 0, messages: 0 };
+  const spy = (array: ArrayLike<number | bigint>, index: number, value: number | bigint) => {
     if ((array as Int32Array).buffer !== sab) return;
     if (index === i32Index(TAIL_OFFSET)) {
-      // Every record between the old and the new tail is complete before the tail moves.
+      counts.tailStores++;
       const oldTail = view.getUint32(TAIL_OFFSET, true);
       for (let pos = oldTail; pos !== (Number(value) >>> 0); ) {
         const at = DATA_OFFSET + (pos & (capacity - 1));
@@ -48,18 +49,28 @@ test.serial('SPSC: payload, then record header, then tail; the consumer copies b
           const payload = bytes.subarray(at + RECORD_HEADER_SIZE, at + RECORD_HEADER_SIZE + length);
           events.push(payload.every((b) => b === (length & 0xff)) ? 'complete' : 'INCOMPLETE');
           pos = (pos + RECORD_HEADER_SIZE + ((length + 7) & ~7)) >>> 0;
+          counts.messages++;
         } else {
           pos = (pos + capacity - (pos & (capacity - 1))) >>> 0;
         }
-        checked++;
       }
     } else if (index === i32Index(HEAD_OFFSET)) {
-      // Scribble over the bytes being released: a consumer that copied after releasing
-      // would return the scribble.
+      counts.headStores++;
       const oldHead = view.getUint32(HEAD_OFFSET, true);
       for (let pos = oldHead; pos !== (Number(value) >>> 0); pos = (pos + 1) >>> 0) bytes[DATA_OFFSET + (pos & (capacity - 1))] = 0xee;
     }
-  }, () => {
+  };
+  return { spy, counts };
+}
+
+test.serial('SPSC: payload, then record header, then tail; the consumer copies before it stores the head', (t) => {
+  const capacity = 256;
+  const sab = new SharedArrayBuffer(DATA_OFFSET + capacity);
+  const producer = SpscRing.create(sab, { capacity, role: 'producer' });
+  const consumer = SpscRing.open(sab, { role: 'consumer' });
+  const events: string[] = [];
+  const { spy, counts } = spscSpy(sab, capacity, events);
+  withStoreSpy(spy, () => {
     for (let i = 1; i < 200; i++) {
       const length = i % 60;
       if (!producer.tryWrite(new Uint8Array(length).fill(length & 0xff))) {
@@ -69,7 +80,38 @@ test.serial('SPSC: payload, then record header, then tail; the consumer copies b
       }
     }
   });
-  t.true(checked > 150);
+  t.true(counts.messages > 150);
+  t.deepEqual([...new Set(events)], ['complete']);
+});
+
+test.serial('SPSC batches of large messages: tryWriteMany publishes and drain releases a batch\'s worth at a time, in protocol order', (t) => {
+  // 4 KiB is the most a batch defers (capacity / 8 here is more): 3,000-byte messages are
+  // published (and released) every second message, not once for the whole call.
+  const capacity = 65536;
+  const sab = new SharedArrayBuffer(DATA_OFFSET + capacity);
+  const producer = SpscRing.create(sab, { capacity, role: 'producer' });
+  const consumer = SpscRing.open(sab, { role: 'consumer' });
+  const events: string[] = [];
+  const { spy, counts } = spscSpy(sab, capacity, events);
+  const messages = Array.from({ length: 16 }, () => new Uint8Array(3000).fill(3000 & 0xff));
+  const seen: number[] = [];
+  withStoreSpy(spy, () => {
+    for (let round = 0; round < 5; round++) {
+      const before = { ...counts };
+      t.is(producer.tryWriteMany(messages), 16);
+      t.true(counts.tailStores - before.tailStores >= 8, `tail stores in one tryWriteMany: ${counts.tailStores - before.tailStores}`);
+      t.is(counts.messages - before.messages, 16);
+      const n = consumer.drain((view) => {
+        seen.push(counts.headStores - before.headStores);
+        // A release that covered this message before fn ran would have scribbled over it.
+        if (view.length !== 3000 || !view.every((b) => b === (3000 & 0xff))) events.push('RELEASED BEFORE USE');
+      });
+      t.is(n, 16);
+      t.true(counts.headStores - before.headStores >= 8, `head stores in one drain: ${counts.headStores - before.headStores}`);
+    }
+  });
+  // Within a drain, the releases came while it ran, not all at its end.
+  t.true(seen.some((stores) => stores > 0));
   t.deepEqual([...new Set(events)], ['complete']);
 });
 

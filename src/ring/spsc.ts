@@ -500,8 +500,9 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   }
 
   /**
-   * Writes as many of `messages` as fit now, in order, and publishes them with one store.
-   * Returns how many were written. Never blocks.
+   * Writes as many of `messages` as fit now, in order, and publishes them with one store
+   * per 4 KiB of records (an eighth of the ring if that is less), so large messages reach
+   * the consumer while the rest are copied in. Returns how many were written. Never blocks.
    */
   tryWriteMany(messages: readonly Uint8Array[]): number {
     if (!Array.isArray(messages)) throw typeError('messages', messages, 'an array of Uint8Array');
@@ -509,7 +510,10 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     if (this.#mode !== PRODUCING) this.#enterProducer();
     let n = 0;
     try {
-      while (n < messages.length && this.#writeOne(messages[n]!)) n++;
+      while (n < messages.length && this.#writeOne(messages[n]!)) {
+        n++;
+        if (((this.#tail - this.#publishedTail) >>> 0) >= this.#batchBytes) this.#publish();
+      }
     } finally {
       this.#publish();
     }
@@ -793,8 +797,9 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   }
 
   /**
-   * Calls fn with a view of each waiting message (at most `max`), in order, then releases
-   * their space with one store. The view is valid only inside fn. Returns how many were
+   * Calls fn with a view of each waiting message (at most `max`), in order, and releases
+   * their space with one store per 4 KiB of records (an eighth of the ring if that is
+   * less) and one at the end. The view is valid only inside fn. Returns how many were
    * consumed; a message whose fn threw counts as consumed. Never blocks.
    */
   drain(fn: (view: Uint8Array) => void, max = Infinity): number {
@@ -810,6 +815,8 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
         this.#consumedFromRing(length);
         n++;
         fn(this.#payload.view(at + RECORD_HEADER_SIZE, length));
+        // fn is done with every view so far: a batch's worth goes back to the producer now.
+        if (((this.#head - this.#releasedHead) >>> 0) >= this.#batchBytes) this.#release();
       }
     } finally {
       this.#release();
