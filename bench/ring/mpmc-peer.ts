@@ -15,28 +15,38 @@ const seg = Segment.open(address!);
 const control = new Control(seg.buffer, seg.size);
 const ring = MpmcRing.open(seg);
 
+// Each repetition's loop is a function, optimized for its next call (see spsc-peer.ts).
+const message = new Uint8Array(size).fill(7);
+
+function produce(): void {
+  for (let i = 0; i < count; i++) if (!ring.tryWrite(message)) ring.write(message);
+}
+
+function consume(rep: number): void {
+  while (Atomics.load(control.i32, 3) <= rep) {
+    let m = ring.tryRead();
+    if (m === null) {
+      try {
+        m = ring.read({ timeout: 5 });
+      } catch {
+        continue; // timed out: check whether the repetition is over
+      }
+    }
+    if (m.length !== size) throw new Error('wrong size');
+    control.received(rep, 1, total);
+  }
+}
+
 if (role === 'producer') {
-  const message = new Uint8Array(size).fill(7);
   for (let rep = 0; rep < reps; rep++) {
     control.begin(rep, consumers);
-    for (let i = 0; i < count; i++) if (!ring.tryWrite(message)) ring.write(message);
+    produce();
     control.waitDone(rep);
   }
 } else {
   for (let rep = 0; rep < reps; rep++) {
     control.ready(rep);
-    while (Atomics.load(control.i32, 3) <= rep) {
-      let m = ring.tryRead();
-      if (m === null) {
-        try {
-          m = ring.read({ timeout: 5 });
-        } catch {
-          continue; // timed out: check whether the repetition is over
-        }
-      }
-      if (m.length !== size) throw new Error('wrong size');
-      control.received(rep, 1, total);
-    }
+    consume(rep);
   }
 }
 ring.close();

@@ -1,6 +1,9 @@
 // One side of a shmring SPSC throughput run over the segment at ADDRESS.
 //   spsc-peer producer ADDRESS SIZE COUNT REPS copy|batch|claim
 //   spsc-peer consumer ADDRESS SIZE COUNT REPS copy|into|drain
+// Each repetition's loop is a function of its own, as an application's would be: V8
+// optimizes a function for its next call, whereas a loop at the top level of a module only
+// gets optimized code by on-stack replacement, which came two or three repetitions late.
 import { Segment, SpscRing } from 'shmring';
 import { Control } from '../lib/control.js';
 
@@ -13,54 +16,71 @@ const control = new Control(seg.buffer, seg.size);
 const ring = SpscRing.open(seg, { role: role as 'producer' | 'consumer' });
 const BATCH = 64;
 
+const message = new Uint8Array(size).fill(7);
+const batch = Array.from({ length: BATCH }, () => message);
+
+function writeBatched(): void {
+  for (let sent = 0; sent < count; ) {
+    const n = ring.tryWriteMany(count - sent >= BATCH ? batch : batch.slice(0, count - sent));
+    if (n === 0) ring.write(message);
+    sent += n === 0 ? 1 : n;
+  }
+}
+
+function writeClaimed(): void {
+  for (let i = 0; i < count; i++) {
+    let claim = ring.tryClaim(size);
+    while (claim === null) claim = ring.tryClaim(size);
+    claim.bytes[0] = i & 0xff; // the application produces its data in place
+    claim.commit();
+  }
+}
+
+function writeCopies(): void {
+  for (let i = 0; i < count; i++) if (!ring.tryWrite(message)) ring.write(message);
+}
+
+let sink = 0;
+const touch = (view: Uint8Array) => {
+  sink += view[0]!;
+};
+const target = new Uint8Array(size); // readInto's reused buffer
+
+function readDrained(): void {
+  for (let got = 0; got < count; ) {
+    const n = ring.drain(touch, count - got);
+    if (n > 0) got += n;
+    else ring.waitReadable(); // blocks without taking (and so without copying) a message
+  }
+}
+
+function readInto(): void {
+  for (let got = 0; got < count; got++) {
+    const length = ring.tryReadInto(target);
+    sink += length >= 0 ? length : ring.readInto(target);
+  }
+}
+
+function readCopies(): void {
+  for (let got = 0; got < count; got++) {
+    const m = ring.tryRead() ?? ring.read();
+    sink += m.length;
+  }
+}
+
 if (role === 'producer') {
-  const message = new Uint8Array(size).fill(7);
-  const batch = Array.from({ length: BATCH }, () => message);
+  const write = mode === 'batch' ? writeBatched : mode === 'claim' ? writeClaimed : writeCopies;
   for (let rep = 0; rep < reps; rep++) {
     control.begin(rep, 1);
-    if (mode === 'batch') {
-      for (let sent = 0; sent < count; ) {
-        const n = ring.tryWriteMany(count - sent >= BATCH ? batch : batch.slice(0, count - sent));
-        if (n === 0) ring.write(message);
-        sent += n === 0 ? 1 : n;
-      }
-    } else if (mode === 'claim') {
-      for (let i = 0; i < count; i++) {
-        let claim = ring.tryClaim(size);
-        while (claim === null) claim = ring.tryClaim(size);
-        claim.bytes[0] = i & 0xff; // the application produces its data in place
-        claim.commit();
-      }
-    } else {
-      for (let i = 0; i < count; i++) if (!ring.tryWrite(message)) ring.write(message);
-    }
+    write();
     ring.flush(); // the wait below is not shmring's: publish the tail of the burst first
     control.waitDone(rep);
   }
 } else {
-  let sink = 0;
-  const touch = (view: Uint8Array) => {
-    sink += view[0]!;
-  };
-  const target = new Uint8Array(size); // readInto's reused buffer
+  const read = mode === 'drain' ? readDrained : mode === 'into' ? readInto : readCopies;
   for (let rep = 0; rep < reps; rep++) {
     control.ready(rep);
-    let got = 0;
-    while (got < count) {
-      if (mode === 'drain') {
-        const n = ring.drain(touch, count - got);
-        if (n > 0) got += n;
-        else ring.waitReadable(); // blocks without taking (and so without copying) a message
-      } else if (mode === 'into') {
-        const length = ring.tryReadInto(target);
-        sink += length >= 0 ? length : ring.readInto(target);
-        got++;
-      } else {
-        const m = ring.tryRead() ?? ring.read();
-        sink += m.length;
-        got++;
-      }
-    }
+    read();
     ring.flush();
     control.received(rep, count, count);
   }

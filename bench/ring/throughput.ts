@@ -45,13 +45,15 @@ export interface Reps {
 }
 
 /**
- * Messages every measure sends before its measured repetitions. A JS peer's loop and the
- * ring's methods are compiled by V8 within the first few thousand messages, and on two
- * cores each compile job takes the CPU of one of the peers meanwhile: with 64 KiB messages
- * (1,024 in a quick repetition) the shmring pair took 8–15 µs a message for the first
- * 4,000–7,000 and 2.5–3 µs from then on. C and JS measures alike get the same warm-up.
+ * Messages every measure sends before its measured repetitions, in whole repetitions (at
+ * most MAX_WARM_REPS). V8 compiles a JS peer's loop and the ring's methods within the first
+ * tens of milliseconds, and on two cores each compile job takes the CPU of one of the
+ * peers meanwhile. Measured with the peers of this file: 1 KiB messages reached their
+ * steady rate after 130,000–200,000 messages (0.5–0.7 µs a message before, 0.1–0.2 after);
+ * 64 KiB messages after 3,000–4,000 (8–18 µs before, 2–6 after); 1 MiB messages after
+ * 300–400. C and JS measures alike get the same warm-up.
  */
-const WARM_MESSAGES = 8192;
+const WARM_MESSAGES = 200_000;
 const MAX_WARM_REPS = 8;
 
 export function repsFor(count: number, mode: RunSettings['mode']): Reps {
