@@ -58,7 +58,7 @@ const MAX_WARM_REPS = 8;
 
 export function repsFor(count: number, mode: RunSettings['mode']): Reps {
   if (mode === 'tiny') return { warm: 1, measured: 1 };
-  return { warm: Math.min(MAX_WARM_REPS, Math.ceil(WARM_MESSAGES / count)), measured: 2 };
+  return { warm: Math.min(MAX_WARM_REPS, Math.ceil(WARM_MESSAGES / count)), measured: 3 };
 }
 
 const total = (reps: Reps) => reps.warm + reps.measured;
