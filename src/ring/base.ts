@@ -94,6 +94,10 @@ onSegmentClose((segment) => {
 
 /** Typed arrays up to this length live on V8's heap (no separate backing store to allocate). */
 export const ON_HEAP_MAX = 64;
+/** Copies up to this size are views of a pooled chunk rather than buffers of their own. */
+export const POOLED_MAX = 2048;
+/** A pool chunk: small enough that a kept message holds little memory, as Node's Buffer pool. */
+export const CHUNK_BYTES = 16384;
 /**
  * Payloads up to this length are copied out word by word rather than with set(), which
  * needs a view of the source: one allocation per message, and on V8 an allocation per
@@ -118,6 +122,9 @@ export class Payload {
   // its buffer can change size), so a reused target costs no allocation.
   #target: Uint8Array | undefined;
   #targetWords: Int32Array | null = null;
+  // The chunk that copies of up to POOLED_MAX bytes are carved from, and its first free byte.
+  #pool: ArrayBuffer = new ArrayBuffer(0);
+  #poolFree = 0;
 
   constructor(located: Located, size: number) {
     this.buffer = located.plain ?? located.buffer;
@@ -146,10 +153,27 @@ export class Payload {
     return new Uint8Array(this.buffer, offset, length);
   }
 
-  /** A copy of `length` bytes at `offset` in a buffer of its own. */
+  /**
+   * A copy of `length` bytes at `offset` that the caller owns: on V8's heap up to
+   * ON_HEAP_MAX, a view of a pooled chunk shared with neighbouring copies up to POOLED_MAX
+   * (as Node's Buffer.allocUnsafe does: a buffer of its own cost 0.5–1 µs here, more than
+   * the copy), else a buffer of its own. Chunks and large buffers are not zero-filled
+   * first: every byte handed out is overwritten.
+   */
   copy(offset: number, length: number): Uint8Array {
-    // Past V8's on-heap size, memory that is not zero-filled first: every byte is overwritten.
-    const out = length <= ON_HEAP_MAX ? new Uint8Array(length) : new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
+    let out: Uint8Array;
+    if (length <= ON_HEAP_MAX) {
+      out = new Uint8Array(length);
+    } else if (length <= POOLED_MAX) {
+      if (this.#pool.byteLength - this.#poolFree < length) {
+        this.#pool = Buffer.allocUnsafeSlow(CHUNK_BYTES).buffer;
+        this.#poolFree = 0;
+      }
+      out = new Uint8Array(this.#pool, this.#poolFree, length);
+      this.#poolFree += (length + 7) & ~7; // each copy 8-aligned, as in the ring
+    } else {
+      out = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
+    }
     out.set(this.view(offset, length));
     return out;
   }

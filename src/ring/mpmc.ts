@@ -461,7 +461,11 @@ export class MpmcRing implements AsyncIterable<Uint8Array> {
     return n;
   }
 
-  /** Takes the next message as a copy the caller owns; null if the ring is empty. Never blocks. */
+  /**
+   * Takes the next message as a copy the caller owns; null if the ring is empty. Never
+   * blocks. Messages of 65 bytes to 2 KiB are views into a pooled 16 KiB ArrayBuffer shared
+   * with neighbouring copies (as Node's Buffer.allocUnsafe does); others own their buffer.
+   */
   tryRead(): Uint8Array | null {
     this.#checkOpen();
     const message = this.#readOne();

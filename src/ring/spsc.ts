@@ -30,6 +30,8 @@ import {
   isPowerOfTwo,
   locate,
   ON_HEAP_MAX,
+  POOLED_MAX,
+  CHUNK_BYTES,
   Payload,
   publishReady,
   readHeader,
@@ -102,10 +104,6 @@ export interface Claim {
  */
 const BATCH_BYTES = 4096;
 
-/** Messages up to this size are returned by tryRead as views of a pooled read-ahead chunk. */
-const POOLED_MAX = 2048;
-/** The pool chunk: small enough that a kept message holds little memory, as Node's Buffer pool. */
-const CHUNK_BYTES = 16384;
 /** Most bytes copied ahead at once. */
 const READ_AHEAD_BYTES = 8192;
 
