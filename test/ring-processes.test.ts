@@ -35,8 +35,13 @@ test('SPSC: writeAsync → readAsync', async (t) => {
   await stream(t, 50_000, 'writeAsync', 'readAsync');
 });
 
-test('SPSC: zero-copy claims → blocking read', async (t) => {
+test('SPSC: zero-copy claims, blocking while full → blocking read', async (t) => {
   await stream(t, 100_000, 'claim', 'read');
+});
+
+test('SPSC: zero-copy claimAsync → drain; tryClaim polling → readAsync', async (t) => {
+  await stream(t, 30_000, 'claimAsync', 'drain');
+  await stream(t, 30_000, 'tryClaim', 'readAsync');
 });
 
 test('SPSC: batches of 16 published at once → async iteration until the producer closes', async (t) => {

@@ -190,7 +190,32 @@ test('creating at an address makes the segment; open at an address maps it; clos
   seg.close();
 });
 
-test('a writer blocked on a full ring whose consumer dies gets ERR_PEER_DEAD, sync and async', async (t) => {
+test('claim and claimAsync wait for room, time out with ERR_TIMEOUT and leave nothing claimed', async (t) => {
+  const { producer, consumer } = pair(256);
+  while (producer.tryWrite(new Uint8Array(40).fill(1)));
+  t.throws(() => producer.claim(40, { timeout: 30 }), { instanceOf: ShmError, code: 'ERR_TIMEOUT' });
+  await t.throwsAsync(producer.claimAsync(40, { timeout: 30 }), { instanceOf: ShmError, code: 'ERR_TIMEOUT' });
+  t.false(producer.tryWrite(new Uint8Array(40)), 'still full, and no claim left pending');
+  t.throws(() => producer.claim(producer.maxMessageSize + 1), { code: 'ERR_MESSAGE_TOO_LARGE' });
+  await t.throwsAsync(producer.claimAsync(-1), { instanceOf: RangeError });
+  const waiting = producer.claimAsync(40, { timeout: 10_000 });
+  let freed = 0;
+  while (consumer.tryRead() !== null) freed++;
+  consumer.flush(); // gives the space back and wakes the waiting claim
+  const claim = await waiting;
+  t.true(freed > 0);
+  t.throws(() => producer.tryWrite(new Uint8Array(1)), { code: 'ERR_CLAIM_PENDING' });
+  claim.bytes.fill(9);
+  claim.commit();
+  producer.flush();
+  t.deepEqual(consumer.tryRead(), new Uint8Array(40).fill(9));
+  // A claim that fits at once does not wait.
+  const now = producer.claim(8);
+  now.abort();
+  t.is(consumer.tryRead(), null);
+});
+
+test('a writer or claimer blocked on a full ring whose consumer dies gets ERR_PEER_DEAD, sync and async', async (t) => {
   const address = shmAddress(t);
   const ring = SpscRing.create(address, { capacity: 1024, role: 'producer' });
   t.teardown(() => ring.close());
@@ -204,4 +229,6 @@ test('a writer blocked on a full ring whose consumer dies gets ERR_PEER_DEAD, sy
   await exited;
   await t.throwsAsync(writing, { instanceOf: ShmError, code: 'ERR_PEER_DEAD' });
   t.throws(() => ring.write(new Uint8Array(100), { timeout: 20_000 }), { instanceOf: ShmError, code: 'ERR_PEER_DEAD' });
+  t.throws(() => ring.claim(100, { timeout: 20_000 }), { instanceOf: ShmError, code: 'ERR_PEER_DEAD' });
+  await t.throwsAsync(ring.claimAsync(100, { timeout: 20_000 }), { instanceOf: ShmError, code: 'ERR_PEER_DEAD' });
 });

@@ -533,12 +533,15 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
       },
       point: this.#spacePoint,
       spin: true,
-      check: () => {
-        this.#checkOpen();
-        if (Role.peerDead(this.#owners, CONSUMER_OWNER_OFFSET)) throw shmError('ERR_PEER_DEAD', 'the consumer died while the ring was full');
-      },
+      check: () => this.#checkWhileFull(),
       onWait: () => this.#fullWaits++,
     };
+  }
+
+  /** Why a producer waiting for room should stop: the ring closed or broke, or the consumer died. */
+  #checkWhileFull(): void {
+    this.#checkOpen();
+    if (Role.peerDead(this.#owners, CONSUMER_OWNER_OFFSET)) throw shmError('ERR_PEER_DEAD', 'the consumer died while the ring was full');
   }
 
   /** Writes one message, blocking the thread while the ring is full. ERR_TIMEOUT, ERR_PEER_DEAD. */
@@ -565,17 +568,39 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
    * the claim object is reused by the next tryClaim.
    */
   tryClaim(length: number): Claim | null {
+    this.#checkClaim(length);
+    const claim = this.#claimNow(length);
+    if (claim === null) {
+      this.#publish(); // looks full (and a padding record may have been written)
+      this.#fullWaits++;
+    }
+    return claim;
+  }
+
+  /** As tryClaim(), blocking the thread while the ring is full. ERR_TIMEOUT, ERR_PEER_DEAD. */
+  claim(length: number, options?: BlockOptions): Claim {
+    this.#checkClaim(length);
+    return this.#claimNow(length) ?? blockSync(this.#strategy, this.#claimBlocking(length), options);
+  }
+
+  /** As claim(), without blocking the event loop. */
+  async claimAsync(length: number, options?: BlockOptions): Promise<Claim> {
+    this.#checkClaim(length);
+    return this.#claimNow(length) ?? (await blockAsync(this.#strategy, this.#claimBlocking(length), options, this.#closing.signal));
+  }
+
+  #checkClaim(length: number): void {
     if (typeof length !== 'number' || !Number.isInteger(length) || length < 0) {
       throw new RangeError(`length=${String(length)}: must be an integer >= 0`);
     }
     if (this.#mode !== PRODUCING) this.#enterProducer();
     this.#checkLength(length);
+  }
+
+  /** The claim of `length` checked bytes if they fit now, else null. The caller is in producer mode. */
+  #claimNow(length: number): Claim | null {
     const at = this.#reserve(recordSize(length));
-    if (at < 0) {
-      this.#publish(); // looks full (and a padding record may have been written)
-      this.#fullWaits++;
-      return null;
-    }
+    if (at < 0) return null;
     const claim = this.#claim;
     claim.bytes = this.#payload.view(at + RECORD_HEADER_SIZE, length);
     claim.at = at;
@@ -584,6 +609,22 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     claim.live = true;
     this.#mode = IDLE; // other writes throw ERR_CLAIM_PENDING until the claim ends
     return claim;
+  }
+
+  #claimBlocking(length: number): Blocking<Claim> {
+    return {
+      what: 'ring claim',
+      attempt: () => {
+        if (this.#mode !== PRODUCING) this.#enterProducer();
+        const claim = this.#claimNow(length);
+        if (claim === null) this.#publish();
+        return claim;
+      },
+      point: this.#spacePoint,
+      spin: true,
+      check: () => this.#checkWhileFull(),
+      onWait: () => this.#fullWaits++,
+    };
   }
 
   #finishClaim(claim: SpscClaim, commit: boolean): void {
