@@ -24,12 +24,7 @@ if (role === 'sender') {
   } else {
     const ring = SpscRing.open(seg, { role: 'producer' });
     for (;;) {
-      let claim = ring.tryClaim(chunk);
-      while (claim === null) {
-        ring.flush();
-        Atomics.wait(control.i32, 15, 0, 0.01); // the ring is full: the receiver is writing
-        claim = ring.tryClaim(chunk);
-      }
+      const claim = ring.claim(chunk); // waits while the ring is full: the receiver is writing
       const n = readSync(fd, claim.bytes, 0, chunk, null);
       if (n === 0) {
         claim.abort();

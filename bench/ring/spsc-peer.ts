@@ -29,8 +29,7 @@ function writeBatched(): void {
 
 function writeClaimed(): void {
   for (let i = 0; i < count; i++) {
-    let claim = ring.tryClaim(size);
-    while (claim === null) claim = ring.tryClaim(size);
+    const claim = ring.tryClaim(size) ?? ring.claim(size);
     claim.bytes[0] = i & 0xff; // the application produces its data in place
     claim.commit();
   }
