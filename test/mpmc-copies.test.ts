@@ -37,10 +37,14 @@ for (const over of ['a SharedArrayBuffer', 'a shm segment'] as const) {
     const pooled = kept.filter((m) => m.length > 64 && m.length <= 2048);
     t.true(pooled.every((m) => m.buffer.byteLength === 16384 && m.byteOffset % 8 === 0));
     t.true(new Set(pooled.map((m) => m.buffer)).size < pooled.length, 'small copies share chunks');
-    // Copies carved from one chunk never overlap.
+    // Copies carved from one chunk never overlap, and what m.buffer shows besides them is
+    // zeros, never stale memory of the process.
     for (const chunk of new Set(pooled.map((m) => m.buffer))) {
       const ranges = pooled.filter((m) => m.buffer === chunk).map((m) => [m.byteOffset, m.byteOffset + m.length]).sort((a, b) => a[0]! - b[0]!);
       for (let k = 1; k < ranges.length; k++) t.true(ranges[k]![0]! >= ranges[k - 1]![1]!);
+      const rest = new Uint8Array(chunk.slice(0));
+      for (const [from, to] of ranges) rest.fill(0, from, to);
+      t.true(rest.every((b) => b === 0));
     }
     for (const m of kept.filter((m) => m.length > 2048)) {
       t.is(m.byteOffset, 0);

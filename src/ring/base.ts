@@ -157,8 +157,8 @@ export class Payload {
    * A copy of `length` bytes at `offset` that the caller owns: on V8's heap up to
    * ON_HEAP_MAX, a view of a pooled chunk shared with neighbouring copies up to POOLED_MAX
    * (as Node's Buffer.allocUnsafe does: a buffer of its own cost 0.5–1 µs here, more than
-   * the copy), else a buffer of its own. Chunks and large buffers are not zero-filled
-   * first: every byte handed out is overwritten.
+   * the copy), else a buffer of its own. A chunk is zero-filled, since `m.buffer` shows
+   * all of it; a large buffer is not, since the copy overwrites every byte of it.
    */
   copy(offset: number, length: number): Uint8Array {
     let out: Uint8Array;
@@ -166,7 +166,7 @@ export class Payload {
       out = new Uint8Array(length);
     } else if (length <= POOLED_MAX) {
       if (this.#pool.byteLength - this.#poolFree < length) {
-        this.#pool = Buffer.allocUnsafeSlow(CHUNK_BYTES).buffer;
+        this.#pool = new ArrayBuffer(CHUNK_BYTES);
         this.#poolFree = 0;
       }
       out = new Uint8Array(this.#pool, this.#poolFree, length);
