@@ -28,7 +28,8 @@ function consume(rep: number): void {
     if (m === null) {
       try {
         m = ring.read({ timeout: 5 });
-      } catch {
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'ERR_TIMEOUT') throw err;
         continue; // timed out: check whether the repetition is over
       }
     }
