@@ -236,18 +236,22 @@ Napi::Value Ftok(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), key);
 }
 
+// The pages of info[0], a SharedArrayBuffer this addon mapped and has not unmapped yet.
+void* LiveMapping(const Napi::CallbackInfo& info, size_t* length) {
+  void* data = BufferData(info[0], length);
+  std::lock_guard<std::mutex> guard(registryLock);
+  if (Registry().find(data) == Registry().end()) {
+    throw Napi::TypeError::New(info.Env(), "buffer is not a live shmring mapping");
+  }
+  return data;
+}
+
 // unmap(buffer): releases the shared pages now. A private zero mapping takes their place
 // at the same address in one mmap(MAP_FIXED) call, so there is no moment when the
 // address range is free for another mapping, and views that survive read zeros.
 Napi::Value Unmap(const Napi::CallbackInfo& info) {
   size_t length = 0;
-  void* data = BufferData(info[0], &length);
-  {
-    std::lock_guard<std::mutex> guard(registryLock);
-    if (Registry().find(data) == Registry().end()) {
-      throw Napi::TypeError::New(info.Env(), "buffer is not a live shmring mapping");
-    }
-  }
+  void* data = LiveMapping(info, &length);
   void* addr = mmap(data, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
   if (addr == MAP_FAILED) ThrowErrno(info.Env(), errno, "mmap", "");
   return info.Env().Undefined();
@@ -262,13 +266,7 @@ void ReleaseAlias(void* data, size_t length, void*) { munmap(data, length); }
 // System V). A private mapping (a read-only segment) cannot be duplicated: undefined.
 Napi::Value Alias(const Napi::CallbackInfo& info) {
   size_t length = 0;
-  void* data = BufferData(info[0], &length);
-  {
-    std::lock_guard<std::mutex> guard(registryLock);
-    if (Registry().find(data) == Registry().end()) {
-      throw Napi::TypeError::New(info.Env(), "buffer is not a live shmring mapping");
-    }
-  }
+  void* data = LiveMapping(info, &length);
   void* addr = mremap(data, 0, length, MREMAP_MAYMOVE);
   if (addr == MAP_FAILED) {
     if (errno == EINVAL) return info.Env().Undefined();

@@ -27,12 +27,17 @@ function withStoreSpy(spy: (array: ArrayLike<number | bigint>, index: number, va
 }
 
 /**
- * A store spy for an SPSC ring over `sab`: at each tail store, every record between the old
- * and the new tail must be complete (its payload is `length & 0xff` repeated); at each head
- * store, the released bytes are scribbled over, so a consumer that still used them after
- * releasing them would see the scribble.
+ * An SPSC ring of `capacity` over a SharedArrayBuffer, its producer and consumer handles,
+ * and a store spy for it: at each tail store, every record between the old and the new
+ * tail must be complete (its payload is `length & 0xff` repeated); at each head store, the
+ * released bytes are scribbled over, so a consumer that still used them after releasing
+ * them would see the scribble. What the spy finds goes to `events`.
  */
-function spscSpy(sab: SharedArrayBuffer, capacity: number, events: string[]) {
+function spscUnderSpy(capacity: number) {
+  const sab = new SharedArrayBuffer(DATA_OFFSET + capacity);
+  const producer = SpscRing.create(sab, { capacity, role: 'producer' });
+  const consumer = SpscRing.open(sab, { role: 'consumer' });
+  const events: string[] = [];
   const view = new DataView(sab);
   const bytes = new Uint8Array(sab);
   const counts = { tailStores: 0, headStores: 0, messages: 0 };
@@ -60,16 +65,11 @@ function spscSpy(sab: SharedArrayBuffer, capacity: number, events: string[]) {
       for (let pos = oldHead; pos !== (Number(value) >>> 0); pos = (pos + 1) >>> 0) bytes[DATA_OFFSET + (pos & (capacity - 1))] = 0xee;
     }
   };
-  return { spy, counts };
+  return { producer, consumer, events, spy, counts };
 }
 
 test.serial('SPSC: payload, then record header, then tail; the consumer copies before it stores the head', (t) => {
-  const capacity = 256;
-  const sab = new SharedArrayBuffer(DATA_OFFSET + capacity);
-  const producer = SpscRing.create(sab, { capacity, role: 'producer' });
-  const consumer = SpscRing.open(sab, { role: 'consumer' });
-  const events: string[] = [];
-  const { spy, counts } = spscSpy(sab, capacity, events);
+  const { producer, consumer, events, spy, counts } = spscUnderSpy(256);
   withStoreSpy(spy, () => {
     for (let i = 1; i < 200; i++) {
       const length = i % 60;
@@ -87,12 +87,7 @@ test.serial('SPSC: payload, then record header, then tail; the consumer copies b
 test.serial('SPSC batches of large messages: tryWriteMany publishes and drain releases a batch\'s worth at a time, in protocol order', (t) => {
   // 4 KiB is the most a batch defers (capacity / 8 here is more): 3,000-byte messages are
   // published (and released) every second message, not once for the whole call.
-  const capacity = 65536;
-  const sab = new SharedArrayBuffer(DATA_OFFSET + capacity);
-  const producer = SpscRing.create(sab, { capacity, role: 'producer' });
-  const consumer = SpscRing.open(sab, { role: 'consumer' });
-  const events: string[] = [];
-  const { spy, counts } = spscSpy(sab, capacity, events);
+  const { producer, consumer, events, spy, counts } = spscUnderSpy(65536);
   const messages = Array.from({ length: 16 }, () => new Uint8Array(3000).fill(3000 & 0xff));
   const seen: number[] = [];
   withStoreSpy(spy, () => {

@@ -519,29 +519,35 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     return n;
   }
 
-  #writeBlocking(bytes: Uint8Array) {
+  #writeBlocking(bytes: Uint8Array): Blocking<true> {
     checkBytes(bytes);
     if (this.#mode !== PRODUCING) this.#enterProducer();
     this.#checkLength(bytes.length);
+    return this.#producerBlocking('ring write', () => (this.#writeOne(bytes) ? true : null));
+  }
+
+  /**
+   * A blocking producer operation around `put` (which gives null while the ring is full).
+   * Each attempt publishes what is written, so a waiting consumer sees it at once and one
+   * that must make room sees everything first.
+   */
+  #producerBlocking<T>(what: string, put: () => T | null): Blocking<T> {
     return {
-      what: 'ring write',
+      what,
       attempt: () => {
         if (this.#mode !== PRODUCING) this.#enterProducer();
-        const ok = this.#writeOne(bytes);
+        const value = put();
         this.#publish();
-        return ok ? true : null;
+        return value;
       },
       point: this.#spacePoint,
       spin: true,
-      check: () => this.#checkWhileFull(),
+      check: () => {
+        this.#checkOpen();
+        if (Role.peerDead(this.#owners, CONSUMER_OWNER_OFFSET)) throw shmError('ERR_PEER_DEAD', 'the consumer died while the ring was full');
+      },
       onWait: () => this.#fullWaits++,
     };
-  }
-
-  /** Why a producer waiting for room should stop: the ring closed or broke, or the consumer died. */
-  #checkWhileFull(): void {
-    this.#checkOpen();
-    if (Role.peerDead(this.#owners, CONSUMER_OWNER_OFFSET)) throw shmError('ERR_PEER_DEAD', 'the consumer died while the ring was full');
   }
 
   /** Writes one message, blocking the thread while the ring is full. ERR_TIMEOUT, ERR_PEER_DEAD. */
@@ -612,19 +618,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   }
 
   #claimBlocking(length: number): Blocking<Claim> {
-    return {
-      what: 'ring claim',
-      attempt: () => {
-        if (this.#mode !== PRODUCING) this.#enterProducer();
-        const claim = this.#claimNow(length);
-        if (claim === null) this.#publish();
-        return claim;
-      },
-      point: this.#spacePoint,
-      spin: true,
-      check: () => this.#checkWhileFull(),
-      onWait: () => this.#fullWaits++,
-    };
+    return this.#producerBlocking('ring claim', () => this.#claimNow(length));
   }
 
   #finishClaim(claim: SpscClaim, commit: boolean): void {
