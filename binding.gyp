@@ -13,7 +13,7 @@
       ],
       "defines": ["NAPI_VERSION=8"],
       "cflags": ["-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-unused-parameter"],
-      "cflags_cc": ["-std=c++17", "-fvisibility=hidden"],
+      "cflags_cc": ["-fvisibility=hidden"],
       "ldflags": ["-Wl,-z,nodelete"],
       "libraries": ["-lrt"]
     }
