@@ -1,5 +1,5 @@
-// Loads the addon (built by node-gyp at install) and types its thin surface. Everything
-// here takes already-validated arguments; callers in src/ check types and ranges first.
+// Loads the addon (a prebuilt binary, or one built by node-gyp at install) and types its
+// thin surface. Everything here takes already-validated arguments; callers in src/ check first.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,8 +44,34 @@ export interface NativeAddon {
 
 const require = createRequire(import.meta.url);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+const nodeGypBuild = require('node-gyp-build') as { resolve(dir: string): string };
 
-export const native = nodeGypBuild(root) as NativeAddon;
+/**
+ * The binary node-gyp-build picks (build/Release, else prebuilds/<platform>-<arch>/ by ABI),
+ * loaded with an error that names the file and the way out instead of a bare dlopen message.
+ */
+function load(): NativeAddon {
+  let file: string;
+  try {
+    file = nodeGypBuild.resolve(root);
+  } catch (error) {
+    throw new Error(
+      `shmring: no native binary for ${process.platform}-${process.arch} on Node ${process.versions.node} (ABI ${process.versions.modules}). ` +
+        'Reinstall with python3, make and a C++ compiler available (npm rebuild shmring --build-from-source).',
+      { cause: error },
+    );
+  }
+  try {
+    return require(file) as NativeAddon;
+  } catch (error) {
+    throw new Error(
+      `shmring: the native binary ${file} does not load in Node ${process.versions.node}: ${(error as Error).message.split('\n')[0]}. ` +
+        'Rebuild it with npm rebuild shmring --build-from-source.',
+      { cause: error },
+    );
+  }
+}
+
+export const native = load();
 
 native.setErrorFactory((code, errno, syscall, message, address) => new ShmError(code, message, { errno, syscall, address }));

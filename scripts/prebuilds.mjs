@@ -1,0 +1,106 @@
+// `npm run prebuilds [-- --force] [-- --arch x64]`: builds the addon for every supported Node
+// major on linux-x64 and linux-arm64 (cross-compiled with Debian's g++-aarch64-linux-gnu),
+// strips it and puts it where node-gyp-build looks: prebuilds/linux-<arch>/node.abi<N>.glibc.node.
+// The addon uses the V8 API, so each build is tied to one ABI (never tagged napi).
+// A stamp (a hash of the sources and the Node releases) skips the work when nothing changed.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { ARCHES, MAJORS, headerAbi, nodeDist } from './lib/node-dist.mjs';
+import { nodeGypRebuild } from './lib/node-gyp.mjs';
+import { root } from './lib/paths.mjs';
+
+const PREBUILDS = join(root, 'prebuilds');
+const STAMP = join(PREBUILDS, '.stamp');
+const CROSS = {
+  arm64: { CC: 'aarch64-linux-gnu-gcc', CXX: 'aarch64-linux-gnu-g++', LINK: 'aarch64-linux-gnu-g++', AR: 'aarch64-linux-gnu-ar', STRIP: 'aarch64-linux-gnu-strip' },
+};
+const HOST_ARCH = process.arch;
+
+function parseArgs(argv) {
+  const args = { force: false, arches: ARCHES };
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--force') args.force = true;
+    else if (argv[i] === '--arch' && ARCHES.includes(argv[i + 1])) args.arches = [argv[++i]];
+    else {
+      console.error(`usage: npm run prebuilds -- [--force] [--arch ${ARCHES.join('|')}]`);
+      process.exit(2);
+    }
+  }
+  return args;
+}
+
+function files(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
+/** What the binaries are made of: a change to any of these makes them stale. */
+function sourceHash() {
+  const hash = createHash('sha256');
+  const inputs = [join(root, 'binding.gyp'), ...files(join(root, 'native')), join(root, 'scripts', 'prebuilds.mjs'), join(root, 'scripts', 'lib', 'node-dist.mjs')];
+  for (const file of inputs.sort()) hash.update(relative(root, file)).update('\0').update(readFileSync(file)).update('\0');
+  return hash.digest('hex');
+}
+
+export function expectedFiles(arches = ARCHES) {
+  return arches.flatMap((arch) => MAJORS.map((major) => join(PREBUILDS, `linux-${arch}`, `node.abi${headerAbi(nodeDist(arch, major))}.glibc.node`)));
+}
+
+function tool(name) {
+  return spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
+}
+
+function buildOne(arch, major) {
+  const nodedir = nodeDist(arch, major);
+  const abi = headerAbi(nodedir);
+  const stage = join(root, '.cache', 'stage', `${arch}-${major}`);
+  rmSync(stage, { recursive: true, force: true });
+  mkdirSync(stage, { recursive: true });
+  cpSync(join(root, 'binding.gyp'), join(stage, 'binding.gyp'));
+  cpSync(join(root, 'native'), join(stage, 'native'), { recursive: true });
+  const cross = arch === HOST_ARCH ? {} : CROSS[arch];
+  if (cross === undefined) throw new Error(`cannot cross-compile for ${arch} from ${HOST_ARCH}`);
+  const { status, output } = nodeGypRebuild({ cwd: stage, nodedir, arch, env: cross, quiet: true });
+  if (status !== 0) throw new Error(`building for Node ${major} (${arch}) failed:\n${output}`);
+  const out = join(PREBUILDS, `linux-${arch}`, `node.abi${abi}.glibc.node`);
+  mkdirSync(join(PREBUILDS, `linux-${arch}`), { recursive: true });
+  execFileSync(cross.STRIP ?? 'strip', ['--strip-unneeded', '-o', out, join(stage, 'build', 'Release', 'shmring.node')]);
+  rmSync(stage, { recursive: true, force: true });
+  // A binary for this machine must load in its own Node before it is shipped.
+  if (arch === HOST_ARCH) execFileSync(join(nodedir, 'bin', 'node'), ['-e', `require(${JSON.stringify(out)})`]);
+  return out;
+}
+
+function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const stamp = `${sourceHash()} ${args.arches.join(',')}\n`;
+  const fresh = existsSync(STAMP) && readFileSync(STAMP, 'utf8') === stamp && expectedFiles(args.arches).every((f) => existsSync(f));
+  if (fresh && !args.force) {
+    console.log('prebuilds: up to date');
+    return;
+  }
+  for (const arch of args.arches) {
+    const cross = CROSS[arch];
+    if (arch !== HOST_ARCH && (cross === undefined || !tool(cross.CXX))) {
+      console.error(`prebuilds: ${arch} needs ${cross?.CXX ?? 'a cross compiler'} (Debian: apt-get install g++-aarch64-linux-gnu), or build only this machine's with --arch ${HOST_ARCH}`);
+      process.exit(1);
+    }
+  }
+  rmSync(STAMP, { force: true });
+  for (const arch of args.arches) {
+    for (const major of MAJORS) {
+      const started = Date.now();
+      const out = buildOne(arch, major);
+      console.log(`prebuilds: ${relative(root, out)} (Node ${major}, ${readFileSync(out).length} bytes, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    }
+  }
+  writeFileSync(STAMP, stamp);
+}
+
+try {
+  main();
+} catch (error) {
+  console.error(`prebuilds: ${error instanceof Error ? error.message : error}`);
+  process.exit(1);
+}
