@@ -1,8 +1,9 @@
-// `npm run prebuilds [-- --force] [-- --arch x64]`: builds the addon for every supported Node
+// `npm run prebuilds [-- --force] [--arch x64 | --available]`: builds the addon for every supported Node
 // major on linux-x64 and linux-arm64 (cross-compiled with Debian's g++-aarch64-linux-gnu),
 // strips it and puts it where node-gyp-build looks: prebuilds/linux-<arch>/node.abi<N>.glibc.node.
 // The addon uses the V8 API, so each build is tied to one ABI (never tagged napi).
-// A stamp (a hash of the sources and the Node releases) skips the work when nothing changed.
+// A stamp per arch (a hash of the sources and the Node releases, in .cache/) skips the work
+// when nothing changed. --available builds what this machine's toolchains can (for `npm test`).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,19 +13,20 @@ import { nodeGypRebuild } from './lib/node-gyp.mjs';
 import { root } from './lib/paths.mjs';
 
 const PREBUILDS = join(root, 'prebuilds');
-const STAMP = join(PREBUILDS, '.stamp');
+const stampFile = (arch) => join(root, '.cache', `prebuilds-${arch}.stamp`);
 const CROSS = {
   arm64: { CC: 'aarch64-linux-gnu-gcc', CXX: 'aarch64-linux-gnu-g++', LINK: 'aarch64-linux-gnu-g++', AR: 'aarch64-linux-gnu-ar', STRIP: 'aarch64-linux-gnu-strip' },
 };
 const HOST_ARCH = process.arch;
 
 function parseArgs(argv) {
-  const args = { force: false, arches: ARCHES };
+  const args = { force: false, arches: ARCHES, available: false };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--force') args.force = true;
+    else if (argv[i] === '--available') args.available = true;
     else if (argv[i] === '--arch' && ARCHES.includes(argv[i + 1])) args.arches = [argv[++i]];
     else {
-      console.error(`usage: npm run prebuilds -- [--force] [--arch ${ARCHES.join('|')}]`);
+      console.error(`usage: npm run prebuilds -- [--force] [--arch ${ARCHES.join('|')} | --available]`);
       process.exit(2);
     }
   }
@@ -72,30 +74,40 @@ function buildOne(arch, major) {
   return out;
 }
 
+function canBuild(arch) {
+  if (arch === HOST_ARCH) return true;
+  const cross = CROSS[arch];
+  return cross !== undefined && tool(cross.CXX) && tool(cross.STRIP);
+}
+
 function main() {
   const args = parseArgs(process.argv.slice(2));
-  const stamp = `${sourceHash()} ${args.arches.join(',')}\n`;
-  const fresh = existsSync(STAMP) && readFileSync(STAMP, 'utf8') === stamp && expectedFiles(args.arches).every((f) => existsSync(f));
-  if (fresh && !args.force) {
-    console.log('prebuilds: up to date');
-    return;
-  }
-  for (const arch of args.arches) {
-    const cross = CROSS[arch];
-    if (arch !== HOST_ARCH && (cross === undefined || !tool(cross.CXX))) {
-      console.error(`prebuilds: ${arch} needs ${cross?.CXX ?? 'a cross compiler'} (Debian: apt-get install g++-aarch64-linux-gnu), or build only this machine's with --arch ${HOST_ARCH}`);
+  let arches = args.arches;
+  for (const arch of arches.filter((a) => !canBuild(a))) {
+    const needs = `${CROSS[arch]?.CXX ?? `a cross compiler for ${arch}`} (Debian: apt-get install g++-aarch64-linux-gnu)`;
+    if (!args.available) {
+      console.error(`prebuilds: ${arch} needs ${needs}, or build only this machine's with --arch ${HOST_ARCH}`);
       process.exit(1);
     }
+    console.error(`prebuilds: skipping ${arch}: it needs ${needs}`);
   }
-  rmSync(STAMP, { force: true });
-  for (const arch of args.arches) {
+  if (args.available) arches = arches.filter(canBuild);
+  const hash = sourceHash();
+  for (const arch of arches) {
+    const fresh = existsSync(stampFile(arch)) && readFileSync(stampFile(arch), 'utf8') === hash && expectedFiles([arch]).every((f) => existsSync(f));
+    if (fresh && !args.force) {
+      console.log(`prebuilds: linux-${arch} up to date`);
+      continue;
+    }
+    rmSync(stampFile(arch), { force: true });
+    rmSync(join(PREBUILDS, `linux-${arch}`), { recursive: true, force: true });
     for (const major of MAJORS) {
       const started = Date.now();
       const out = buildOne(arch, major);
       console.log(`prebuilds: ${relative(root, out)} (Node ${major}, ${readFileSync(out).length} bytes, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
     }
+    writeFileSync(stampFile(arch), hash);
   }
-  writeFileSync(STAMP, stamp);
 }
 
 try {

@@ -1,0 +1,118 @@
+// Installing the packed package as a user would: no compiler needed where a prebuilt binary
+// matches (with and without install scripts), and a bad binary in prebuilds/ is named and
+// replaced by a source build, never a crash at import. Runs in whichever Node runs the suite.
+import { copyFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import test from 'ava';
+import { compilerShims, nodeDist, npm, removeTarball, ROOT, run, scratchInstall, tarball } from './helpers/package.js';
+import { TEST_PREFIX } from './helpers/resources.js';
+import { Segment } from '../src/index.js';
+
+const MAJORS = [20, 22, 24, 26];
+const ABI = process.versions.modules;
+const thisPrebuild = (pkg: string) => join(pkg, 'prebuilds', `linux-${process.arch}`, `node.abi${ABI}.glibc.node`);
+let serial = 0;
+
+test.after.always(removeTarball);
+
+/** Runs the two-process ring fixture in a scratch project; returns the addon file it loaded. */
+function ringWorks(t: import('ava').ExecutionContext, dir: string, env: Record<string, string> = {}): string {
+  const address = `shm:${TEST_PREFIX}install-${serial++}`;
+  t.teardown(() => {
+    try {
+      Segment.unlink(address);
+    } catch {
+      // removed by the fixture
+    }
+  });
+  const result = run('node', ['installed-ring.mjs', address], { cwd: dir, env, timeout: 60_000 });
+  t.is(result.status, 0, `ring fixture failed:\n${result.stdout}\n${result.stderr}`);
+  const report = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as { messages?: number; addon?: string };
+  t.is(report.messages, 2000);
+  return report.addon ?? '';
+}
+
+test('the tarball holds a stripped prebuilt binary for each supported major on x64 and arm64, and no build output', (t) => {
+  const listing = npm(['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT });
+  t.is(listing.status, 0, listing.stderr);
+  const [info] = JSON.parse(listing.stdout) as Array<{ files: Array<{ path: string }>; size: number; unpackedSize: number }>;
+  const paths = info!.files.map((f) => f.path);
+  for (const arch of ['x64', 'arm64']) {
+    const builds = paths.filter((p) => p.startsWith(`prebuilds/linux-${arch}/`));
+    t.is(builds.length, MAJORS.length, `${arch}: ${builds.join(', ')}`);
+    for (const p of builds) t.regex(p, /^prebuilds\/linux-(x64|arm64)\/node\.abi\d+\.glibc\.node$/);
+  }
+  t.false(paths.some((p) => p.includes('napi')), 'a V8-API build is never tagged napi');
+  t.false(paths.some((p) => p.startsWith('build/') || p.startsWith('test/') || p.startsWith('.cache/')));
+  t.true(paths.includes('dist/index.js') && paths.includes('scripts/install.mjs'));
+  const file = run('file', [thisPrebuild(ROOT)], { cwd: ROOT }).stdout;
+  t.regex(file, /stripped/);
+  t.notRegex(file, /not stripped/);
+  t.log(`npm pack: ${(info!.size / 1024).toFixed(0)} KiB packed, ${(info!.unpackedSize / 1024).toFixed(0)} KiB unpacked`);
+});
+
+test('npm install of the tarball with no compiler on PATH uses the prebuilt binary and runs a two-process ring', (t) => {
+  const shims = compilerShims(t);
+  const { dir, install } = scratchInstall(t, { pathFirst: [shims.dir] });
+  t.is(install.status, 0, `npm install failed:\n${install.stdout}\n${install.stderr}`);
+  t.deepEqual(shims.used(), [], 'no build tool was run');
+  const pkg = join(dir, 'node_modules', 'shmring');
+  t.false(existsSync(join(pkg, 'build')), 'nothing was built from source');
+  t.is(ringWorks(t, dir, {}), thisPrebuild(pkg));
+});
+
+test('npm install --ignore-scripts gives a working package where a prebuild matches', (t) => {
+  const shims = compilerShims(t);
+  const { dir, install } = scratchInstall(t, { ignoreScripts: true, pathFirst: [shims.dir] });
+  t.is(install.status, 0, install.stderr);
+  t.deepEqual(shims.used(), []);
+  t.is(ringWorks(t, dir), thisPrebuild(join(dir, 'node_modules', 'shmring')));
+});
+
+test('a corrupt prebuilt binary: import names the file; the install script says so and builds from source', (t) => {
+  const { dir, install } = scratchInstall(t, { ignoreScripts: true });
+  t.is(install.status, 0, install.stderr);
+  const pkg = join(dir, 'node_modules', 'shmring');
+  writeFileSync(thisPrebuild(pkg), 'this is not an ELF file\n');
+
+  const imported = run('node', ['--input-type=module', '-e', "import('shmring').then(() => console.log('loaded'))"], { cwd: dir });
+  t.is(imported.signal, null, 'no crash');
+  t.not(imported.status, 0);
+  t.true(imported.stderr.includes(`the native binary ${thisPrebuild(pkg)} does not load`), imported.stderr);
+
+  const rebuilt = run('node', [join(pkg, 'scripts', 'install.mjs')], { cwd: pkg });
+  t.is(rebuilt.status, 0, rebuilt.stderr);
+  t.true(rebuilt.stderr.includes(`the prebuilt binary ${thisPrebuild(pkg)} does not load`), rebuilt.stderr);
+  t.true(rebuilt.stderr.includes('building from source'));
+  t.is(ringWorks(t, dir), join(pkg, 'build', 'Release', 'shmring.node'));
+});
+
+test("another major's binary under this ABI's name is refused and rebuilt; an npmrc nodedir of another major is not used", (t) => {
+  const { dir, install } = scratchInstall(t, { ignoreScripts: true });
+  t.is(install.status, 0, install.stderr);
+  const pkg = join(dir, 'node_modules', 'shmring');
+  const arches = join(pkg, 'prebuilds', `linux-${process.arch}`);
+  const other = readdirSync(arches).find((f) => f !== `node.abi${ABI}.glibc.node`)!;
+  copyFileSync(join(arches, other), thisPrebuild(pkg));
+
+  const imported = run('node', ['--input-type=module', '-e', "import('shmring')"], { cwd: dir });
+  t.is(imported.signal, null);
+  t.regex(imported.stderr, /this binary was built for Node \d+ \(ABI \d+\) and cannot run in Node/);
+
+  // Another major's headers from the registry cache.
+  const nodedir = nodeDist('x64', process.versions.node.startsWith('22.') ? 20 : 22);
+  const rebuilt = run('node', [join(pkg, 'scripts', 'install.mjs')], { cwd: pkg, env: { npm_config_nodedir: nodedir } });
+  t.is(rebuilt.status, 0, rebuilt.stderr);
+  t.true(rebuilt.stderr.includes(`the prebuilt binary ${thisPrebuild(pkg)} does not load`), rebuilt.stderr);
+  t.regex(rebuilt.stderr, /not building against npm config nodedir .*: it holds the headers of Node \d+, this is Node \d+/);
+  t.is(ringWorks(t, dir), join(pkg, 'build', 'Release', 'shmring.node'));
+});
+
+test('npm_config_build_from_source builds from source even where a prebuild loads', (t) => {
+  const { dir, install } = scratchInstall(t, { ignoreScripts: true });
+  t.is(install.status, 0, install.stderr);
+  const pkg = join(dir, 'node_modules', 'shmring');
+  const rebuilt = run('node', [join(pkg, 'scripts', 'install.mjs')], { cwd: pkg, env: { npm_config_build_from_source: 'true' } });
+  t.is(rebuilt.status, 0, rebuilt.stderr);
+  t.is(ringWorks(t, dir), join(pkg, 'build', 'Release', 'shmring.node'));
+});
