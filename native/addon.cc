@@ -1,15 +1,10 @@
 // Module entry: registers each wrapped concept and the ShmError factory.
 #include "common.h"
 
-// node_version.h of Node 20 redefines NAPI_VERSION; keep the one this addon is built for.
-#pragma push_macro("NAPI_VERSION")
-#undef NAPI_VERSION
-#include <node_version.h>
-#pragma pop_macro("NAPI_VERSION")
-
 #include <cerrno>
 #include <cstring>
 
+#include "buffers.h"
 #include "futex.h"
 
 namespace shmring {
@@ -66,22 +61,8 @@ static Napi::Value SetErrorFactory(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// The segment code calls the V8 API, whose ABI changes with every Node major, while the
-// module registers through Node-API, which Node does not check against its ABI. So a binary
-// refuses to load into another major itself, before any V8 call (the install script then
-// builds from source, and a wrong file in prebuilds/ is named instead of crashing later).
-static void CheckNodeMajor(Napi::Env env) {
-  const napi_node_version* running = nullptr;
-  NAPI_THROW_IF_FAILED_VOID(env, napi_get_node_version(env, &running));
-  if (running->major != NODE_MAJOR_VERSION) {
-    throw Napi::Error::New(env, "shmring: this binary was built for Node " + std::to_string(NODE_MAJOR_VERSION) +
-                                    " (ABI " + std::to_string(NODE_MODULE_VERSION) + ") and cannot run in Node " +
-                                    std::to_string(running->major));
-  }
-}
-
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  CheckNodeMajor(env);
+  CheckRuntime(env);
   env.SetInstanceData(new InstanceData());
   exports.Set("setErrorFactory", Napi::Function::New(env, SetErrorFactory, "setErrorFactory"));
   InitSegment(env, exports);

@@ -1,13 +1,11 @@
-// Shared helpers of the shmring addon: per-environment state, ShmError construction,
-// and the bridge between Node-API values and V8 handles (needed only to create a
-// SharedArrayBuffer over foreign memory, which Node-API cannot do).
+// Shared helpers of the shmring addon: per-environment state, ShmError construction and
+// argument views. (Buffers over mapped memory: buffers.h.)
 #pragma once
 
 #ifndef NAPI_VERSION
 #define NAPI_VERSION 8
 #endif
 #include <napi.h>
-#include <v8.h>
 
 #include <cstring>
 #include <memory>
@@ -30,19 +28,6 @@ InstanceData* Instance(Napi::Env env);
 [[noreturn]] void ThrowErrno(Napi::Env env, int err, const char* syscall, const std::string& address);
 // Throws a ShmError with a shmring code (ERR_*).
 [[noreturn]] void ThrowCode(Napi::Env env, const char* code, const std::string& message);
-
-inline v8::Local<v8::Value> ToV8(napi_value v) {
-  v8::Local<v8::Value> local;
-  static_assert(sizeof(local) == sizeof(v), "napi_value is a V8 handle");
-  std::memcpy(static_cast<void*>(&local), &v, sizeof(v));
-  return local;
-}
-
-inline napi_value ToNapi(v8::Local<v8::Value> local) {
-  napi_value v;
-  std::memcpy(static_cast<void*>(&v), &local, sizeof(v));
-  return v;
-}
 
 // Raw pointer and length of the bytes an Int32Array views (any backing buffer).
 struct Int32View {

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "buffers.h"
 #include "common.h"
 
 namespace shmring {
@@ -32,8 +33,8 @@ std::unordered_map<void*, Mapping*>& Registry() {
   return *registry;
 }
 
-void ReleaseMapping(void* data, size_t length, void* deleterData) {
-  auto* mapping = static_cast<Mapping*>(deleterData);
+void ReleaseMapping(void*, void* hint) {
+  auto* mapping = static_cast<Mapping*>(hint);
   {
     std::lock_guard<std::mutex> guard(registryLock);
     Registry().erase(mapping->addr);
@@ -48,18 +49,7 @@ Napi::Value WrapMapping(Napi::Env env, void* addr, size_t length) {
     std::lock_guard<std::mutex> guard(registryLock);
     Registry()[addr] = mapping;
   }
-  v8::Isolate* isolate = v8::Isolate::GetCurrent();
-  std::shared_ptr<v8::BackingStore> store =
-      v8::SharedArrayBuffer::NewBackingStore(addr, length, ReleaseMapping, mapping);
-  return Napi::Value(env, ToNapi(v8::SharedArrayBuffer::New(isolate, std::move(store))));
-}
-
-void* BufferData(const Napi::Value& value, size_t* length) {
-  v8::Local<v8::Value> local = ToV8(value);
-  if (!local->IsSharedArrayBuffer()) throw Napi::TypeError::New(value.Env(), "expected a SharedArrayBuffer");
-  v8::Local<v8::SharedArrayBuffer> sab = local.As<v8::SharedArrayBuffer>();
-  *length = sab->ByteLength();
-  return sab->Data();
+  return NewSharedBuffer(env, addr, length, ReleaseMapping, mapping);
 }
 
 std::string Str(const Napi::Value& v) { return v.As<Napi::String>().Utf8Value(); }
@@ -238,7 +228,7 @@ Napi::Value Ftok(const Napi::CallbackInfo& info) {
 
 // The pages of info[0], a SharedArrayBuffer this addon mapped and has not unmapped yet.
 void* LiveMapping(const Napi::CallbackInfo& info, size_t* length) {
-  void* data = BufferData(info[0], length);
+  void* data = SharedBufferData(info[0], length);
   std::lock_guard<std::mutex> guard(registryLock);
   if (Registry().find(data) == Registry().end()) {
     throw Napi::TypeError::New(info.Env(), "buffer is not a live shmring mapping");
@@ -257,8 +247,6 @@ Napi::Value Unmap(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-void ReleaseAlias(void* data, size_t length, void*) { munmap(data, length); }
-
 // alias(buffer) -> ArrayBuffer | undefined: a second mapping of the same shared pages as a
 // plain (non-shared) ArrayBuffer, for bulk copies: V8 copies into and out of a
 // SharedArrayBuffer with a relaxed-atomic loop, but between plain buffers with memmove.
@@ -272,24 +260,18 @@ Napi::Value Alias(const Napi::CallbackInfo& info) {
     if (errno == EINVAL) return info.Env().Undefined();
     ThrowErrno(info.Env(), errno, "mremap", "");
   }
-  v8::Isolate* isolate = v8::Isolate::GetCurrent();
-  std::shared_ptr<v8::BackingStore> store = v8::ArrayBuffer::NewBackingStore(addr, length, ReleaseAlias, nullptr);
-  return Napi::Value(info.Env(), ToNapi(v8::ArrayBuffer::New(isolate, std::move(store))));
+  return NewPlainBuffer(info.Env(), addr, length);
 }
 
 // unalias(arrayBuffer): detaches the alias (its views become empty) and so unmaps it.
 Napi::Value Unalias(const Napi::CallbackInfo& info) {
-  v8::Local<v8::Value> local = ToV8(info[0]);
-  if (!local->IsArrayBuffer()) throw Napi::TypeError::New(info.Env(), "expected an ArrayBuffer");
-  v8::Local<v8::ArrayBuffer> buffer = local.As<v8::ArrayBuffer>();
-  if (!buffer->IsDetachable()) throw Napi::TypeError::New(info.Env(), "the ArrayBuffer cannot be detached");
-  buffer->Detach(v8::Local<v8::Value>()).Check();
+  DetachPlainBuffer(info[0]);
   return info.Env().Undefined();
 }
 
 Napi::Value Flush(const Napi::CallbackInfo& info) {
   size_t length = 0;
-  void* data = BufferData(info[0], &length);
+  void* data = SharedBufferData(info[0], &length);
   if (msync(data, length, MS_SYNC) != 0) ThrowErrno(info.Env(), errno, "msync", "");
   return info.Env().Undefined();
 }

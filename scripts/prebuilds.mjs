@@ -1,7 +1,9 @@
 // `npm run prebuilds [-- --force] [--arch x64 | --available]`: builds the addon for every supported Node
 // major on linux-x64 and linux-arm64 (cross-compiled with Debian's g++-aarch64-linux-gnu),
 // strips it and puts it where node-gyp-build looks: prebuilds/linux-<arch>/node.abi<N>.glibc.node.
-// The addon uses the V8 API, so each build is tied to one ABI (never tagged napi).
+// Those builds call the V8 API, so each is tied to one ABI. Beside them goes one Node-API build
+// (native/buffers.h), node.napi.glibc.node, which node-gyp-build picks only where no ABI build
+// matches (a future major) and which refuses to load where Node lacks the functions it needs.
 // A stamp per arch (a hash of the sources and the Node releases, in .cache/) skips the work
 // when nothing changed. --available builds what this machine's toolchains can (for `npm test`).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -45,17 +47,26 @@ function sourceHash() {
   return hash.digest('hex');
 }
 
+/** Where a build goes: one per major (the V8-API builds) and one Node-API build. */
+function target(arch, major) {
+  const tag = major === 'napi' ? 'napi' : `abi${headerAbi(nodeDist(arch, major))}`;
+  return join(PREBUILDS, `linux-${arch}`, `node.${tag}.glibc.node`);
+}
+const BUILDS = [...MAJORS, 'napi'];
+/** The Node-API build is compiled against the newest headers. */
+const NAPI_HEADERS = MAJORS[MAJORS.length - 1];
+
 export function expectedFiles(arches = ARCHES) {
-  return arches.flatMap((arch) => MAJORS.map((major) => join(PREBUILDS, `linux-${arch}`, `node.abi${headerAbi(nodeDist(arch, major))}.glibc.node`)));
+  return arches.flatMap((arch) => BUILDS.map((build) => target(arch, build)));
 }
 
 function tool(name) {
   return spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
 }
 
-function buildOne(arch, major) {
+function buildOne(arch, build) {
+  const major = build === 'napi' ? NAPI_HEADERS : build;
   const nodedir = nodeDist(arch, major);
-  const abi = headerAbi(nodedir);
   const stage = join(root, '.cache', 'stage', `${arch}-${major}`);
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(stage, { recursive: true });
@@ -63,9 +74,10 @@ function buildOne(arch, major) {
   cpSync(join(root, 'native'), join(stage, 'native'), { recursive: true });
   const cross = arch === HOST_ARCH ? {} : CROSS[arch];
   if (cross === undefined) throw new Error(`cannot cross-compile for ${arch} from ${HOST_ARCH}`);
-  const { status, output } = nodeGypRebuild({ cwd: stage, nodedir, arch, env: cross, quiet: true });
-  if (status !== 0) throw new Error(`building for Node ${major} (${arch}) failed:\n${output}`);
-  const out = join(PREBUILDS, `linux-${arch}`, `node.abi${abi}.glibc.node`);
+  const variables = build === 'napi' ? ['--shmring_node_api_only=1'] : [];
+  const { status, output } = nodeGypRebuild({ cwd: stage, nodedir, arch, env: cross, quiet: true, variables });
+  if (status !== 0) throw new Error(`building ${build === 'napi' ? 'the Node-API build' : `for Node ${major}`} (${arch}) failed:\n${output}`);
+  const out = target(arch, build);
   mkdirSync(join(PREBUILDS, `linux-${arch}`), { recursive: true });
   execFileSync(cross.STRIP ?? 'strip', ['--strip-unneeded', '-o', out, join(stage, 'build', 'Release', 'shmring.node')]);
   rmSync(stage, { recursive: true, force: true });
@@ -101,10 +113,11 @@ function main() {
     }
     rmSync(stampFile(arch), { force: true });
     rmSync(join(PREBUILDS, `linux-${arch}`), { recursive: true, force: true });
-    for (const major of MAJORS) {
+    for (const build of BUILDS) {
       const started = Date.now();
-      const out = buildOne(arch, major);
-      console.log(`prebuilds: ${relative(root, out)} (Node ${major}, ${readFileSync(out).length} bytes, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      const out = buildOne(arch, build);
+      const what = build === 'napi' ? `Node-API, headers of Node ${NAPI_HEADERS}` : `Node ${build}`;
+      console.log(`prebuilds: ${relative(root, out)} (${what}, ${readFileSync(out).length} bytes, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
     }
     writeFileSync(stampFile(arch), hash);
   }

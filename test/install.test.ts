@@ -1,7 +1,7 @@
 // Installing the packed package as a user would: no compiler needed where a prebuilt binary
 // matches (with and without install scripts), and a bad binary in prebuilds/ is named and
 // replaced by a source build, never a crash at import. Runs in whichever Node runs the suite.
-import { copyFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { compilerShims, nodeDist, npm, removeTarball, ROOT, run, scratchInstall, tarball } from './helpers/package.js';
@@ -11,6 +11,10 @@ import { Segment } from '../src/index.js';
 const MAJORS = [20, 22, 24, 26];
 const ABI = process.versions.modules;
 const thisPrebuild = (pkg: string) => join(pkg, 'prebuilds', `linux-${process.arch}`, `node.abi${ABI}.glibc.node`);
+const napiPrebuild = (pkg: string) => join(pkg, 'prebuilds', `linux-${process.arch}`, 'node.napi.glibc.node');
+/** Whether this Node has node_api_create_external_sharedarraybuffer (22.23.3+, 24.16+, 26.1+). */
+const [MAJOR, MINOR, PATCH] = process.versions.node.split('.').map(Number) as [number, number, number];
+const HAS_EXTERNAL_SAB = (MAJOR === 22 && (MINOR > 23 || (MINOR === 23 && PATCH >= 3))) || (MAJOR === 24 && MINOR >= 16) || (MAJOR === 26 && MINOR >= 1) || MAJOR > 26;
 let serial = 0;
 
 test.after.always(removeTarball);
@@ -39,10 +43,10 @@ test('the tarball holds a stripped prebuilt binary for each supported major on x
   const paths = info!.files.map((f) => f.path);
   for (const arch of ['x64', 'arm64']) {
     const builds = paths.filter((p) => p.startsWith(`prebuilds/linux-${arch}/`));
-    t.is(builds.length, MAJORS.length, `${arch}: ${builds.join(', ')}`);
-    for (const p of builds) t.regex(p, /^prebuilds\/linux-(x64|arm64)\/node\.abi\d+\.glibc\.node$/);
+    t.is(builds.filter((p) => /\/node\.abi\d+\.glibc\.node$/.test(p)).length, MAJORS.length, `${arch}: ${builds.join(', ')}`);
+    t.deepEqual(builds.filter((p) => p.includes('napi')), [`prebuilds/linux-${arch}/node.napi.glibc.node`]);
+    t.is(builds.length, MAJORS.length + 1);
   }
-  t.false(paths.some((p) => p.includes('napi')), 'a V8-API build is never tagged napi');
   t.false(paths.some((p) => p.startsWith('build/') || p.startsWith('test/') || p.startsWith('.cache/')));
   t.true(paths.includes('dist/index.js') && paths.includes('scripts/install.mjs'));
   const file = run('file', [thisPrebuild(ROOT)], { cwd: ROOT }).stdout;
@@ -92,7 +96,7 @@ test("another major's binary under this ABI's name is refused and rebuilt; an np
   t.is(install.status, 0, install.stderr);
   const pkg = join(dir, 'node_modules', 'shmring');
   const arches = join(pkg, 'prebuilds', `linux-${process.arch}`);
-  const other = readdirSync(arches).find((f) => f !== `node.abi${ABI}.glibc.node`)!;
+  const other = readdirSync(arches).find((f) => /^node\.abi\d+\./.test(f) && f !== `node.abi${ABI}.glibc.node`)!;
   copyFileSync(join(arches, other), thisPrebuild(pkg));
 
   const imported = run('node', ['--input-type=module', '-e', "import('shmring')"], { cwd: dir });
@@ -114,5 +118,24 @@ test('npm_config_build_from_source builds from source even where a prebuild load
   const pkg = join(dir, 'node_modules', 'shmring');
   const rebuilt = run('node', [join(pkg, 'scripts', 'install.mjs')], { cwd: pkg, env: { npm_config_build_from_source: 'true' } });
   t.is(rebuilt.status, 0, rebuilt.stderr);
+  t.is(ringWorks(t, dir), join(pkg, 'build', 'Release', 'shmring.node'));
+});
+
+test('where no ABI build matches (a future major), the Node-API build runs if this Node has its functions, else it is named and rebuilt', (t) => {
+  const { dir, install } = scratchInstall(t, { ignoreScripts: true });
+  t.is(install.status, 0, install.stderr);
+  const pkg = join(dir, 'node_modules', 'shmring');
+  rmSync(thisPrebuild(pkg));
+  if (HAS_EXTERNAL_SAB) {
+    t.is(ringWorks(t, dir), napiPrebuild(pkg), `Node ${process.versions.node} has node_api_create_external_sharedarraybuffer`);
+    return;
+  }
+  const imported = run('node', ['--input-type=module', '-e', "import('shmring')"], { cwd: dir });
+  t.is(imported.signal, null);
+  t.true(imported.stderr.includes(`the native binary ${napiPrebuild(pkg)} does not load`), imported.stderr);
+  t.regex(imported.stderr, /needs node_api_create_external_sharedarraybuffer .* which Node [\d.]+ lacks/);
+  const rebuilt = run('node', [join(pkg, 'scripts', 'install.mjs')], { cwd: pkg });
+  t.is(rebuilt.status, 0, rebuilt.stderr);
+  t.true(rebuilt.stderr.includes(`the prebuilt binary ${napiPrebuild(pkg)} does not load`), rebuilt.stderr);
   t.is(ringWorks(t, dir), join(pkg, 'build', 'Release', 'shmring.node'));
 });

@@ -14,10 +14,11 @@ const BUILD_TOOLS = ['cc', 'gcc', 'g++', 'c++', 'clang', 'clang++', 'make', 'pyt
 /** npm's own CLI, run by the Node under test so that install scripts run in that Node too. */
 const NPM_CLI = realpathSync(spawnSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).stdout.trim());
 
-/** The environment of a user's shell: without the npm_* variables of the `npm test` running us. */
+/** The environment of a user's shell: without the npm_* variables of the `npm test` running us
+ * or the variables that choose a binary for the suite. */
 function userEnv(extra: Record<string, string> = {}, pathFirst: string[] = []): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k) && k !== 'PREBUILDS_ONLY' && k !== 'INIT_CWD') env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k) && !['PREBUILDS_ONLY', 'SHMRING_PREBUILD', 'INIT_CWD'].includes(k)) env[k] = v;
   env.PATH = [...pathFirst, dirname(process.execPath), process.env.PATH].join(':');
   return { ...env, ...extra };
 }
