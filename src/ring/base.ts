@@ -2,7 +2,7 @@
 // SharedArrayBuffer), formatting and validating the header, roles, and blocking loops
 // with deadlines, peer-liveness checks and cancellation.
 import { Buffer } from 'node:buffer';
-import { abortError, badHeaderError, checkOptions, checkSignal, ShmError, checkTimeout, closedError, shmError, timeoutError, typeError } from '../errors.js';
+import { abortError, badHeaderError, checkOptions, checkSignal, ShmError, checkTimeout, closedError, rangeError, shmError, timeoutError, typeError } from '../errors.js';
 import { onSegmentClose, plainAlias, Segment, segmentOf } from '../segment/segment.js';
 import { isStale } from './stale.js';
 import { isAlive, SELF_THREAD } from '../sync/identity.js';
@@ -11,6 +11,7 @@ import {
   HEADER_SIZE,
   HEADER_SIZE_OFFSET,
   i32Index,
+  LINE,
   i64Index,
   KIND_OFFSET,
   KIND_SPSC,
@@ -45,17 +46,73 @@ export interface Located {
   plain: ArrayBuffer | undefined;
   /** The Segment the ring lives in, given or owned (none for a bare SharedArrayBuffer). */
   segment: Segment | undefined;
+  /** Where the ring's region starts in `buffer`: every offset of the ring is relative to it. */
+  byteOffset: number;
+  /** Bytes of the region: the ring never reads or writes past byteOffset + byteLength. */
+  byteLength: number;
 }
 
-export function locate(target: unknown, create: { size: number; replaceStale?: boolean } | undefined): Located {
-  if (typeof target === 'string') {
-    const segment = create === undefined ? Segment.open(target) : createSegment(target, create.size, create.replaceStale === true);
-    return { buffer: segment.buffer, address: segment.address, owned: segment, plain: plainAlias(segment), segment };
+/** A ring region starts on a 128-byte line, so its header lines stay one writer's each. */
+export const REGION_ALIGN = LINE;
+
+/** The region options of create() and open(): where in its target a ring lives. */
+export interface RegionOptions {
+  /** Where the ring starts in its target, a multiple of 128; default 0. */
+  byteOffset?: number;
+  /** Bytes of the target the ring may use from byteOffset; default: the rest of the target. */
+  byteLength?: number;
+}
+
+export interface Region {
+  byteOffset: number;
+  byteLength: number | undefined;
+}
+
+/** Checks the region options (their types and alignment; their fit once the target is known). */
+export function checkRegionOptions(o: RegionOptions): Region {
+  const { byteOffset = 0, byteLength } = o;
+  if (typeof byteOffset !== 'number') throw typeError('byteOffset', byteOffset, 'a number');
+  if (!Number.isInteger(byteOffset) || byteOffset < 0 || byteOffset % REGION_ALIGN !== 0) {
+    throw rangeError('byteOffset', byteOffset, `an integer >= 0 and a multiple of ${REGION_ALIGN}`);
   }
-  if (target instanceof Segment) return { buffer: target.buffer, address: target.address, owned: undefined, plain: plainAlias(target), segment: target };
-  // A segment's own buffer passed bare still closes the ring with the segment.
-  if (target instanceof SharedArrayBuffer) return { buffer: target, address: 'SharedArrayBuffer', owned: undefined, plain: undefined, segment: segmentOf(target) };
-  throw typeError('target', target, 'a Segment, an address string or a SharedArrayBuffer');
+  if (byteLength !== undefined) {
+    if (typeof byteLength !== 'number') throw typeError('byteLength', byteLength, 'a number');
+    if (!Number.isInteger(byteLength) || byteLength < 0) throw rangeError('byteLength', byteLength, 'an integer >= 0');
+  }
+  return { byteOffset, byteLength };
+}
+
+/**
+ * Finds the target's buffer and the ring's region in it. `create` (for an address) makes
+ * the segment, sized to end where the region does. Nothing is left open on a throw.
+ */
+export function locate(target: unknown, region: Region, create: { size: number; replaceStale?: boolean } | undefined): Located {
+  let found: Omit<Located, 'byteOffset' | 'byteLength'>;
+  if (typeof target === 'string') {
+    const size = create === undefined ? 0 : region.byteOffset + Math.max(create.size, region.byteLength ?? 0);
+    const segment = create === undefined ? Segment.open(target) : createSegment(target, size, create.replaceStale === true);
+    found = { buffer: segment.buffer, address: segment.address, owned: segment, plain: plainAlias(segment), segment };
+  } else if (target instanceof Segment) {
+    found = { buffer: target.buffer, address: target.address, owned: undefined, plain: plainAlias(target), segment: target };
+  } else if (target instanceof SharedArrayBuffer) {
+    // A segment's own buffer passed bare still closes the ring with the segment.
+    found = { buffer: target, address: 'SharedArrayBuffer', owned: undefined, plain: undefined, segment: segmentOf(target) };
+  } else {
+    throw typeError('target', target, 'a Segment, an address string or a SharedArrayBuffer');
+  }
+  const total = found.buffer.byteLength;
+  const { byteOffset } = region;
+  try {
+    if (byteOffset > total) throw rangeError('byteOffset', byteOffset, `at most the ${total} bytes of the target`);
+    const byteLength = region.byteLength ?? total - byteOffset;
+    if (byteOffset + byteLength > total) {
+      throw rangeError('byteLength', byteLength, `at most ${total - byteOffset} (the target holds ${total} bytes, the region starts at ${byteOffset})`);
+    }
+    return { ...found, byteOffset, byteLength };
+  } catch (err) {
+    found.owned?.close();
+    throw err;
+  }
 }
 
 // The open rings of each Segment of this thread. Closing a segment closes its rings first,
@@ -118,6 +175,8 @@ export class Payload {
   readonly #words: Int32Array;
   readonly #aliased: boolean;
   readonly #address: string;
+  /** Where the ring's region starts in `buffer`: offsets given to this class are relative to it. */
+  readonly #base: number;
   // The last target of copyTo and an Int32Array over its bytes (null: not 4-aligned, or
   // its buffer can change size), so a reused target costs no allocation.
   #target: Uint8Array | undefined;
@@ -128,8 +187,9 @@ export class Payload {
 
   constructor(located: Located, size: number) {
     this.buffer = located.plain ?? located.buffer;
-    this.#bytes = new Uint8Array(this.buffer, 0, size);
-    this.#words = new Int32Array(this.buffer, 0, size >> 2);
+    this.#base = located.byteOffset;
+    this.#bytes = new Uint8Array(this.buffer, this.#base, size);
+    this.#words = new Int32Array(this.buffer, this.#base, size >> 2);
     this.#aliased = located.plain !== undefined;
     this.#address = located.address;
   }
@@ -150,7 +210,7 @@ export class Payload {
   /** A view of `length` bytes at `offset` (zero-copy reads and claims, sources of copies). */
   view(offset: number, length: number): Uint8Array {
     if (this.#aliased && this.#bytes.length === 0) throw this.#closed();
-    return new Uint8Array(this.buffer, offset, length);
+    return new Uint8Array(this.buffer, this.#base + offset, length);
   }
 
   /**
@@ -258,10 +318,11 @@ function kindName(kind: number): string {
  * Reads and checks the header of an existing ring; never writes. `dataSize(a, b)` gives
  * the data area the kind needs for its params, or a reason string if the params are bad.
  */
-export function readHeader(buffer: SharedArrayBuffer, kind: number, address: string, dataSize: (a: number, b: number, c: number) => number | string): HeaderFields {
-  if (buffer.byteLength < HEADER_SIZE) throw badHeaderError(`${buffer.byteLength} bytes cannot hold a ring header (${HEADER_SIZE})`, address);
-  const i32 = new Int32Array(buffer, 0, HEADER_SIZE / 4);
-  if (Atomics.load(i32, i32Index(MAGIC_OFFSET)) !== RING_MAGIC) throw badHeaderError('no shmring magic', address);
+export function readHeader(located: Located, kind: number, dataSize: (a: number, b: number, c: number) => number | string): HeaderFields {
+  const { buffer, address, byteOffset, byteLength } = located;
+  if (byteLength < HEADER_SIZE) throw badHeaderError(`${byteLength} bytes cannot hold a ring header (${HEADER_SIZE})`, address);
+  const i32 = new Int32Array(buffer, byteOffset, HEADER_SIZE / 4);
+  if (Atomics.load(i32, i32Index(MAGIC_OFFSET)) !== RING_MAGIC) throw badHeaderError(`no shmring magic${byteOffset === 0 ? '' : ` at byteOffset ${byteOffset}`}`, address);
   const version = Atomics.load(i32, i32Index(VERSION_OFFSET));
   if (version !== RING_VERSION) throw badHeaderError(`version ${version}, this library reads version ${RING_VERSION}`, address);
   const found = Atomics.load(i32, i32Index(KIND_OFFSET));
@@ -282,7 +343,7 @@ export function readHeader(buffer: SharedArrayBuffer, kind: number, address: str
   const data = dataSize(paramA, paramB, paramC);
   if (typeof data === 'string') throw badHeaderError(data, address);
   if (totalSize !== HEADER_SIZE + data) throw badHeaderError(`total size ${totalSize} disagrees with its parameters (${HEADER_SIZE + data})`, address);
-  if (totalSize > buffer.byteLength) throw badHeaderError(`the ring needs ${totalSize} bytes but the segment holds ${buffer.byteLength} (truncated)`, address);
+  if (totalSize > byteLength) throw badHeaderError(`the ring needs ${totalSize} bytes but its region holds ${byteLength} (truncated)`, address);
   return { kind, paramA, paramB, paramC, totalSize };
 }
 
@@ -297,8 +358,9 @@ export class Role {
   readonly name: string;
   #held = false;
 
-  constructor(buffer: SharedArrayBuffer, ownerOffset: number, name: string) {
-    this.#owners = new BigInt64Array(buffer, 0, HEADER_SIZE / 8);
+  /** `owners` views the ring's header (from the ring's byteOffset). */
+  constructor(owners: BigInt64Array, ownerOffset: number, name: string) {
+    this.#owners = owners;
     this.#index = i64Index(ownerOffset);
     this.name = name;
   }

@@ -17,7 +17,7 @@ import { badHeaderError, checkBytes, checkInteger, closedError, type ShmError, s
 import { isAlive, SELF_THREAD } from '../sync/identity.js';
 import type { Segment } from '../segment/segment.js';
 import type { WaitPoint, WaitStrategy } from '../sync/wait-strategy.js';
-import { blockAsync, blockSync, type Blocking, type BlockOptions, checkOptions, checkStrategy, closeWithSegment, forgetRing, formatHeader, isPowerOfTwo, locate, Payload, publishReady, readHeader, type RingTarget } from './base.js';
+import { blockAsync, blockSync, type Blocking, type BlockOptions, checkOptions, checkRegionOptions, checkStrategy, closeWithSegment, forgetRing, formatHeader, isPowerOfTwo, locate, Payload, publishReady, readHeader, type RegionOptions, type RingTarget } from './base.js';
 import { CONSUMER_EVENT_OFFSET, CONSUMER_WAITERS_OFFSET, i32Index, KIND_MPMC, LOST_OFFSET, PRODUCER_EVENT_OFFSET, PRODUCER_WAITERS_OFFSET } from './header.js';
 import {
   DEFAULT_PARTICIPANTS,
@@ -51,7 +51,7 @@ import type { RingStats } from './spsc.js';
 /** Default time a slot may stay stuck before its dead claimer is looked for, in ms. */
 export const DEFAULT_REPAIR_DELAY_MS = 200;
 
-export interface MpmcCreateOptions {
+export interface MpmcCreateOptions extends RegionOptions {
   /** Number of slots, a power of two from 2 to 2^24. */
   slots: number;
   /** Bytes per slot including its 8-byte header, a multiple of 8 from 16 to 2^30. */
@@ -64,7 +64,7 @@ export interface MpmcCreateOptions {
   replaceStale?: boolean;
 }
 
-export interface MpmcOpenOptions {
+export interface MpmcOpenOptions extends RegionOptions {
   strategy?: WaitStrategy;
   /** How long a slot may stay stuck before this handle repairs it (if its claimer is dead). */
   repairDelayMs?: number;
@@ -144,8 +144,9 @@ export class MpmcRing implements AsyncIterable<Uint8Array> {
     this.#mask = slots - 1;
     this.#slotsBase = slotsOffset(participants);
     const size = mpmcRingSize(slots, slotSize, participants);
-    this.#i32 = new Int32Array(located.buffer, 0, size / 4);
-    this.#i64 = new BigInt64Array(located.buffer, 0, this.#slotsBase / 8);
+    // Every view starts at the ring's region: offsets from the layout files are relative to it.
+    this.#i32 = new Int32Array(located.buffer, located.byteOffset, size / 4);
+    this.#i64 = new BigInt64Array(located.buffer, located.byteOffset, this.#slotsBase / 8);
     this.#payload = new Payload(located, size);
     this.#strategy = strategy;
     this.#repairDelayMs = repairDelayMs;
@@ -169,12 +170,15 @@ export class MpmcRing implements AsyncIterable<Uint8Array> {
     const strategy = checkStrategy(o.strategy);
     const repairDelayMs = checkRepairDelay(o.repairDelayMs);
     const size = mpmcRingSize(slots, slotSize, participants);
-    const located = locate(target, typeof target === 'string' ? { size, replaceStale: o.replaceStale === true } : undefined);
-    if (size > located.buffer.byteLength) {
+    const region = checkRegionOptions(o);
+    const tooLarge = (holds: number) => new RangeError(`slots=${slots} × slotSize=${slotSize}: the ring needs ${size} bytes, its region holds ${holds}`);
+    if (typeof target === 'string' && region.byteLength !== undefined && size > region.byteLength) throw tooLarge(region.byteLength);
+    const located = locate(target, region, typeof target === 'string' ? { size, replaceStale: o.replaceStale === true } : undefined);
+    if (size > located.byteLength) {
       located.owned?.close();
-      throw new RangeError(`slots=${slots} × slotSize=${slotSize}: the ring needs ${size} bytes, the segment holds ${located.buffer.byteLength}`);
+      throw tooLarge(located.byteLength);
     }
-    const i32 = new Int32Array(located.buffer, 0, size / 4);
+    const i32 = new Int32Array(located.buffer, located.byteOffset, size / 4);
     formatHeader(i32, { kind: KIND_MPMC, paramA: slots, paramB: slotSize, paramC: participants, totalSize: size });
     i32.fill(0, entryOffset(0) >> 2, slotsOffset(participants) >> 2);
     for (let i = 0; i < slots; i++) Atomics.store(i32, (slotsOffset(participants) + i * slotSize + SLOT_SEQUENCE_OFFSET) >> 2, i);
@@ -187,9 +191,9 @@ export class MpmcRing implements AsyncIterable<Uint8Array> {
     const o = checkOptions(options);
     const strategy = checkStrategy(o.strategy);
     const repairDelayMs = checkRepairDelay(o.repairDelayMs);
-    const located = locate(target, undefined);
+    const located = locate(target, checkRegionOptions(o), undefined);
     try {
-      const header = readHeader(located.buffer, KIND_MPMC, located.address, (slots, slotSize, participants) => {
+      const header = readHeader(located, KIND_MPMC, (slots, slotSize, participants) => {
         try {
           checkDimensions(slots, slotSize, participants);
         } catch (err) {

@@ -23,6 +23,7 @@ import {
   flushDeferredIfAny,
   type BlockOptions,
   checkOptions,
+  checkRegionOptions,
   checkStrategy,
   closeWithSegment,
   forgetRing,
@@ -36,6 +37,7 @@ import {
   publishReady,
   readHeader,
   Role,
+  type RegionOptions,
   type RingTarget,
 } from './base.js';
 import {
@@ -66,7 +68,7 @@ import {
 
 export type SpscRole = 'producer' | 'consumer';
 
-export interface SpscCreateOptions {
+export interface SpscCreateOptions extends RegionOptions {
   /** Data bytes, a power of two from 64 to 2^30; default: the largest that fits a given segment. */
   capacity?: number;
   role?: SpscRole;
@@ -75,7 +77,7 @@ export interface SpscCreateOptions {
   replaceStale?: boolean;
 }
 
-export interface SpscOpenOptions {
+export interface SpscOpenOptions extends RegionOptions {
   role?: SpscRole;
   strategy?: WaitStrategy;
 }
@@ -142,10 +144,16 @@ function checkRole(value: unknown): SpscRole | undefined {
   throw typeError('role', value, "'producer' or 'consumer'");
 }
 
+function checkRingFits(capacity: number, byteLength: number | undefined): void {
+  if (byteLength !== undefined && spscRingSize(capacity) > byteLength) {
+    throw new RangeError(`capacity=${capacity}: the ring needs ${spscRingSize(capacity)} bytes, its region holds ${byteLength}`);
+  }
+}
+
 /** Largest power-of-two capacity whose ring fits in `bytes`. */
 function fittingCapacity(bytes: number): number {
   const room = Math.min(bytes - DATA_OFFSET, MAX_CAPACITY);
-  if (room < MIN_CAPACITY) throw new RangeError(`segment of ${bytes} bytes is too small for an SPSC ring (needs ${spscRingSize(MIN_CAPACITY)})`);
+  if (room < MIN_CAPACITY) throw new RangeError(`a region of ${bytes} bytes is too small for an SPSC ring (needs ${spscRingSize(MIN_CAPACITY)})`);
   return 2 ** Math.floor(Math.log2(room));
 }
 
@@ -213,7 +221,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   #emptyWaits = 0;
 
   private constructor(located: ReturnType<typeof locate>, capacity: number, strategy: WaitStrategy) {
-    const { buffer } = located;
+    const { buffer, byteOffset } = located;
     this.address = located.address;
     this.#owned = located.owned;
     this.#segment = located.segment;
@@ -222,12 +230,13 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     this.maxMessageSize = maxMessageSize(capacity);
     this.#mask = capacity - 1;
     this.#batchBytes = Math.min(capacity / 8, BATCH_BYTES);
-    this.#i32 = new Int32Array(buffer, 0, spscRingSize(capacity) / 4);
+    // Every view starts at the ring's region: offsets from the layout files are relative to it.
+    this.#i32 = new Int32Array(buffer, byteOffset, spscRingSize(capacity) / 4);
     this.#payload = new Payload(located, spscRingSize(capacity));
-    this.#owners = new BigInt64Array(buffer, 0, HEADER_SIZE / 8);
+    this.#owners = new BigInt64Array(buffer, byteOffset, HEADER_SIZE / 8);
     this.#strategy = strategy;
-    this.#producer = new Role(buffer, PRODUCER_OWNER_OFFSET, 'producer');
-    this.#consumer = new Role(buffer, CONSUMER_OWNER_OFFSET, 'consumer');
+    this.#producer = new Role(this.#owners, PRODUCER_OWNER_OFFSET, 'producer');
+    this.#consumer = new Role(this.#owners, CONSUMER_OWNER_OFFSET, 'consumer');
     this.#dataPoint = { i32: this.#i32, word: this.#tailIndex, waiters: i32Index(CONSUMER_WAITERS_OFFSET) };
     this.#spacePoint = { i32: this.#i32, word: this.#headIndex, waiters: i32Index(PRODUCER_WAITERS_OFFSET) };
   }
@@ -242,20 +251,20 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     const o = checkOptions(options);
     const role = checkRole(o.role);
     const strategy = checkStrategy(o.strategy);
+    const region = checkRegionOptions(o);
     let capacity: number;
     let located;
     if (typeof target === 'string') {
       if (o.capacity === undefined) throw typeError('capacity', undefined, 'a capacity when creating a ring at an address');
       capacity = checkCapacity(o.capacity);
-      located = locate(target, { size: spscRingSize(capacity), replaceStale: o.replaceStale === true });
+      checkRingFits(capacity, region.byteLength);
+      located = locate(target, region, { size: spscRingSize(capacity), replaceStale: o.replaceStale === true });
     } else {
-      located = locate(target, undefined);
-      capacity = o.capacity === undefined ? fittingCapacity(located.buffer.byteLength) : checkCapacity(o.capacity);
-      if (spscRingSize(capacity) > located.buffer.byteLength) {
-        throw new RangeError(`capacity=${capacity}: the ring needs ${spscRingSize(capacity)} bytes, the segment holds ${located.buffer.byteLength}`);
-      }
+      located = locate(target, region, undefined);
+      capacity = o.capacity === undefined ? fittingCapacity(located.byteLength) : checkCapacity(o.capacity);
+      checkRingFits(capacity, located.byteLength);
     }
-    const i32 = new Int32Array(located.buffer, 0, HEADER_SIZE / 4);
+    const i32 = new Int32Array(located.buffer, located.byteOffset, HEADER_SIZE / 4);
     formatHeader(i32, { kind: KIND_SPSC, paramA: capacity, paramB: 0, paramC: 0, totalSize: spscRingSize(capacity) });
     publishReady(i32);
     const ring = new SpscRing(located, capacity, strategy);
@@ -268,9 +277,9 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     const o = checkOptions(options);
     const role = checkRole(o.role);
     const strategy = checkStrategy(o.strategy);
-    const located = locate(target, undefined);
+    const located = locate(target, checkRegionOptions(o), undefined);
     try {
-      const header = readHeader(located.buffer, KIND_SPSC, located.address, (capacity) =>
+      const header = readHeader(located, KIND_SPSC, (capacity) =>
         isPowerOfTwo(capacity) && capacity >= MIN_CAPACITY && capacity <= MAX_CAPACITY ? capacity : `capacity ${capacity} is not a power of two from ${MIN_CAPACITY} to ${MAX_CAPACITY}`,
       );
       const ring = new SpscRing(located, header.paramA, strategy);
