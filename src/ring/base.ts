@@ -404,19 +404,23 @@ export interface BlockOptions {
   signal?: AbortSignal;
 }
 
-/** A handle holding writes or releases it has not yet made visible to its peer. */
-export interface Deferred {
-  /** Makes the deferred work visible and forgets that it was registered. */
-  flushDeferredWork(): void;
-}
+/**
+ * Makes a handle's held writes (or releases) visible to its peer. An internal callback,
+ * registered below: rings expose no method for it.
+ */
+export type FlushHeld = () => void;
 
-// Handles registered since the last flush of this thread, each once (a handle keeps a flag
-// saying it is registered, cleared only by flushDeferred). One microtask per task flushes
-// them all, so the hot path costs a flag test, and a registry never grows past one entry
-// per handle.
-const deferred: Deferred[] = [];
+// Handles in per-task batching mode registered since the last flush of this thread, each
+// once (a handle keeps a flag saying it is registered, cleared when its callback runs).
+// One microtask per task flushes them all, so the hot path costs a flag test, and the list
+// never grows past one entry per handle.
+const deferred: FlushHeld[] = [];
 let deferredCount = 0;
 let taskQueued = false;
+// Corked handles: what they hold is published on uncork(), never at the end of a task, but
+// (like the above) before this thread waits in the library, when a ring looks full or
+// empty to it, and at process exit.
+const corked = new Set<FlushHeld>();
 
 function flushTask(): void {
   taskQueued = false;
@@ -424,36 +428,44 @@ function flushTask(): void {
 }
 
 /**
- * Registers a handle whose work must be visible by the end of the current task at the
- * latest. Before this thread parks in any blocking call of the library, when a ring looks
- * empty or full, and when the process exits, everything registered is flushed as well, so
- * deferred publication never makes a peer wait on this thread.
+ * Registers a handle in per-task batching mode whose work must be visible by the end of
+ * the current task at the latest. Before this thread parks in any blocking call of the
+ * library, when a ring looks empty or full, and when the process exits, everything
+ * registered is flushed as well, so deferred publication never makes a peer wait on this
+ * thread.
  */
-export function defer(ring: Deferred): void {
-  deferred[deferredCount++] = ring;
+export function defer(flush: FlushHeld): void {
+  deferred[deferredCount++] = flush;
   if (!taskQueued) {
     taskQueued = true;
     queueMicrotask(flushTask);
   }
 }
 
-/** Makes every deferred write and release of this thread visible now. */
+/** Registers (true) or forgets (false) a corked handle (see corked). */
+export function setCorked(flush: FlushHeld, on: boolean): void {
+  if (on) corked.add(flush);
+  else corked.delete(flush);
+}
+
+/** Makes every deferred write and release of this thread visible now (corked handles stay corked). */
 export function flushDeferred(): void {
   for (let i = 0; i < deferredCount; i++) {
-    const ring = deferred[i]!;
+    const flush = deferred[i]!;
     deferred[i] = undefined!;
-    ring.flushDeferredWork();
+    flush();
   }
   deferredCount = 0;
+  if (corked.size !== 0) for (const flush of corked) flush();
 }
 
 /**
  * For a ring that looks empty or full: flushes this thread's deferred work (the peer may
- * be another handle in this very thread) and says whether there was any, so the caller
- * knows a second look may find more.
+ * be another handle in this very thread) and says whether there may have been any, so the
+ * caller knows a second look may find more.
  */
 export function flushDeferredIfAny(): boolean {
-  if (deferredCount === 0) return false;
+  if (deferredCount === 0 && corked.size === 0) return false;
   flushDeferred();
   return true;
 }

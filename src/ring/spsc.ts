@@ -5,13 +5,16 @@
 // publishes the new tail with Atomics.store; the consumer loads the tail first, reads the
 // records before it, and releases their space by storing the new head.
 //
-// Batching: Atomics.store is a fully fenced store, so tryWrite and claims publish at most
-// once per burst: at once when the consumer sleeps or BATCH_BYTES are pending,
-// otherwise at the end of the current task (a microtask), and always before this thread
-// blocks in the library, when the ring looks full, on flush(), close() and process exit.
-// A handle that finds its ring empty (or full) first flushes the deferred work of its own
-// thread, so a producer and a consumer in one thread see each other at once.
-// Releases by tryRead follow the same rule with the roles swapped.
+// Publication: a write that returned is published (tryWrite, write, writeAsync,
+// claim.commit() store the tail before they return), and a read releases its record's
+// space before it returns. Batching is asked for: between cork() and uncork() a handle
+// publishes (or releases) once per BATCH_BYTES; tryWriteMany and drain once per
+// BATCH_BYTES and at their end; `batching: 'task'` keeps publication for the end of the
+// current task (a microtask) after the first record of a burst. Whatever is held is
+// published before this thread blocks in the library, when the ring looks full or empty,
+// on flush(), close() and process exit. A handle that finds its ring empty (or full) first
+// flushes the held work of its own thread, so a producer and a consumer in one thread see
+// each other at once.
 import { badHeaderError, checkBytes, closedError, ShmError, shmError, typeError } from '../errors.js';
 import type { Segment } from '../segment/segment.js';
 import type { WaitPoint, WaitStrategy } from '../sync/wait-strategy.js';
@@ -20,7 +23,9 @@ import {
   blockSync,
   type Blocking,
   defer,
+  type FlushHeld,
   flushDeferredIfAny,
+  setCorked,
   type BlockOptions,
   checkOptions,
   checkRegionOptions,
@@ -68,11 +73,20 @@ import {
 
 export type SpscRole = 'producer' | 'consumer';
 
+/**
+ * When a handle makes its writes (releases) visible: 'none' (the default) before each call
+ * returns; 'task' the first record of a burst at once and the rest by the end of the
+ * current task (a microtask), for event-loop producers that write many messages per task.
+ */
+export type SpscBatching = 'none' | 'task';
+
 export interface SpscCreateOptions extends RegionOptions {
   /** Data bytes, a power of two from 64 to 2^30; default: the largest that fits a given segment. */
   capacity?: number;
   role?: SpscRole;
   strategy?: WaitStrategy;
+  /** 'none' (default): every write is published before it returns; 'task': see SpscBatching. */
+  batching?: SpscBatching;
   /** At an address that exists: replace the segment if it is stale (no process maps it, its participants all died). */
   replaceStale?: boolean;
 }
@@ -80,6 +94,8 @@ export interface SpscCreateOptions extends RegionOptions {
 export interface SpscOpenOptions extends RegionOptions {
   role?: SpscRole;
   strategy?: WaitStrategy;
+  /** 'none' (default): every write is published before it returns; 'task': see SpscBatching. */
+  batching?: SpscBatching;
 }
 
 /** Counters of this handle (not of the ring): what this process did through it. */
@@ -109,6 +125,11 @@ const BATCH_BYTES = 4096;
 /** Most bytes copied ahead at once. */
 const READ_AHEAD_BYTES = 8192;
 
+/** Publication (release) modes of a handle: each call, per task, or corked. */
+const PUBLISH_EACH = 0;
+const BATCH_TASK = 1;
+const CORKED = 2;
+
 const IDLE = 0;
 const PRODUCING = 1;
 const CONSUMING = 2;
@@ -137,6 +158,12 @@ function checkCapacity(value: unknown): number {
     throw new RangeError(`capacity=${value}: must be a power of two from ${MIN_CAPACITY} to ${MAX_CAPACITY}`);
   }
   return value;
+}
+
+function checkBatching(value: unknown): number {
+  if (value === undefined || value === 'none') return PUBLISH_EACH;
+  if (value === 'task') return BATCH_TASK;
+  throw typeError('batching', value, "'none' or 'task'");
 }
 
 function checkRole(value: unknown): SpscRole | undefined {
@@ -191,6 +218,19 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   readonly #claim = new SpscClaim((claim, commit) => this.#finishClaim(claim, commit));
   /** Registered in this thread's list of handles with deferred work (see base.ts defer). */
   #deferred = false;
+  /** PUBLISH_EACH or BATCH_TASK, as asked at create/open. */
+  readonly #batching: number;
+  /** The mode in force: #batching, or CORKED between cork() and uncork(). */
+  #hold: number;
+  /** cork() calls not yet matched by uncork(). */
+  #corks = 0;
+  /** What base.ts calls to publish this handle's held work (at the end of a task, before a wait, at exit). */
+  readonly #flushHeld: FlushHeld = () => {
+    this.#deferred = false;
+    this.flush();
+  };
+  /** The head as of the last wake-up of a sleeping producer (see #release). */
+  #wokenHead = 0;
   // Consumer state: the next read position, what is released, the tail last seen.
   #head = 0;
   #releasedHead = 0;
@@ -220,7 +260,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   #fullWaits = 0;
   #emptyWaits = 0;
 
-  private constructor(located: ReturnType<typeof locate>, capacity: number, strategy: WaitStrategy) {
+  private constructor(located: ReturnType<typeof locate>, capacity: number, strategy: WaitStrategy, batching: number) {
     const { buffer, byteOffset } = located;
     this.address = located.address;
     this.#owned = located.owned;
@@ -235,6 +275,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     this.#payload = new Payload(located, spscRingSize(capacity));
     this.#owners = new BigInt64Array(buffer, byteOffset, HEADER_SIZE / 8);
     this.#strategy = strategy;
+    this.#batching = this.#hold = batching;
     this.#producer = new Role(this.#owners, PRODUCER_OWNER_OFFSET, 'producer');
     this.#consumer = new Role(this.#owners, CONSUMER_OWNER_OFFSET, 'consumer');
     this.#dataPoint = { i32: this.#i32, word: this.#tailIndex, waiters: i32Index(CONSUMER_WAITERS_OFFSET) };
@@ -251,6 +292,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     const o = checkOptions(options);
     const role = checkRole(o.role);
     const strategy = checkStrategy(o.strategy);
+    const batching = checkBatching(o.batching);
     const region = checkRegionOptions(o);
     let capacity: number;
     let located;
@@ -267,7 +309,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     const i32 = new Int32Array(located.buffer, located.byteOffset, HEADER_SIZE / 4);
     formatHeader(i32, { kind: KIND_SPSC, paramA: capacity, paramB: 0, paramC: 0, totalSize: spscRingSize(capacity) });
     publishReady(i32);
-    const ring = new SpscRing(located, capacity, strategy);
+    const ring = new SpscRing(located, capacity, strategy, batching);
     if (role !== undefined) ring.#takeRole(role);
     return ring;
   }
@@ -277,12 +319,13 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     const o = checkOptions(options);
     const role = checkRole(o.role);
     const strategy = checkStrategy(o.strategy);
+    const batching = checkBatching(o.batching);
     const located = locate(target, checkRegionOptions(o), undefined);
     try {
       const header = readHeader(located, KIND_SPSC, (capacity) =>
         isPowerOfTwo(capacity) && capacity >= MIN_CAPACITY && capacity <= MAX_CAPACITY ? capacity : `capacity ${capacity} is not a power of two from ${MIN_CAPACITY} to ${MAX_CAPACITY}`,
       );
-      const ring = new SpscRing(located, header.paramA, strategy);
+      const ring = new SpscRing(located, header.paramA, strategy, batching);
       if (role !== undefined) ring.#takeRole(role);
       return ring;
     } catch (err) {
@@ -316,7 +359,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
       // The consumer resumes at the released head: records taken but not released by a
       // dead consumer are delivered again.
       const head = Atomics.load(this.#i32, this.#headIndex) >>> 0;
-      this.#head = this.#releasedHead = head;
+      this.#head = this.#releasedHead = this.#wokenHead = head;
       this.#cachedTail = Atomics.load(this.#i32, this.#tailIndex) >>> 0;
       this.#checkPositions(this.#cachedTail, head);
     }
@@ -404,16 +447,22 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   }
 
   /**
-   * After a record is written: the first record of a burst (nothing deferred since this
-   * thread last flushed) is published at once, so a consumer waiting for a reply or a lone
-   * message sees it without delay; the rest of the burst is published when the consumer
-   * sleeps, when a batch is pending, and by the end of this task at the latest. The waiters
-   * word is read with a plain load: it is a hint for latency only. A consumer that
-   * announced itself and was missed here is still woken, because every publication checks
-   * the word with Atomics in wake().
+   * After a record is written (or a claim ends): published now unless batching was asked
+   * for. Corked, once per batch. Per task, the first record of a burst (nothing deferred
+   * since this thread last flushed) at once, so a consumer waiting for a reply or a lone
+   * message sees it without delay; the rest when the consumer sleeps, when a batch is
+   * pending, and by the end of this task at the latest. The waiters word is read with a
+   * plain load: it is a hint for latency only. A consumer that announced itself and was
+   * missed here is still woken, because every publication checks the word with Atomics in
+   * wake().
    */
   #published(): void {
-    if (!this.#deferred) {
+    const hold = this.#hold;
+    if (hold === PUBLISH_EACH) {
+      this.#publish();
+    } else if (hold === CORKED) {
+      if (((this.#tail - this.#publishedTail) >>> 0) >= this.#batchBytes) this.#publish();
+    } else if (!this.#deferred) {
       this.#publish();
       this.#defer(); // marks the burst: later records of this task wait for its end
     } else if (this.#i32[this.#dataPoint.waiters] !== 0 || ((this.#tail - this.#publishedTail) >>> 0) >= this.#batchBytes) {
@@ -425,14 +474,38 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   #defer(): void {
     if (!this.#deferred) {
       this.#deferred = true;
-      defer(this);
+      defer(this.#flushHeld);
     }
   }
 
-  /** Called by base.ts when it flushes this thread's deferred work. */
-  flushDeferredWork(): void {
-    this.#deferred = false;
-    this.flush();
+  /**
+   * Holds back publication (a producer) or release (a consumer) until uncork(): what this
+   * handle writes (reads) becomes visible once per 4 KiB of records (an eighth of the ring
+   * if that is less), on uncork(), flush(), close(), before this thread blocks in the
+   * library, when the ring looks full (empty), and at process exit. Calls nest, as a
+   * writable stream's cork() does: the last matching uncork() publishes.
+   */
+  cork(): void {
+    this.#checkOpen();
+    if (this.#corks++ === 0) {
+      this.#hold = CORKED;
+      setCorked(this.#flushHeld, true);
+    }
+  }
+
+  /** Ends one cork(); the last one publishes (releases) everything held. Extra calls do nothing. */
+  uncork(): void {
+    if (this.#corks === 0) return;
+    if (--this.#corks === 0) {
+      this.#hold = this.#batching;
+      setCorked(this.#flushHeld, false);
+      this.flush();
+    }
+  }
+
+  /** How many cork() calls await their uncork(). */
+  get corked(): number {
+    return this.#corks;
   }
 
   /** Makes every record written so far visible to the consumer, and wakes it if it sleeps. */
@@ -522,7 +595,8 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
         if (((this.#tail - this.#publishedTail) >>> 0) >= this.#batchBytes) this.#publish();
       }
     } finally {
-      this.#publish();
+      // Corked, the last records wait for uncork() like any others, unless the ring is full.
+      if (this.#hold !== CORKED || n < messages.length) this.#publish();
     }
     if (n < messages.length) this.#fullWaits++;
     return n;
@@ -546,7 +620,8 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
       attempt: () => {
         if (this.#mode !== PRODUCING) this.#enterProducer();
         const value = put();
-        this.#publish();
+        if (value === null) this.#publish(); // full: the consumer must see everything to make room
+        else this.#published();
         return value;
       },
       point: this.#spacePoint,
@@ -684,15 +759,13 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   }
 
   /**
-   * After a record is read: release when a batch is held, otherwise by the end of this
-   * task. Unlike publication, release does not hurry for a sleeping producer: it waits for
-   * a full ring, and waking it for each freed record would make it write one record and
-   * sleep again, a wake-up (a syscall on both sides) per message.
+   * After a record is read: released now unless batching was asked for (corked or per
+   * task: once a batch is held, else by uncork() or the end of the task).
    */
   #released(): void {
-    if (((this.#head - this.#releasedHead) >>> 0) >= this.#batchBytes) {
-      this.#release();
-    } else {
+    if (this.#hold === PUBLISH_EACH || ((this.#head - this.#releasedHead) >>> 0) >= this.#batchBytes) {
+      this.#release(false);
+    } else if (this.#hold === BATCH_TASK) {
       this.#defer();
     }
   }
@@ -714,13 +787,22 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     this.#aheadLen = 0;
   }
 
-  /** Gives the space of consumed records back to the producer, and wakes it if it sleeps. */
-  #release(): void {
+  /**
+   * Gives the space of consumed records back to the producer. A producer sleeping on a full
+   * ring is woken once a batch's worth is free since its last wake-up, or when `wakeAlways`
+   * (the ring looks empty, a flush, a close, a wait): waking it for each freed record would
+   * make it write one record and sleep again, a wake-up (a syscall on both sides) per
+   * message. A sleeping producer also looks again by itself every PEER_CHECK_INTERVAL_MS.
+   */
+  #release(wakeAlways = true): void {
     if (this.#head === this.#releasedHead) return;
     this.#releasedHead = this.#head;
     // Release store: the producer may overwrite these bytes once it loads this head.
     Atomics.store(this.#i32, this.#headIndex, this.#head | 0);
-    this.#strategy.wake(this.#spacePoint, 1);
+    if (wakeAlways || ((this.#head - this.#wokenHead) >>> 0) >= this.#batchBytes) {
+      this.#wokenHead = this.#head;
+      this.#strategy.wake(this.#spacePoint, 1);
+    }
   }
 
   /**
@@ -861,7 +943,8 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
         if (((this.#head - this.#releasedHead) >>> 0) >= this.#batchBytes) this.#release();
       }
     } finally {
-      this.#release();
+      // Corked, the last records wait for uncork() (an empty ring was released by #next).
+      if (this.#hold !== CORKED) this.#release();
     }
     if (n === 0) this.#emptyWaits++;
     return n;
@@ -878,7 +961,8 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
       attempt: () => {
         if (this.#mode !== CONSUMING) this.#enterConsumer();
         const value = take();
-        this.#release();
+        if (value === null) this.#release(); // about to wait: give everything back first
+        else this.#released();
         // The producer publishes before it sets the closed flag: with the flag seen and
         // still nothing to read, the stream has ended.
         if (value === null && Atomics.load(this.#i32, i32Index(PRODUCER_CLOSED_OFFSET)) === 1 && this.#next() < 0) {
@@ -1019,6 +1103,8 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
       if (this.#consumer.held && this.#broken === undefined) this.#release();
     } finally {
       this.#closed = true;
+      this.#corks = 0;
+      setCorked(this.#flushHeld, false);
       this.#producer.release();
       this.#consumer.release();
       this.#closing.abort();
