@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ShmError } from '../errors.js';
 import { describeRing, type RingDescription } from '../ring/inspect.js';
-import { findSegments, type FoundSegment } from '../ring/stale.js';
+import { findSegments, type FoundSegment } from '../admin/stale.js';
 import { parseAddress } from '../segment/address.js';
 import { Segment } from '../segment/segment.js';
 
