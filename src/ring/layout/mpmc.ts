@@ -107,6 +107,11 @@ export function mpmcParams(slots: number, slotSize: number, participants: number
   return [slots, slotSize, participants];
 }
 
+/** Int32Array indices [from, to) of the whole registry, zeroed by create(). */
+export function registryIndexRange(participants: number): readonly [number, number] {
+  return [REGISTRY_OFFSET >> 2, slotsOffset(participants) >> 2];
+}
+
 /** Byte offset of the first slot. */
 export function slotsOffset(participants: number): number {
   return entryOffset(participants);

@@ -23,7 +23,6 @@ import {
   DEFAULT_PARTICIPANTS,
   DEQUEUE_INDEX,
   ENQUEUE_INDEX,
-  entryOffset,
   MAX_PARTICIPANTS,
   MAX_SLOT_SIZE,
   MAX_SLOTS,
@@ -31,6 +30,7 @@ import {
   MIN_SLOTS,
   mpmcParams,
   mpmcRingSize,
+  registryIndexRange,
   ROLE_CONSUMER,
   ROLE_PRODUCER,
   SLOT_ALIGN,
@@ -148,7 +148,7 @@ export class MpmcRing implements AsyncIterable<Uint8Array> {
     }
     const i32 = new Int32Array(located.buffer, located.byteOffset, size / 4);
     formatHeader(i32, { kind: KIND_MPMC, params: mpmcParams(slots, slotSize, participants), totalSize: size });
-    i32.fill(0, entryOffset(0) >> 2, slotsOffset(participants) >> 2);
+    i32.fill(0, ...registryIndexRange(participants));
     for (let i = 0; i < slots; i++) Atomics.store(i32, slotSequenceIndex(slotOffset(i, slotSize, participants)), i);
     publishReady(i32);
     return new MpmcRing(located, slots, slotSize, participants, strategy, repairDelayMs);
