@@ -124,14 +124,18 @@ export class Registry {
     return true;
   }
 
-  /** Messages lost on this ring (all handles) to repairs. */
+  /** The count of lost messages as of close(): the pages may be unmapped afterwards. */
+  #lostAtClose = -1;
+
+  /** Messages lost on this ring (all handles) to repairs: now, or as of close(). */
   get lost(): number {
-    return Atomics.load(this.#i32, i32Index(LOST_OFFSET));
+    return this.#lostAtClose >= 0 ? this.#lostAtClose : Atomics.load(this.#i32, i32Index(LOST_OFFSET));
   }
 
-  /** For close(): gives the entry back. */
-  leave(): void {
-    if (this.#entry < 0) return;
+  /** For close(), while the pages are mapped: keeps the lost count, gives the entry back (`sound`: the ring is not broken). */
+  leave(sound: boolean): void {
+    this.#lostAtClose = Atomics.load(this.#i32, i32Index(LOST_OFFSET));
+    if (this.#entry < 0 || !sound) return;
     Atomics.store(this.#i32, this.#stateIndex, STATE_IDLE);
     Atomics.compareExchange(this.#i64, entryOwnerIndex(this.#entry), SELF_THREAD, 0n);
   }

@@ -289,7 +289,10 @@ export class MpmcRing implements AsyncIterable<Uint8Array> {
     return messages(() => this.readAsync(), () => this.#h.closed);
   }
 
-  /** This handle's counters, and the ring's count of messages lost to repairs (read now, even after close). */
+  /**
+   * This handle's counters, and the ring's count of messages lost to repairs (all handles):
+   * read now, or after close() as it was at close (a closed handle cannot see later ones).
+   */
   get stats(): MpmcStats {
     const s = this.#slots;
     return { messages: s.messages, bytes: s.bytes, fullWaits: this.#fullWaits, emptyWaits: this.#emptyWaits, lost: this.#registry.lost };
@@ -311,7 +314,7 @@ export class MpmcRing implements AsyncIterable<Uint8Array> {
    */
   close(): void {
     if (this.#h.closed) return;
-    if (this.#h.broken === undefined) this.#registry.leave();
+    this.#registry.leave(this.#h.broken === undefined);
     this.#h.end();
   }
 }
