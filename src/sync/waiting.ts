@@ -42,35 +42,39 @@ export interface WaitJob<T> {
 /** What parkSync/parkAsync give when the park timed out (null: woken or the word changed). */
 export const TIMED_OUT: unique symbol = Symbol('timed-out');
 
+/** `signal` of park() for a park that blocks the thread. */
+const SYNC: unique symbol = Symbol('sync');
+
 /**
- * Announces in the waiters word, re-checks with `recheck` (its value if it succeeds), and
- * parks on the word as it was before the re-check, for at most timeoutMs (-1: no limit).
+ * The race-critical sequence, once: announce in the waiters word, re-check with `recheck`
+ * (its value if it succeeds), then park on the word as it was before the re-check, for at
+ * most timeoutMs (-1: no limit), blocking the thread (SYNC) or not; the announcement is
+ * withdrawn once the park is over.
  */
-export function parkSync<T>(strategy: WaitStrategy, point: WaitPoint, recheck: () => T | null, timeoutMs: number): T | null | typeof TIMED_OUT {
+function park<T>(strategy: WaitStrategy, point: WaitPoint, recheck: () => T | null, timeoutMs: number, signal: AbortSignal | undefined | typeof SYNC): T | null | typeof TIMED_OUT | Promise<null | typeof TIMED_OUT> {
   const { i32, word, waiters } = point;
   Atomics.add(i32, waiters, 1);
+  let parked: Promise<null | typeof TIMED_OUT> | undefined;
   try {
     const seen = Atomics.load(i32, word);
     const value = recheck();
     if (value !== null) return value;
-    return strategy.park(point, seen, timeoutMs) === 'timed-out' ? TIMED_OUT : null;
+    if (signal === SYNC) return strategy.park(point, seen, timeoutMs) === 'timed-out' ? TIMED_OUT : null;
+    parked = strategy.parkAsync(point, seen, timeoutMs, signal).then((r) => (r === 'timed-out' ? TIMED_OUT : null));
+    return parked.finally(() => Atomics.sub(i32, waiters, 1));
   } finally {
-    Atomics.sub(i32, waiters, 1);
+    if (parked === undefined) Atomics.sub(i32, waiters, 1);
   }
+}
+
+/** Announce → re-check → park (see park), blocking the thread. */
+export function parkSync<T>(strategy: WaitStrategy, point: WaitPoint, recheck: () => T | null, timeoutMs: number): T | null | typeof TIMED_OUT {
+  return park(strategy, point, recheck, timeoutMs, SYNC) as T | null | typeof TIMED_OUT;
 }
 
 /** As parkSync, without blocking the event loop. */
 export async function parkAsync<T>(strategy: WaitStrategy, point: WaitPoint, recheck: () => T | null, timeoutMs: number, signal?: AbortSignal): Promise<T | null | typeof TIMED_OUT> {
-  const { i32, word, waiters } = point;
-  Atomics.add(i32, waiters, 1);
-  try {
-    const seen = Atomics.load(i32, word);
-    const value = recheck();
-    if (value !== null) return value;
-    return (await strategy.parkAsync(point, seen, timeoutMs, signal)) === 'timed-out' ? TIMED_OUT : null;
-  } finally {
-    Atomics.sub(i32, waiters, 1);
-  }
+  return park(strategy, point, recheck, timeoutMs, signal);
 }
 
 /** One wait's bookkeeping. */

@@ -273,6 +273,10 @@ export class Consumer extends SpscSide {
     return null;
   }
 
+  countWait(): void {
+    this.emptyWaits++;
+  }
+
   /** For a blocked consumer: ERR_CLOSED, or ERR_PEER_DEAD once the producer died and everything it published was read. */
   checkWaiting(): void {
     this.h.checkOpen();

@@ -231,6 +231,10 @@ export class Producer extends SpscSide {
     return value;
   }
 
+  countWait(): void {
+    this.fullWaits++;
+  }
+
   /** For a blocked producer: ERR_CLOSED, ERR_PEER_DEAD when waiting cannot help. */
   checkWaiting(): void {
     this.h.checkOpen();

@@ -97,6 +97,15 @@ export abstract class SpscSide {
   /** Publishes (releases) what this side holds, if the handle is open and sound. */
   abstract flush(): void;
 
+  /** One attempt of a blocking operation around `op` (null: must wait); see waits.ts. */
+  abstract attempt<T>(op: () => T | null): T | null;
+
+  /** For a blocked call: throws (ERR_CLOSED, ERR_PEER_DEAD) when waiting cannot help. */
+  abstract checkWaiting(): void;
+
+  /** Counts a call that found the ring full (producer) or empty (consumer) and waits. */
+  abstract countWait(): void;
+
   /** Opens the fast path, or throws why this handle cannot use this side now. */
   protected open(): void {
     this.h.checkOpen();

@@ -2,11 +2,12 @@
 // what to attempt, where to sleep, what to check while asleep. Built once per handle, so
 // a blocking read allocates nothing but the message it returns. Owns no ring state.
 import type { WaitJob } from '../../sync/waiting.js';
+import type { WaitPoint } from '../../sync/wait-strategy.js';
 import { flushDeferred } from '../batching.js';
 import type { Claim } from './claim.js';
 import type { Consumer } from './consumer.js';
 import type { Producer } from './producer.js';
-import type { SpscParts } from './side.js';
+import type { SpscParts, SpscSide } from './side.js';
 
 export class SpscWaits {
   readonly #producer: Producer;
@@ -24,35 +25,17 @@ export class SpscWaits {
     this.#parts = parts;
   }
 
-  /** A producer job: sleeps on the head while the ring is full. */
-  #producing<T>(what: string, put: () => T | null): WaitJob<T> {
-    const p = this.#producer;
+  /** A job of `side` around `op`: the producer sleeps on the head while the ring is full, the consumer on the tail while it is empty. */
+  #job<T>(what: string, side: SpscSide, point: WaitPoint, op: () => T | null): WaitJob<T> {
     return {
       what,
-      attempt: () => p.attempt(put),
-      point: this.#parts.spacePoint,
+      attempt: () => side.attempt(op),
+      point,
       spin: true,
-      check: () => p.checkWaiting(),
+      check: () => side.checkWaiting(),
       onWait: () => {
-        p.fullWaits++;
+        side.countWait();
         flushDeferred(); // the peer may be waiting for what this thread holds
-      },
-      beforePark: flushDeferred,
-    };
-  }
-
-  /** A consumer job: sleeps on the tail while the ring is empty. */
-  #consuming<T>(what: string, take: () => T | null): WaitJob<T> {
-    const c = this.#consumer;
-    return {
-      what,
-      attempt: () => c.attempt(take),
-      point: this.#parts.dataPoint,
-      spin: true,
-      check: () => c.checkWaiting(),
-      onWait: () => {
-        c.emptyWaits++;
-        flushDeferred();
       },
       beforePark: flushDeferred,
     };
@@ -60,23 +43,23 @@ export class SpscWaits {
 
   write(bytes: Uint8Array): WaitJob<true> {
     this.#producer.checkWrite(bytes);
-    return this.#producing('ring write', () => this.#producer.writeOne(bytes));
+    return this.#job('ring write', this.#producer, this.#parts.spacePoint, () => this.#producer.writeOne(bytes));
   }
 
   claim(length: number): WaitJob<Claim> {
-    return this.#producing('ring claim', () => this.#producer.claimNow(length));
+    return this.#job('ring claim', this.#producer, this.#parts.spacePoint, () => this.#producer.claimNow(length));
   }
 
   read(): WaitJob<Uint8Array> {
     this.#consumer.enter();
-    return (this.#read ??= this.#consuming('ring read', () => this.#consumer.take()));
+    return (this.#read ??= this.#job('ring read', this.#consumer, this.#parts.dataPoint, () => this.#consumer.take()));
   }
 
   /** The job of readInto(target); `target` is held until done(). */
   readInto(target: Uint8Array): WaitJob<number> {
     this.#consumer.enter();
     this.#intoTarget = target;
-    return (this.#readInto ??= this.#consuming('ring read', () => this.#consumer.takeInto(this.#intoTarget!)));
+    return (this.#readInto ??= this.#job('ring read', this.#consumer, this.#parts.dataPoint, () => this.#consumer.takeInto(this.#intoTarget!)));
   }
 
   done(): void {
@@ -85,6 +68,6 @@ export class SpscWaits {
 
   readable(): WaitJob<true> {
     this.#consumer.enter();
-    return (this.#readable ??= this.#consuming('ring wait', () => this.#consumer.peek()));
+    return (this.#readable ??= this.#job('ring wait', this.#consumer, this.#parts.dataPoint, () => this.#consumer.peek()));
   }
 }
