@@ -6,7 +6,7 @@
 // V8: the fields of the write path (tail, room, mask, views) sit on this one object, and a
 // write touches no other (SpscRing.tryWrite calls straight in), so its loads stay
 // monomorphic and in registers; #writeOne repeats #reserve/#pad on purpose (see there).
-import { checkBytes, shmError, typeError } from '../../errors.js';
+import { checkBytes, rangeError, shmError, typeError } from '../../errors.js';
 import type { WaitPoint } from '../../sync/wait-strategy.js';
 import { flushDeferredIfAny } from '../batching.js';
 import { HEAD_INDEX, payloadOffset, PRODUCER_CLOSED_INDEX, RECORD_HEADER_SIZE, recordLengthIndex, recordOffset, recordSize, recordTypeIndex, TAIL_INDEX, TYPE_MESSAGE, TYPE_PADDING } from '../layout/spsc.js';
@@ -267,7 +267,7 @@ export class Producer extends SpscSide {
 
   /** Checks a claim's length and opens the fast path. */
   checkClaim(length: number): void {
-    if (typeof length !== 'number' || !Number.isInteger(length) || length < 0) throw new RangeError(`length=${String(length)}: must be an integer >= 0`);
+    if (typeof length !== 'number' || !Number.isInteger(length) || length < 0) throw rangeError('length', length, 'an integer >= 0');
     if (!this.ready) this.open();
     this.#checkLength(length);
   }
