@@ -31,12 +31,10 @@ export class Consumer extends SpscSide {
   readonly #end: number;
   readonly #spacePoint: WaitPoint;
   readonly #ahead = new ReadAhead();
-  // The next read position, what is released, the tail last seen, and the head as of the
-  // last wake-up of a sleeping producer (see #release).
+  // The next read position, what is released, and the tail last seen.
   #head = 0;
   #releasedHead = 0;
   #cachedTail = 0;
-  #wokenHead = 0;
   /** Payload length of the record #next() returned, as read and checked there. */
   #length = 0;
   messages = 0;
@@ -55,7 +53,7 @@ export class Consumer extends SpscSide {
    */
   resume(): void {
     const head = Atomics.load(this.i32, HEAD_INDEX) >>> 0;
-    this.#head = this.#releasedHead = this.#wokenHead = head;
+    this.#head = this.#releasedHead = head;
     this.#cachedTail = Atomics.load(this.i32, TAIL_INDEX) >>> 0;
     this.checkPositions(this.#cachedTail, head);
   }
@@ -101,7 +99,7 @@ export class Consumer extends SpscSide {
    */
   #released(): void {
     if (this.hold === PUBLISH_EACH || ((this.#head - this.#releasedHead) >>> 0) >= this.batchBytes) {
-      this.#release(false);
+      this.#release();
     } else if (this.hold === BATCH_TASK) {
       this.holdToTaskEnd();
     }
@@ -121,21 +119,16 @@ export class Consumer extends SpscSide {
   }
 
   /**
-   * Gives the space of consumed records back to the producer. A producer sleeping on a full
-   * ring is woken once a batch's worth is free since its last wake-up, or when `wakeAlways`
-   * (the ring looks empty, a flush, a close, a wait): waking it for each freed record would
-   * make it write one record and sleep again, a wake-up (a syscall on both sides) per
-   * message. A sleeping producer also looks again by itself every PEER_CHECK_INTERVAL_MS.
+   * Gives the space of consumed records back to the producer, and wakes it if it sleeps on
+   * a full ring (wake() looks at the waiters word first: no syscall while it does not): a
+   * producer waiting for room is never held up by a consumer that then works elsewhere.
    */
-  #release(wakeAlways = true): void {
+  #release(): void {
     if (this.#head === this.#releasedHead) return;
     this.#releasedHead = this.#head;
     // Release store: the producer may overwrite these bytes once it loads this head.
     Atomics.store(this.i32, HEAD_INDEX, this.#head | 0);
-    if (wakeAlways || ((this.#head - this.#wokenHead) >>> 0) >= this.batchBytes) {
-      this.#wokenHead = this.#head;
-      this.strategy.wake(this.#spacePoint, 1);
-    }
+    this.strategy.wake(this.#spacePoint, 1);
   }
 
   /** Takes the next message as a copy the caller owns, or null if none is published. */
