@@ -31,12 +31,14 @@ export interface WaitJob<T> {
   point: WaitPoint;
   /** Whether spinning on the word can see progress (false if it changes only for sleepers). */
   spin: boolean;
-  /** Runs every PEER_CHECK_INTERVAL_MS of parking; throws (ERR_PEER_DEAD, ...) when waiting cannot help. */
+  /** Runs every checkEveryMs of parking; throws (ERR_PEER_DEAD, ...) when waiting cannot help. */
   check: () => void;
+  /** How often check() runs while parked, in ms; default PEER_CHECK_INTERVAL_MS. */
+  checkEveryMs?: number;
   /** Once, when the first attempt failed. */
-  onWait: () => void;
+  onWait?: () => void;
   /** Before each park (for example: publish what this thread holds, the peer may wait for it). */
-  beforePark: () => void;
+  beforePark?: () => void;
 }
 
 /** What parkSync/parkAsync give when the park timed out (null: woken or the word changed). */
@@ -110,15 +112,15 @@ function approach<T>(strategy: WaitStrategy, job: WaitJob<T>, round: Round): T |
     if (value !== null) return value;
     if (!round.waited) {
       round.waited = true;
-      job.onWait();
+      job.onWait?.();
     }
     if (job.spin && strategy.spin(job.point, before)) continue;
     const now = performance.now();
     if (round.deadline !== round.deadline) round.deadline = round.timeout < 0 ? Infinity : now + round.timeout;
     const left = round.deadline - now;
     if (left <= 0) throw timeoutError(job.what, round.timeout);
-    round.parkMs = Math.min(left, PEER_CHECK_INTERVAL_MS);
-    job.beforePark();
+    round.parkMs = Math.min(left, job.checkEveryMs ?? PEER_CHECK_INTERVAL_MS);
+    job.beforePark?.();
     return null;
   }
 }
@@ -133,13 +135,19 @@ export function waitSync<T>(strategy: WaitStrategy, job: WaitJob<T>, options: Bl
   }
 }
 
-/** As waitSync without blocking the event loop; `closing` ends the wait with ERR_CLOSED (`owner` is closed). */
-export async function waitAsync<T>(strategy: WaitStrategy, job: WaitJob<T>, options: BlockOptions | undefined, closing: AbortSignal, owner: string): Promise<T> {
+/** Never aborted: the `closing` of a wait nothing closes. */
+const NEVER = new AbortController().signal;
+
+/**
+ * As waitSync without blocking the event loop; options.signal aborts it (ERR_ABORTED),
+ * `closing` ends it with ERR_CLOSED (`owner` is closed).
+ */
+export async function waitAsync<T>(strategy: WaitStrategy, job: WaitJob<T>, options: BlockOptions | undefined, closing: AbortSignal = NEVER, owner = job.what): Promise<T> {
   const o = checkOptions(options);
   const round = new Round().start(checkTimeout(o.timeout));
   const user = checkSignal(o.signal);
   if (user?.aborted) throw abortError(job.what, user.reason);
-  const signal = user === undefined ? closing : AbortSignal.any([user, closing]);
+  const signal = user === undefined ? (closing === NEVER ? undefined : closing) : closing === NEVER ? user : AbortSignal.any([user, closing]);
   for (;;) {
     let value: T | null | typeof TIMED_OUT = approach(strategy, job, round);
     if (value !== null) return value;
