@@ -52,11 +52,12 @@ async function pipes(rounds: number, runMode: RunSettings['mode']): Promise<Meas
   return JSON.parse(out.stdout) as Measured;
 }
 
-function c(mode: string, rounds: number): LatencySummary {
+function c(mode: string, rounds: number, runMode: RunSettings['mode']): Measured {
   const binary = buildC(join(HERE, 'cring-rtt.c'));
-  // The hybrid budgets match WaitStrategy's default spin and yield phases in time.
-  const argv = [mode, String(rounds), String(DEFAULT_SPIN_US * 1000), String(DEFAULT_YIELD_US * 1000)];
-  return JSON.parse(execFileSync(binary, argv, { encoding: 'utf8' })) as LatencySummary;
+  // The hybrid budgets match WaitStrategy's default spin and yield phases in time; the C
+  // program is bounded in time like the JS pairs (warm-up and measurement together).
+  const argv = [mode, String(rounds), String(DEFAULT_SPIN_US * 1000), String(DEFAULT_YIELD_US * 1000), String(WARMUP_MS[runMode] + MEASURE_MS[runMode])];
+  return JSON.parse(execFileSync(binary, argv, { encoding: 'utf8', timeout: 110_000 })) as Measured;
 }
 
 /**
@@ -91,10 +92,10 @@ export const scenario: Scenario = {
     const rows: Row[] = [];
     for (const setup of setups) {
       const js: Measured[] = [];
-      const ref: LatencySummary[] = [];
+      const ref: Measured[] = [];
       for (let r = 0; r < reps; r++) {
         settings.progress(`latency: ${setup.label} (${r + 1}/${reps})`);
-        ref.push(c(setup.c, rounds));
+        ref.push(c(setup.c, rounds, settings.mode));
         js.push(await rings(setup.js, rounds, warmupRounds(settings.mode, setup.js), settings.mode));
       }
       rows.push({
@@ -108,7 +109,7 @@ export const scenario: Scenario = {
           c_p99_us: median(ref.map((x) => x.p99)),
           // the fewest round trips one repetition measured (the time bound may end it early)
           rounds: Math.min(...js.map((x) => x.rounds)),
-          c_rounds: rounds,
+          c_rounds: Math.min(...ref.map((x) => x.rounds)),
         },
         ratios: {
           'median ÷ C ring': median(js.map((x, i) => x.median / ref[i]!.median)),
