@@ -108,3 +108,14 @@ test('create with replaceStale replaces a stale ring, and still refuses a live o
   t.throws(() => SpscRing.create(address, { capacity: 4096, replaceStale: true }), { code: 'EEXIST' });
   fresh.close();
 });
+
+test('replaceStale looks only at its own address, and works for System V too (decimal or hex key)', async (t) => {
+  const address = sysvAddress(t);
+  await abandoned(t, address, 'mpmc');
+  const decimal = `sysv:${Number(address.slice(5))}`;
+  t.throws(() => MpmcRing.create(decimal, { slots: 8, slotSize: 32 }), { instanceOf: ShmError, code: 'EEXIST' });
+  const fresh = MpmcRing.create(decimal, { slots: 8, slotSize: 32, replaceStale: true });
+  t.is(fresh.size, 0, 'a new, empty ring');
+  t.throws(() => MpmcRing.create(address, { slots: 8, slotSize: 32, replaceStale: true }), { code: 'EEXIST' });
+  fresh.close();
+});

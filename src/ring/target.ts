@@ -3,6 +3,7 @@
 // at an address (over a stale one only when asked to), and the rings of each Segment,
 // closed with it. Owns no ring bytes; never reads or writes inside the region.
 import { rangeError, ShmError, typeError } from '../errors.js';
+import { parseAddress } from '../segment/address.js';
 import { usersOf } from '../segment/discovery.js';
 import { onSegmentClose, plainAlias, Segment, segmentOf } from '../segment/segment.js';
 import { describeRing, isStaleRing, PROBE_BYTES } from './inspect.js';
@@ -131,7 +132,10 @@ function isStale(address: string): boolean {
   if (users === undefined || users > 0) return false;
   let segment: Segment | undefined;
   try {
-    segment = Segment.open(address, { readOnly: true });
+    // A private view where there can be one (System V has none; attaching it now does not
+    // change `users`, counted before).
+    const kind = parseAddress(address).kind;
+    segment = Segment.open(address, kind === 'sysv' || kind === 'sysv-ftok' ? {} : { readOnly: true });
     const ring = describeRing(new Uint8Array(segment.buffer, 0, Math.min(segment.size, PROBE_BYTES)).slice());
     return ring !== undefined && isStaleRing(ring, users);
   } catch {
