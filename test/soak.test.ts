@@ -1,9 +1,9 @@
 // The soak tool reports what happened: its summary never shows fewer lost messages than
 // its progress lines did, a closed MPMC ring still tells its losses, and a SIGTERM leaves
 // no segment and no peer behind.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MpmcRing, Segment } from '../src/index.js';
@@ -14,8 +14,23 @@ test.after.always(sweep);
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-function soak(args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> } {
+/** Ends what a soak run left if the test failed: the run itself, its peers (orphans by then) and its segments. */
+function cleanUp(pid: number): void {
+  for (const p of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    if (Number(p) === pid || readFileSyncSafe(`/proc/${p}/cmdline`).includes(`shmring-soak-${pid}-`)) {
+      try {
+        process.kill(Number(p), 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  }
+  for (const name of leftovers(pid)) rmSync(join('/dev/shm', name), { force: true });
+}
+
+function soak(t: ExecutionContext, args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> } {
   const child = spawn(process.execPath, ['--import=tsx', join(ROOT, 'bench', 'soak.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => cleanUp(child.pid!));
   const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
   let stdout = '';
   let stderr = '';
@@ -45,7 +60,7 @@ test('a closed MPMC ring reports the losses it had counted, even once its segmen
 
 test('the soak summary reports at least the losses its progress lines showed', async (t) => {
   t.timeout(150_000);
-  const { child, done } = soak(['--trials', '40', '--load-seconds', '0.3', '--progress-every', '10']);
+  const { child, done } = soak(t, ['--trials', '40', '--load-seconds', '0.3', '--progress-every', '10']);
   const result = await done;
   t.is(result.code, 0, result.stderr);
   const progress = [...result.stderr.matchAll(/(\d+) lost/g)].map((m) => Number(m[1]));
@@ -60,7 +75,7 @@ test('the soak summary reports at least the losses its progress lines showed', a
 
 test('SIGTERM stops the soak, kills its peers and removes its segments', async (t) => {
   t.timeout(150_000);
-  const { child, done } = soak(['--trials', '100000', '--progress-every', '5']);
+  const { child, done } = soak(t, ['--trials', '100000', '--progress-every', '5']);
   await new Promise<void>((resolve) => {
     const onData = (d: string) => {
       if (d.includes('trials')) {
