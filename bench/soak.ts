@@ -1,6 +1,9 @@
-// Soak test for people (`npm run soak [-- --trials N --load-seconds S]`): thousands of
-// SIGKILL trials of ring participants, then a longer multi-producer load, reporting trials,
-// messages, losses, problems and memory before and after. Exit code 1 if any problem.
+// Soak test for people (`npm run soak [-- --trials N --load-seconds S --progress-every N]`):
+// thousands of SIGKILL trials of ring participants, then a longer multi-producer load,
+// reporting trials, messages, losses, problems and memory before and after. Exit code 1 if
+// any problem. SIGINT or SIGTERM stops it: its peers are killed and its segments removed.
+// The summary is read before the rings close (a closed ring's pages may be gone), and it
+// never reports fewer losses than a progress line did (test/soak.test.ts).
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,19 +15,24 @@ const option = (name: string, fallback: number) => {
   const at = args.indexOf(name);
   const value = at >= 0 ? Number(args[at + 1]) : fallback;
   if (!Number.isFinite(value) || value < 0) {
-    console.error(`usage: npm run soak -- [--trials N] [--load-seconds S]`);
+    console.error(`usage: npm run soak -- [--trials N] [--load-seconds S] [--progress-every N]`);
     process.exit(2);
   }
   return value;
 };
 const TRIALS = option('--trials', 2000);
 const LOAD_SECONDS = option('--load-seconds', 30);
+const PROGRESS_EVERY = Math.max(1, option('--progress-every', 100));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let seed = 20261122;
 const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
 
+const peers = new Set<ReturnType<typeof spawn>>();
+
 function start(argv: string[]) {
   const child = spawn(process.execPath, [PEER, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
+  peers.add(child);
+  child.on('exit', () => peers.delete(child));
   let ready = false;
   child.stdout.setEncoding('utf8').on('data', (d: string) => (ready ||= d.includes('ready')));
   const exited = new Promise<void>((r) => child.on('close', () => r()));
@@ -44,8 +52,18 @@ function start(argv: string[]) {
 
 const seq = (m: Uint8Array) => new DataView(m.buffer, m.byteOffset).getUint32(4, true);
 const names = [`shm:shmring-soak-${process.pid}-a`, `shm:shmring-soak-${process.pid}-b`];
-process.on('exit', () => names.forEach((n) => { try { Segment.unlink(n); } catch { /* gone */ } }));
+process.on('exit', () => {
+  for (const child of peers) child.kill('SIGKILL');
+  for (const n of names) {
+    try {
+      Segment.unlink(n);
+    } catch {
+      // gone
+    }
+  }
+});
 process.on('SIGINT', () => process.exit(130));
+process.on('SIGTERM', () => process.exit(143));
 
 const rssBefore = process.memoryUsage().rss;
 const spsc = SpscRing.create(names[0]!, { capacity: 4096, role: 'consumer' });
@@ -76,7 +94,7 @@ for (let trial = 0; trial < TRIALS; trial++) {
   const gaps = useSpsc ? 0 : seen.length === 0 ? 0 : seen[seen.length - 1]! + 1 - seen.length;
   if (!inOrder || lost > 1 || gaps > lost) problems++;
   messages += seen.length;
-  if ((trial + 1) % 100 === 0) process.stderr.write(`  … ${trial + 1}/${TRIALS} trials, ${messages} messages, ${mpmc.stats.lost} lost, ${problems} problems\n`);
+  if ((trial + 1) % PROGRESS_EVERY === 0) process.stderr.write(`  … ${trial + 1}/${TRIALS} trials, ${messages} messages, ${mpmc.stats.lost} lost, ${problems} problems\n`);
 }
 const trialsSeconds = (Date.now() - startedAt) / 1000;
 
@@ -98,6 +116,8 @@ while (Date.now() < loadUntil) {
   await sleep(0);
 }
 for (const p of producers) await p.kill();
+// Read before close(): the pages of a ring's segment may be gone once it is closed.
+const lost = mpmc.stats.lost;
 spsc.close();
 mpmc.close();
 const rssAfter = process.memoryUsage().rss;
@@ -107,7 +127,7 @@ console.log(
       trials: TRIALS,
       trialSeconds: Math.round(trialsSeconds),
       trialMessages: messages,
-      lost: mpmc.stats.lost,
+      lost,
       loadSeconds: LOAD_SECONDS,
       loadMessages,
       problems,

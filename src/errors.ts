@@ -1,18 +1,31 @@
 // The one error class of shmring and the factories every throw goes through, so each
 // error is created where it is thrown (fresh stack) and reads the same way everywhere.
 
+/**
+ * Every code shmring itself gives a ShmError (test/errors.test.ts checks that each code
+ * thrown in src/ is here). Native calls add the OS's errno names (ENOENT, EEXIST, EACCES, ...).
+ */
+export const SHM_ERROR_CODES = [
+  'ERR_SHM_BAD_HEADER', // not a shmring ring, wrong version, truncated or corrupt
+  'ERR_SHM_TRUNCATED', // a segment smaller than the caller requires
+  'ERR_MESSAGE_TOO_LARGE', // a message that can never fit the ring
+  'ERR_CLOSED', // the handle (or its segment) is closed; a producer closed the stream
+  'ERR_TIMEOUT',
+  'ERR_ABORTED', // an AbortSignal ended the wait
+  'ERR_PEER_DEAD', // the process on the other side died
+  'ERR_ROLE_TAKEN', // a live process holds the SPSC role
+  'ERR_CLAIM_PENDING', // a write while a zero-copy claim is open
+  'ERR_CLAIM_DONE', // commit() or abort() of a claim that already ended
+  'ERR_TOO_MANY_PARTICIPANTS', // every MPMC registry entry is held by a live handle
+  'ERR_NOT_OWNER', // unlocking a mutex this thread does not hold
+  'ERR_SEM_OVERFLOW', // a semaphore released past its max
+  'ERR_NOT_SUPPORTED',
+  'EDEADLK', // locking a mutex this thread holds (errno name, raised in TypeScript)
+  'EINVAL', // not a shared memory object or regular file (errno name, raised in TypeScript)
+] as const;
+
 export type ShmErrorCode =
-  | 'ERR_SHM_BAD_HEADER'
-  | 'ERR_SHM_TRUNCATED'
-  | 'ERR_MESSAGE_TOO_LARGE'
-  | 'ERR_CLOSED'
-  | 'ERR_TIMEOUT'
-  | 'ERR_ABORTED'
-  | 'ERR_PEER_DEAD'
-  | 'ERR_ROLE_TAKEN'
-  | 'ERR_NOT_OWNER'
-  | 'ERR_SEM_OVERFLOW'
-  | 'ERR_NOT_SUPPORTED'
+  | (typeof SHM_ERROR_CODES)[number]
   | (string & {}); // errno names from the OS: ENOENT, EEXIST, EACCES, ...
 
 export interface ShmErrorDetails {

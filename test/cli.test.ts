@@ -51,6 +51,19 @@ test('inspect shows the header, positions and participants; a missing segment is
   t.regex(missing.stderr, /ENOENT/);
 });
 
+test('inspect --offset describes a ring in a region of its segment', (t) => {
+  const address = shmAddress(t);
+  const ring = SpscRing.create(address, { capacity: 1024, byteOffset: 256, role: 'producer' });
+  t.teardown(() => ring.close());
+  ring.tryWrite(new Uint8Array(10));
+  ring.flush();
+  const r = cli('inspect', address, '--offset', '256', '--json');
+  t.is(r.status, 0, r.stderr);
+  t.like(JSON.parse(r.stdout), { kind: 'SPSC', figures: { capacity: 1024, tail: 24 } });
+  t.is(cli('inspect', address).status, 1, 'no ring header at offset 0');
+  t.is(cli('inspect', address, '--offset', '100').status, 2);
+});
+
 test('ls and rm --stale find and remove abandoned rings, never a live one', async (t) => {
   const live = shmAddress(t);
   const ring = MpmcRing.create(live, { slots: 8, slotSize: 32 });
@@ -93,5 +106,16 @@ test('create with replaceStale replaces a stale ring, and still refuses a live o
   const fresh = SpscRing.create(address, { capacity: 4096, replaceStale: true });
   t.is(fresh.usedBytes, 0, 'a new, empty ring');
   t.throws(() => SpscRing.create(address, { capacity: 4096, replaceStale: true }), { code: 'EEXIST' });
+  fresh.close();
+});
+
+test('replaceStale looks only at its own address, and works for System V too (decimal or hex key)', async (t) => {
+  const address = sysvAddress(t);
+  await abandoned(t, address, 'mpmc');
+  const decimal = `sysv:${Number(address.slice(5))}`;
+  t.throws(() => MpmcRing.create(decimal, { slots: 8, slotSize: 32 }), { instanceOf: ShmError, code: 'EEXIST' });
+  const fresh = MpmcRing.create(decimal, { slots: 8, slotSize: 32, replaceStale: true });
+  t.is(fresh.size, 0, 'a new, empty ring');
+  t.throws(() => MpmcRing.create(address, { slots: 8, slotSize: 32, replaceStale: true }), { code: 'EEXIST' });
   fresh.close();
 });

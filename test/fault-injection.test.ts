@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MpmcRing, Segment, SpscRing } from '../src/index.js';
-import { HEAD_OFFSET } from '../src/ring/spsc-layout.js';
+import { HEAD_OFFSET } from '../src/ring/layout/spsc.js';
 import { xorshift } from './helpers/messages.js';
 import { shmAddress, sweep } from './helpers/resources.js';
 

@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as header from '../src/ring/header.js';
-import * as spsc from '../src/ring/spsc-layout.js';
+import * as header from '../src/ring/layout/header.js';
+import * as spsc from '../src/ring/layout/spsc.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 

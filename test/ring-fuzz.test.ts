@@ -5,9 +5,9 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { MpmcRing, ShmError, SpscRing } from '../src/index.js';
-import { HEADER_SIZE } from '../src/ring/header.js';
-import { DATA_OFFSET } from '../src/ring/spsc-layout.js';
-import { mpmcRingSize } from '../src/ring/mpmc-layout.js';
+import { HEADER_SIZE } from '../src/ring/layout/header.js';
+import { DATA_OFFSET } from '../src/ring/layout/spsc.js';
+import { mpmcRingSize } from '../src/ring/layout/mpmc.js';
 
 const CAPACITY = 512;
 const SLOTS = 8;

@@ -4,11 +4,11 @@
 // have copied the message out.
 import test from 'ava';
 import { MpmcRing, SpscRing } from '../src/index.js';
-import { i32Index } from '../src/ring/header.js';
-import { DEFAULT_PARTICIPANTS, SLOT_HEADER_SIZE, SLOT_LENGTH_OFFSET, SLOT_SEQUENCE_OFFSET, slotOffset as slotAt } from '../src/ring/mpmc-layout.js';
+import { i32Index } from '../src/ring/layout/header.js';
+import { DEFAULT_PARTICIPANTS, SLOT_HEADER_SIZE, SLOT_LENGTH_OFFSET, SLOT_SEQUENCE_OFFSET, slotOffset as slotAt } from '../src/ring/layout/mpmc.js';
 
 const slotOffset = (i: number, slotSize: number) => slotAt(i, slotSize, DEFAULT_PARTICIPANTS);
-import { DATA_OFFSET, HEAD_OFFSET, RECORD_HEADER_SIZE, RECORD_LENGTH_OFFSET, RECORD_TYPE_OFFSET, TAIL_OFFSET, TYPE_MESSAGE } from '../src/ring/spsc-layout.js';
+import { DATA_OFFSET, HEAD_OFFSET, RECORD_HEADER_SIZE, RECORD_LENGTH_OFFSET, RECORD_TYPE_OFFSET, TAIL_OFFSET, TYPE_MESSAGE } from '../src/ring/layout/spsc.js';
 
 type Store = typeof Atomics.store;
 

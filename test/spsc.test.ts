@@ -1,7 +1,7 @@
 // SpscRing beyond the shared contract: zero-copy claims, roles and takeover, end of stream.
 import test from 'ava';
 import { Segment, ShmError, SpscRing } from '../src/index.js';
-import { HEAD_OFFSET, TAIL_OFFSET } from '../src/ring/spsc-layout.js';
+import { HEAD_OFFSET, TAIL_OFFSET } from '../src/ring/layout/spsc.js';
 import { finished, lineFrom, runFixture, startFixture } from './helpers/processes.js';
 import { shmAddress, sweep } from './helpers/resources.js';
 

@@ -2,13 +2,17 @@
  * bench/ring/rtt-peer.ts (the layout of native/include/shmring_layout.h, 4 KiB each), two
  * processes (fork), 64-byte messages copied in and out with memcpy, positions published
  * with sequentially consistent stores as Atomics.store does.
- *   cring-rtt spin|futex|hybrid ROUNDS SPIN_NS [YIELD_NS]
+ *   cring-rtt spin|futex|hybrid ROUNDS SPIN_NS [YIELD_NS [MAX_MS]]
  * spin:   the receiver spins on the tail
  * futex:  the receiver parks on the tail at once (FUTEX_WAIT, shared); the sender always wakes
  * hybrid: spin for about SPIN_NS ns (a load count calibrated at start), then yield the CPU
  *         between looks for YIELD_NS (default 0), then announce in the consumer waiters
  *         word and park; the sender wakes only when that word is set
- * Prints one JSON line: median, p99 and mean round trip in microseconds. */
+ * MAX_MS (default: none) bounds the warm-up and the measurement together in time: on a busy
+ * machine, where the two spinning processes share one CPU, fewer round trips are measured
+ * instead of the run taking minutes. The sender ends the receiver with a stop message.
+ * Prints one JSON line: median, p99 and mean round trip in microseconds, and the round trips
+ * measured. */
 #define _GNU_SOURCE
 #include <linux/futex.h>
 #include <stdatomic.h>
@@ -27,6 +31,8 @@
 
 #define CAPACITY 4096u
 #define SIZE 64u
+/* First payload byte of the message that ends the receiver (others are 7). */
+#define STOP 1
 
 struct ring {
   struct shmring_header *h;
@@ -96,6 +102,7 @@ int main(int argc, char **argv) {
   long rounds = parse_rtt_args(argc, argv, "cring-rtt");
   if (rounds < 0) return 2;
   long warmup = rounds / 10;
+  double max_us = argc > 5 ? atof(argv[5]) * 1000.0 : 0;
   size_t one = sizeof(struct shmring_header) + CAPACITY;
   uint8_t *base = mmap(NULL, 2 * one, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (base == MAP_FAILED) { perror("mmap"); return 1; }
@@ -105,21 +112,27 @@ int main(int argc, char **argv) {
   memset(payload, 7, SIZE);
   pid_t child = fork();
   if (child == 0) {
-    for (long k = 0; k < warmup + rounds; k++) {
+    for (;;) {
       receive_one(&requests, sink);
+      if (sink[0] == STOP) _exit(0);
       send_one(&replies, payload);
     }
-    _exit(sink[0] == 255);
   }
   double *rt = malloc(sizeof(double) * rounds);
+  double until = max_us > 0 ? now_us() + max_us : 0;
+  long measured = 0;
   for (long k = 0; k < warmup + rounds; k++) {
     double t0 = now_us();
     send_one(&requests, payload);
     receive_one(&replies, sink);
-    if (k >= warmup) rt[k - warmup] = now_us() - t0;
+    double t1 = now_us();
+    if (k >= warmup) rt[measured++] = t1 - t0;
+    if (until > 0 && t1 > until && measured > 0) break;
   }
+  payload[0] = STOP;
+  send_one(&requests, payload);
   waitpid(child, NULL, 0);
-  struct rtt_summary s = summarize_rtt(rt, rounds);
-  printf("{\"median\":%.4f,\"p99\":%.4f,\"mean\":%.4f}\n", s.median, s.p99, s.mean);
+  struct rtt_summary s = summarize_rtt(rt, measured);
+  printf("{\"median\":%.4f,\"p99\":%.4f,\"mean\":%.4f,\"rounds\":%ld}\n", s.median, s.p99, s.mean, measured);
   return 0;
 }

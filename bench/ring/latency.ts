@@ -2,7 +2,9 @@
 // rings, with the receiver spinning, parking at once, or spinning then parking (reading
 // into a reused buffer; one setup spins with tryRead to show what allocating costs) — next to
 // the C reference doing the same over two rings of the same layout (bench/ring/cring-rtt.c)
-// and a pair of pipes with Node streams, in the same run.
+// and a pair of pipes with Node streams, in the same run. Each JS pair is bounded by time as
+// well as by count, in its warm-up and its measurement (see rtt-peer.ts): on a busy machine
+// it measures fewer round trips, and the table says how many (`rounds`).
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,31 +17,47 @@ import { median, type LatencySummary } from '../lib/stats.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
-async function rings(mode: string, rounds: number, warmup: number): Promise<LatencySummary> {
+/**
+ * Most time a JS pair may warm up, and measure, in ms: together well inside the 120 s
+ * watchdog of bench/lib/spawn.ts however slow a round trip gets.
+ */
+const WARMUP_MS = { tiny: 2_000, quick: 10_000, full: 20_000 } as const;
+const MEASURE_MS = { tiny: 5_000, quick: 20_000, full: 40_000 } as const;
+
+interface Measured extends LatencySummary {
+  /** Round trips measured (fewer than asked when the time bound ended the measurement). */
+  rounds: number;
+}
+
+async function rings(mode: string, rounds: number, warmup: number, runMode: RunSettings['mode']): Promise<Measured> {
   const a = benchSegment(SpscRing.requiredBytes(4096));
   const b = benchSegment(SpscRing.requiredBytes(4096));
   try {
     SpscRing.create(a.segment, { capacity: 4096 }).close();
     SpscRing.create(b.segment, { capacity: 4096 }).close();
     const file = join(HERE, 'rtt-peer.ts');
-    const [ping] = await Promise.all([run(peer(file, ['ping', mode, rounds, warmup, a.address, b.address])), run(peer(file, ['pong', mode, rounds, warmup, a.address, b.address]))]);
-    return JSON.parse(ping.stdout) as LatencySummary;
+    const [ping] = await Promise.all([
+      run(peer(file, ['ping', mode, rounds, warmup, WARMUP_MS[runMode], MEASURE_MS[runMode], a.address, b.address])),
+      run(peer(file, ['pong', mode, a.address, b.address])),
+    ]);
+    return JSON.parse(ping.stdout) as Measured;
   } finally {
     a.release();
     b.release();
   }
 }
 
-async function pipes(rounds: number): Promise<LatencySummary> {
-  const out = await run(peer(join(HERE, 'pipe-rtt-peer.ts'), ['ping', rounds]));
-  return JSON.parse(out.stdout) as LatencySummary;
+async function pipes(rounds: number, runMode: RunSettings['mode']): Promise<Measured> {
+  const out = await run(peer(join(HERE, 'pipe-rtt-peer.ts'), ['ping', rounds, WARMUP_MS[runMode], MEASURE_MS[runMode]]));
+  return JSON.parse(out.stdout) as Measured;
 }
 
-function c(mode: string, rounds: number): LatencySummary {
+function c(mode: string, rounds: number, runMode: RunSettings['mode']): Measured {
   const binary = buildC(join(HERE, 'cring-rtt.c'));
-  // The hybrid budgets match WaitStrategy's default spin and yield phases in time.
-  const argv = [mode, String(rounds), String(DEFAULT_SPIN_US * 1000), String(DEFAULT_YIELD_US * 1000)];
-  return JSON.parse(execFileSync(binary, argv, { encoding: 'utf8' })) as LatencySummary;
+  // The hybrid budgets match WaitStrategy's default spin and yield phases in time; the C
+  // program is bounded in time like the JS pairs (warm-up and measurement together).
+  const argv = [mode, String(rounds), String(DEFAULT_SPIN_US * 1000), String(DEFAULT_YIELD_US * 1000), String(WARMUP_MS[runMode] + MEASURE_MS[runMode])];
+  return JSON.parse(execFileSync(binary, argv, { encoding: 'utf8', timeout: 110_000 })) as Measured;
 }
 
 /**
@@ -73,12 +91,12 @@ export const scenario: Scenario = {
     ];
     const rows: Row[] = [];
     for (const setup of setups) {
-      const js: LatencySummary[] = [];
-      const ref: LatencySummary[] = [];
+      const js: Measured[] = [];
+      const ref: Measured[] = [];
       for (let r = 0; r < reps; r++) {
         settings.progress(`latency: ${setup.label} (${r + 1}/${reps})`);
-        ref.push(c(setup.c, rounds));
-        js.push(await rings(setup.js, rounds, warmupRounds(settings.mode, setup.js)));
+        ref.push(c(setup.c, rounds, settings.mode));
+        js.push(await rings(setup.js, rounds, warmupRounds(settings.mode, setup.js), settings.mode));
       }
       rows.push({
         scenario: 'latency',
@@ -89,7 +107,9 @@ export const scenario: Scenario = {
           p99_us: median(js.map((x) => x.p99)),
           c_median_us: median(ref.map((x) => x.median)),
           c_p99_us: median(ref.map((x) => x.p99)),
-          rounds,
+          // the fewest round trips one repetition measured (the time bound may end it early)
+          rounds: Math.min(...js.map((x) => x.rounds)),
+          c_rounds: Math.min(...ref.map((x) => x.rounds)),
         },
         ratios: {
           'median ÷ C ring': median(js.map((x, i) => x.median / ref[i]!.median)),
@@ -98,10 +118,10 @@ export const scenario: Scenario = {
         },
       });
     }
-    const pipe: LatencySummary[] = [];
+    const pipe: Measured[] = [];
     for (let r = 0; r < reps; r++) {
       settings.progress(`latency: pipe pair (${r + 1}/${reps})`);
-      pipe.push(await pipes(rounds));
+      pipe.push(await pipes(rounds, settings.mode));
     }
     const pipeMedian = median(pipe.map((x) => x.median));
     for (const row of rows) row.ratios!['pipe median ÷ this median'] = pipeMedian / row.figures.median_us!;
@@ -109,7 +129,7 @@ export const scenario: Scenario = {
       scenario: 'latency',
       competitor: 'pipe',
       setup: '64 B, a pair of pipes, Node streams (event loop)',
-      figures: { median_us: pipeMedian, p99_us: median(pipe.map((x) => x.p99)), rounds },
+      figures: { median_us: pipeMedian, p99_us: median(pipe.map((x) => x.p99)), rounds: Math.min(...pipe.map((x) => x.rounds)) },
     });
     return rows;
   },

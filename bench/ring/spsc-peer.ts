@@ -1,6 +1,11 @@
 // One side of a shmring SPSC throughput run over the segment at ADDRESS.
-//   spsc-peer producer ADDRESS SIZE COUNT REPS copy|batch|claim
-//   spsc-peer consumer ADDRESS SIZE COUNT REPS copy|into|drain
+//   spsc-peer producer ADDRESS SIZE COUNT REPS copy|claim|batch|cork|task
+//   spsc-peer consumer ADDRESS SIZE COUNT REPS copy|into|drain|task
+// copy and claim publish each message before the call returns (the default); batch
+// (tryWriteMany), cork (cork(), 64 tryWrite, uncork()) and task (opened with
+// batching: 'task', a tryWrite loop) publish once per 4 KiB of records. A task consumer
+// reads copies with tryRead, opened with batching: 'task' too: the pair is what
+// 'copy per message' measured before writes published each message by default.
 // Each repetition's loop is a function of its own, as an application's would be: V8
 // optimizes a function for its next call, whereas a loop at the top level of a module only
 // gets optimized code by on-stack replacement, which came two or three repetitions late.
@@ -13,7 +18,7 @@ const count = Number(countText);
 const reps = Number(repsText);
 const seg = Segment.open(address!);
 const control = new Control(seg.buffer, seg.size);
-const ring = SpscRing.open(seg, { role: role as 'producer' | 'consumer' });
+const ring = SpscRing.open(seg, { role: role as 'producer' | 'consumer', batching: mode === 'task' ? 'task' : 'none' });
 const BATCH = 64;
 
 const message = new Uint8Array(size).fill(7);
@@ -32,6 +37,16 @@ function writeClaimed(): void {
     const claim = ring.tryClaim(size) ?? ring.claim(size);
     claim.bytes[0] = i & 0xff; // the application produces its data in place
     claim.commit();
+  }
+}
+
+function writeCorked(): void {
+  for (let sent = 0; sent < count; ) {
+    const n = Math.min(BATCH, count - sent);
+    ring.cork();
+    for (let i = 0; i < n; i++) if (!ring.tryWrite(message)) ring.write(message);
+    ring.uncork();
+    sent += n;
   }
 }
 
@@ -68,7 +83,7 @@ function readCopies(): void {
 }
 
 if (role === 'producer') {
-  const write = mode === 'batch' ? writeBatched : mode === 'claim' ? writeClaimed : writeCopies;
+  const write = mode === 'batch' ? writeBatched : mode === 'claim' ? writeClaimed : mode === 'cork' ? writeCorked : writeCopies;
   for (let rep = 0; rep < reps; rep++) {
     control.begin(rep, 1);
     write();

@@ -1,6 +1,9 @@
 // Scenario: one-way throughput between two processes for 64 B, 1 KiB, 64 KiB and 1 MiB
 // messages. Competitors, each a setup of its own: single-core memcpy (the limit), the C reference ring (fenced and
-// release publication, per message and batched), shmring SPSC (copy, batched, zero-copy),
+// release publication, per message and batched), shmring SPSC publishing each message before
+// the call returns (its default: copy, readInto, zero-copy claim), each against the C ring that
+// publishes each message with a fenced store as Atomics.store does, and batched on request
+// (tryWriteMany, cork()/uncork(), batching: 'task'), each against the batched C ring,
 // shmring MPMC (1→1, 2→2); Node byte streams with length-prefix framing (Unix socket, TCP
 // loopback, pipe); POSIX and System V message queues; child_process IPC (json, advanced); a
 // worker_threads MessagePort; a piscina pool. Each JS
@@ -232,6 +235,9 @@ export const MEASURES: Measure[] = [
   { competitor: 'shmring SPSC', setup: 'copy per message', versus: ['C ring/per message, fenced publish', 'Unix socket/length-prefixed frames', 'pipe/length-prefixed frames', 'POSIX mq/mq_send / mq_receive (10 messages, 8 KiB limit)', 'System V msgq/msgsnd / msgrcv (16 KiB queue, 8 KiB limit)', 'TCP loopback/length-prefixed frames', 'child_process IPC/advanced (Uint8Array)', 'worker_threads/MessagePort (Uint8Array, one process)', 'piscina/pool.run(Uint8Array), one worker thread'], run: (s, c, r) => spsc(s, c, r, 'copy', 'copy') },
   { competitor: 'shmring SPSC', setup: 'copy into a reused buffer (readInto)', versus: ['C ring/per message, fenced publish'], run: (s, c, r) => spsc(s, c, r, 'copy', 'into') },
   { competitor: 'shmring SPSC', setup: 'batched 64 + drain', versus: ['C ring/batched 64, release publish'], run: (s, c, r) => spsc(s, c, r, 'batch', 'drain') },
+  { competitor: 'shmring SPSC', setup: 'cork 64 / uncork + drain', versus: ['C ring/batched 64, release publish'], run: (s, c, r) => spsc(s, c, r, 'cork', 'drain') },
+  // The setup 'copy per message' had before writes published each message by default.
+  { competitor: 'shmring SPSC', setup: "copy, batching: 'task' (tryRead)", versus: ['C ring/batched 64, release publish'], run: (s, c, r) => spsc(s, c, r, 'task', 'task') },
   { competitor: 'shmring SPSC', setup: 'zero-copy claim + drain', versus: ['C ring/per message, fenced publish'], run: (s, c, r) => spsc(s, c, r, 'claim', 'drain') },
   { competitor: 'shmring MPMC', setup: '1 → 1', versus: ['C ring/per message, fenced publish'], sizes: [64, 1024, 65536], run: (s, c, r) => mpmc(s, c, r, 1, 1) },
   { competitor: 'shmring MPMC', setup: '2 → 2', versus: ['C ring/per message, fenced publish'], sizes: [64, 1024, 65536], run: (s, c, r) => mpmc(s, c, r, 2, 2) },

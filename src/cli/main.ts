@@ -7,12 +7,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ShmError } from '../errors.js';
 import { describeRing, type RingDescription } from '../ring/inspect.js';
-import { findSegments, type FoundSegment } from '../ring/stale.js';
+import { findSegments, type FoundSegment } from '../admin/stale.js';
 import { parseAddress } from '../segment/address.js';
 import { Segment } from '../segment/segment.js';
 
 const USAGE = `usage: shmring <command>
-  shmring inspect <address> [--json]   header, positions, fill level, participants of a ring
+  shmring inspect <address> [--offset N] [--json]
+                                       header, positions, fill level, participants of a ring
+                                       (at byteOffset N of the segment, default 0)
   shmring ls [--stale] [--json]        shmring segments on this machine (POSIX shm and System V)
   shmring rm <address>...              remove segments (shm_unlink, unlink, IPC_RMID)
   shmring rm --stale                   remove every stale segment (no process maps it, all participants dead)
@@ -35,15 +37,25 @@ function describe(address: string, size: number, ring: RingDescription, extra = 
 
 function inspect(args: string[]): number {
   const json = args.includes('--json');
-  const rest = args.filter((a) => a !== '--json');
+  const rest: string[] = [];
+  let offset = 0;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--json') continue;
+    if (args[i] === '--offset') {
+      offset = Number(args[++i]);
+      if (!Number.isInteger(offset) || offset < 0 || offset % 128 !== 0) throw new UsageError('--offset takes a multiple of 128');
+      continue;
+    }
+    rest.push(args[i]!);
+  }
   if (rest.length !== 1) throw new UsageError('inspect takes one address');
   const address = rest[0]!;
   const parsed = parseAddress(address);
   const segment = Segment.open(address, parsed.kind === 'sysv' || parsed.kind === 'sysv-ftok' ? {} : { readOnly: true });
   try {
-    const ring = describeRing(new Uint8Array(segment.buffer));
+    const ring = offset <= segment.size ? describeRing(new Uint8Array(segment.buffer, offset)) : undefined;
     if (ring === undefined) {
-      console.error(`${address}: ${segment.size} bytes, not a shmring ring (no ring header)`);
+      console.error(`${address}: ${segment.size} bytes, not a shmring ring (no ring header at offset ${offset})`);
       return 1;
     }
     console.log(json ? JSON.stringify({ address, size: segment.size, ...ring }) : describe(address, segment.size, ring));

@@ -1,6 +1,7 @@
 // Reading a ring's shared state for humans and tools (shmring inspect, ls): header,
-// positions, fill level, role owners and whether they live. Read-only, and as tolerant of
-// corrupt bytes as the rings themselves: anything inconsistent is reported, not trusted.
+// positions, fill level, role owners and whether they live, and the stale verdict.
+// Read-only, and as tolerant of corrupt bytes as the rings themselves: anything
+// inconsistent is reported, not trusted. Give it the bytes from the ring's byteOffset.
 import { identityPid, isAlive } from '../sync/identity.js';
 import {
   CONSUMER_OWNER_OFFSET,
@@ -10,9 +11,6 @@ import {
   LOST_OFFSET,
   MAGIC_OFFSET,
   KIND_OFFSET,
-  PARAM_A_OFFSET,
-  PARAM_B_OFFSET,
-  PARAM_C_OFFSET,
   PRODUCER_CLOSED_OFFSET,
   PRODUCER_OWNER_OFFSET,
   RING_MAGIC,
@@ -20,9 +18,23 @@ import {
   STATE_READY,
   TOTAL_SIZE_OFFSET,
   VERSION_OFFSET,
-} from './header.js';
-import { DEQUEUE_OFFSET, ENQUEUE_OFFSET, ENTRY_OWNER_OFFSET, ENTRY_POSITION_OFFSET, ENTRY_STATE_OFFSET, entryOffset, MAX_PARTICIPANTS } from './mpmc-layout.js';
-import { HEAD_OFFSET, TAIL_OFFSET } from './spsc-layout.js';
+} from './layout/header.js';
+import {
+  DEQUEUE_OFFSET,
+  ENQUEUE_OFFSET,
+  entryOffset,
+  entryOwnerOffset,
+  entryPositionOffset,
+  entryStateOffset,
+  MAX_PARTICIPANTS,
+  PARTICIPANTS_OFFSET,
+  SLOT_SIZE_OFFSET,
+  SLOTS_OFFSET,
+} from './layout/mpmc.js';
+import { CAPACITY_OFFSET, HEAD_OFFSET, TAIL_OFFSET } from './layout/spsc.js';
+
+/** How many bytes of a segment describe its ring (header and the largest MPMC registry). */
+export const PROBE_BYTES = entryOffset(MAX_PARTICIPANTS);
 
 export interface Participant {
   role: string;
@@ -59,7 +71,7 @@ export function describeRing(bytes: Uint8Array): RingDescription | undefined {
   };
   const base = { version: u32(VERSION_OFFSET), ready: u32(STATE_OFFSET) === STATE_READY, totalSize: u32(TOTAL_SIZE_OFFSET) };
   if (kind === KIND_SPSC) {
-    const capacity = u32(PARAM_A_OFFSET);
+    const capacity = u32(CAPACITY_OFFSET);
     const tail = u32(TAIL_OFFSET);
     const head = u32(HEAD_OFFSET);
     return {
@@ -70,27 +82,36 @@ export function describeRing(bytes: Uint8Array): RingDescription | undefined {
       producerClosed: u32(PRODUCER_CLOSED_OFFSET) === 1,
     };
   }
-  const slots = u32(PARAM_A_OFFSET);
-  const participants = Math.min(u32(PARAM_C_OFFSET), MAX_PARTICIPANTS);
+  const slots = u32(SLOTS_OFFSET);
+  const participants = Math.min(u32(PARTICIPANTS_OFFSET), MAX_PARTICIPANTS);
   const enqueue = u32(ENQUEUE_OFFSET);
   const dequeue = u32(DEQUEUE_OFFSET);
   const entries: Participant[] = [];
   for (let i = 0; i < participants && entryOffset(i + 1) <= bytes.byteLength; i++) {
-    const at = entryOffset(i);
-    const identity = view.getBigInt64(at + ENTRY_OWNER_OFFSET, true);
+    const identity = view.getBigInt64(entryOwnerOffset(i), true);
     if (identity === 0n) continue;
     entries.push({
       role: `entry ${i}`,
       pid: identityPid(identity),
       alive: isAlive(identity),
-      state: STATES[view.getInt32(at + ENTRY_STATE_OFFSET, true)] ?? 'corrupt',
-      position: u32(at + ENTRY_POSITION_OFFSET),
+      state: STATES[view.getInt32(entryStateOffset(i), true)] ?? 'corrupt',
+      position: u32(entryPositionOffset(i)),
     });
   }
   return {
     kind: 'MPMC',
     ...base,
-    figures: { slots, slotSize: u32(PARAM_B_OFFSET), participants, enqueue, dequeue, messages: Math.max(0, Math.min((enqueue - dequeue) | 0, slots)), lost: view.getInt32(LOST_OFFSET, true) },
+    figures: { slots, slotSize: u32(SLOT_SIZE_OFFSET), participants, enqueue, dequeue, messages: Math.max(0, Math.min((enqueue - dequeue) | 0, slots)), lost: view.getInt32(LOST_OFFSET, true) },
     participants: entries,
   };
+}
+
+/**
+ * Whether a ring nobody uses is stale: no process maps it (`users`), its header records at
+ * least one participant, and every one of them is dead. A mapped segment is never stale,
+ * whatever its header says; neither is one whose participants all closed cleanly (a
+ * persistent queue waiting for its next reader).
+ */
+export function isStaleRing(ring: RingDescription, users: number): boolean {
+  return users === 0 && ring.participants.length > 0 && ring.participants.every((p) => !p.alive);
 }

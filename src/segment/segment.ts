@@ -5,8 +5,8 @@ import { checkInteger, checkOptions, closedError, ShmError, typeError } from '..
 import { native } from '../native.js';
 import { type Address, parseAddress } from './address.js';
 import type { Mapped } from './backend.js';
-import { closeQuietly, createMemfd, createPath, openInherited, openPath, unlinkPath } from './fd.js';
-import { createSysv, openSysv, sysvKey, unlinkSysv } from './sysv.js';
+import { backendOf } from './backends.js';
+import { closeQuietly, createMemfd } from './fd.js';
 
 /** Largest segment shmring maps (1 TiB); the OS may refuse less (ENOSPC, EINVAL, ENOMEM). */
 export const MAX_SEGMENT_SIZE = 2 ** 40;
@@ -103,19 +103,7 @@ export class Segment {
     const mode = opts.mode === undefined ? 0o600 : checkInteger('mode', opts.mode, 0, 0o777);
     const exclusive = checkBoolean('exclusive', opts.exclusive, true);
     const req = { size, mode, exclusive };
-    const mapped = withAddress(parsed, () => {
-      switch (parsed.kind) {
-        case 'shm':
-          return createPath('shm', `/${parsed.name}`, parsed.text, req);
-        case 'file':
-          return createPath('file', parsed.path, parsed.text, req);
-        case 'sysv':
-        case 'sysv-ftok':
-          return createSysv(sysvKey(parsed), parsed.text, req);
-        case 'fd':
-          throw typeError('address', parsed.text, 'a creatable address: use Segment.anonymous() and pass its fd');
-      }
-    });
+    const mapped = withAddress(parsed, () => backendOf(parsed).create(parsed, req));
     return new Segment(parsed.text, mapped, false);
   }
 
@@ -126,19 +114,7 @@ export class Segment {
     const readOnly = checkBoolean('readOnly', opts.readOnly, false);
     const minSize = opts.size === undefined ? 0 : checkSize(opts.size);
     const req = { readOnly, minSize };
-    const mapped = withAddress(parsed, () => {
-      switch (parsed.kind) {
-        case 'shm':
-          return openPath('shm', `/${parsed.name}`, parsed.text, req);
-        case 'file':
-          return openPath('file', parsed.path, parsed.text, req);
-        case 'sysv':
-        case 'sysv-ftok':
-          return openSysv(sysvKey(parsed), parsed.text, req);
-        case 'fd':
-          return openInherited(parsed.fd, parsed.text, req);
-      }
-    });
+    const mapped = withAddress(parsed, () => backendOf(parsed).open(parsed, req));
     return new Segment(parsed.text, mapped, readOnly);
   }
 
@@ -150,19 +126,7 @@ export class Segment {
   /** Removes the name (shm_unlink, unlink, IPC_RMID). Mappings already made stay valid. */
   static unlink(address: string): void {
     const parsed = parseAddress(address);
-    withAddress(parsed, () => {
-      switch (parsed.kind) {
-        case 'shm':
-          return unlinkPath('shm', `/${parsed.name}`);
-        case 'file':
-          return unlinkPath('file', parsed.path);
-        case 'sysv':
-        case 'sysv-ftok':
-          return unlinkSysv(sysvKey(parsed));
-        case 'fd':
-          throw typeError('address', parsed.text, 'a named address (fd: segments have no name to unlink)');
-      }
-    });
+    withAddress(parsed, () => backendOf(parsed).unlink(parsed));
   }
 
   /** The shared bytes. Throws ERR_CLOSED after close(); views taken before then read zeros. */

@@ -13,10 +13,11 @@
 // Sleepers park on the low 32 bits of `owner` (offset 8, little-endian), which change
 // whenever the lock is released or taken over.
 // Protocol: unlock stores 0 into owner, then wakes one sleeper only if waiters != 0.
-import { abortError, badHeaderError, checkOptions, checkSignal, checkTimeout, shmError, timeoutError } from '../errors.js';
+import { badHeaderError, checkOptions, checkTimeout, shmError } from '../errors.js';
 import { isAlive, SELF_THREAD } from './identity.js';
 import { bufferOf, checkRegion, type SharedTarget } from './region.js';
 import { defaultWaitStrategy, type WaitPoint, type WaitStrategy } from './wait-strategy.js';
+import { type WaitJob, waitAsync, waitSync } from './waiting.js';
 
 export const MUTEX_MAGIC = 0x3158544d; // "MTX1"
 export const MUTEX_MAGIC_OFFSET = 0;
@@ -112,41 +113,40 @@ export class Mutex implements WaitPoint {
     return this.#takeOver() ? LOCKED_OWNER_DIED : null;
   }
 
-  /** Takes the lock, blocking the thread; ERR_TIMEOUT after `timeout` ms. */
-  lock(opts?: LockOptions): Locked {
-    const timeout = opts === undefined ? -1 : checkTimeout(checkOptions(opts).timeout);
-    if (this.#take()) return LOCKED;
-    this.#checkNotMine();
-    const deadline = timeout < 0 ? -1 : performance.now() + timeout;
-    for (;;) {
-      const seen = Atomics.load(this.i32, this.word);
-      if (this.#take()) return LOCKED;
-      const left = deadline < 0 ? Infinity : deadline - performance.now();
-      if (left <= 0) throw timeoutError('mutex lock', timeout);
-      if (seen !== 0 && this.#strategy.wait(this, seen, Math.min(left, OWNER_CHECK_INTERVAL_MS)) === 'timed-out') {
-        if (this.#takeOver()) return LOCKED_OWNER_DIED;
-      }
-    }
+  /**
+   * A blocking lock for the wait loop (waiting.ts): takes the lock when it is free, and each
+   * OWNER_CHECK_INTERVAL_MS of parking takes it over if its owner died (then the next
+   * attempt reports ownerDied). One per call: the takeover belongs to that call.
+   */
+  #lockJob(): WaitJob<Locked> {
+    let tookOver = false;
+    return {
+      what: 'mutex lock',
+      attempt: () => (this.#take() ? LOCKED : tookOver ? LOCKED_OWNER_DIED : null),
+      point: this,
+      spin: true,
+      check: () => {
+        tookOver ||= this.#takeOver();
+      },
+      checkEveryMs: OWNER_CHECK_INTERVAL_MS,
+    };
   }
 
-  /** As lock(), without blocking the event loop; abortable. */
-  async lockAsync(opts?: LockAsyncOptions): Promise<Locked> {
-    const o = checkOptions(opts);
-    const timeout = checkTimeout(o.timeout);
-    const signal = checkSignal(o.signal);
-    if (signal?.aborted) throw abortError('mutex lock', signal.reason);
-    // Another async task of this thread may hold the lock: that is contention, not a
-    // deadlock, since this task does not block the thread while it waits.
-    const deadline = timeout < 0 ? -1 : performance.now() + timeout;
-    for (;;) {
-      const seen = Atomics.load(this.i32, this.word);
-      if (this.#take()) return LOCKED;
-      const left = deadline < 0 ? Infinity : deadline - performance.now();
-      if (left <= 0) throw timeoutError('mutex lock', timeout);
-      if (seen !== 0 && (await this.#strategy.waitAsync(this, seen, Math.min(left, OWNER_CHECK_INTERVAL_MS), signal)) === 'timed-out') {
-        if (this.#takeOver()) return LOCKED_OWNER_DIED;
-      }
-    }
+  /** Takes the lock, blocking the thread; ERR_TIMEOUT after `timeout` ms. */
+  lock(opts?: LockOptions): Locked {
+    if (opts !== undefined) checkTimeout(checkOptions(opts).timeout);
+    if (this.#take()) return LOCKED;
+    this.#checkNotMine();
+    return waitSync(this.#strategy, this.#lockJob(), opts);
+  }
+
+  /**
+   * As lock(), without blocking the event loop; abortable. Another async task of this
+   * thread may hold the lock: that is contention, not a deadlock, since this task does not
+   * block the thread while it waits.
+   */
+  lockAsync(opts?: LockAsyncOptions): Promise<Locked> {
+    return waitAsync(this.#strategy, this.#lockJob(), opts);
   }
 
   /** Releases the lock; ERR_NOT_OWNER if this thread does not hold it. */

@@ -9,9 +9,10 @@
 //   12      max       create(); release past it is ERR_SEM_OVERFLOW
 //
 // Protocol: release adds to count with a CAS, then wakes sleepers only if waiters != 0.
-import { abortError, badHeaderError, checkOptions, checkInteger, checkSignal, checkTimeout, shmError, timeoutError } from '../errors.js';
+import { badHeaderError, checkOptions, checkInteger, checkTimeout, shmError } from '../errors.js';
 import { bufferOf, checkRegion, type SharedTarget } from './region.js';
 import { defaultWaitStrategy, type WaitPoint, type WaitStrategy } from './wait-strategy.js';
+import { type WaitJob, waitAsync, waitSync } from './waiting.js';
 
 export const SEMAPHORE_MAGIC = 0x314d4553; // "SEM1"
 export const SEMAPHORE_MAGIC_OFFSET = 0;
@@ -42,6 +43,14 @@ export class Semaphore implements WaitPoint {
   readonly waiters: number;
   readonly #max: number;
   readonly #strategy: WaitStrategy;
+  /** A blocking acquire for the wait loop (waiting.ts); it holds no state of a call. */
+  readonly #acquireJob: WaitJob<true> = {
+    what: 'semaphore acquire',
+    attempt: () => (this.tryAcquire() ? true : null),
+    point: this,
+    spin: true,
+    check: () => {},
+  };
 
   private constructor(buffer: SharedArrayBuffer, byteOffset: number, max: number, strategy: WaitStrategy) {
     this.i32 = new Int32Array(buffer);
@@ -102,29 +111,13 @@ export class Semaphore implements WaitPoint {
 
   /** Takes one unit, blocking the thread until one is free; ERR_TIMEOUT after `timeout` ms. */
   acquire(opts?: AcquireOptions): void {
-    const timeout = checkTimeout(checkOptions(opts).timeout);
-    const deadline = timeout < 0 ? -1 : performance.now() + timeout;
-    while (!this.tryAcquire()) {
-      const left = deadline < 0 ? -1 : deadline - performance.now();
-      if (deadline >= 0 && left <= 0) throw timeoutError('semaphore acquire', timeout);
-      const seen = Atomics.load(this.i32, this.word);
-      if (seen <= 0) this.#strategy.wait(this, seen, left);
-    }
+    checkTimeout(checkOptions(opts).timeout);
+    if (!this.tryAcquire()) waitSync(this.#strategy, this.#acquireJob, opts);
   }
 
   /** As acquire(), without blocking the event loop; abortable. */
   async acquireAsync(opts?: AcquireAsyncOptions): Promise<void> {
-    const o = checkOptions(opts);
-    const timeout = checkTimeout(o.timeout);
-    const signal = checkSignal(o.signal);
-    const deadline = timeout < 0 ? -1 : performance.now() + timeout;
-    while (!this.tryAcquire()) {
-      if (signal?.aborted) throw abortError('semaphore acquire', signal.reason);
-      const left = deadline < 0 ? -1 : deadline - performance.now();
-      if (deadline >= 0 && left <= 0) throw timeoutError('semaphore acquire', timeout);
-      const seen = Atomics.load(this.i32, this.word);
-      if (seen <= 0) await this.#strategy.waitAsync(this, seen, left, signal);
-    }
+    await waitAsync(this.#strategy, this.#acquireJob, opts);
   }
 
   /** Returns n units (default 1) and wakes as many sleepers; ERR_SEM_OVERFLOW past max. */

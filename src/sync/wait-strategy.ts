@@ -11,6 +11,7 @@
 import { checkOptions, rangeError, typeError } from '../errors.js';
 import { native } from '../native.js';
 import * as futex from './futex.js';
+import { parkAsync, parkSync, TIMED_OUT } from './waiting.js';
 
 /**
  * Default spin, in µs. Short on purpose: on 2 cores a waiter co-scheduled with the process
@@ -125,32 +126,19 @@ export class WaitStrategy {
    */
   wait(point: WaitPoint, value: number, timeoutMs: number): 'ok' | 'timed-out' {
     if (this.spin(point, value)) return 'ok';
-    const { i32, word, waiters } = point;
-    Atomics.add(i32, waiters, 1);
-    try {
-      if (Atomics.load(i32, word) !== value) return 'ok';
-      return this.park(point, value, timeoutMs);
-    } finally {
-      Atomics.sub(i32, waiters, 1);
-    }
+    return parkSync(this, point, () => (Atomics.load(point.i32, point.word) !== value ? true : null), timeoutMs) === TIMED_OUT ? 'timed-out' : 'ok';
   }
 
   /** As wait(), without blocking the event loop. */
   async waitAsync(point: WaitPoint, value: number, timeoutMs: number, signal?: AbortSignal): Promise<'ok' | 'timed-out'> {
     if (this.spin(point, value)) return 'ok';
-    const { i32, word, waiters } = point;
-    Atomics.add(i32, waiters, 1);
-    try {
-      if (Atomics.load(i32, word) !== value) return 'ok';
-      return await this.parkAsync(point, value, timeoutMs, signal);
-    } finally {
-      Atomics.sub(i32, waiters, 1);
-    }
+    const recheck = () => (Atomics.load(point.i32, point.word) !== value ? true : null);
+    return (await parkAsync(this, point, recheck, timeoutMs, signal)) === TIMED_OUT ? 'timed-out' : 'ok';
   }
 
   /**
    * Parks without spinning or announcing: for callers that announce themselves in the
-   * waiters word and re-check their own condition before parking (see ring/base.ts).
+   * waiters word and re-check their own condition before parking (see waiting.ts).
    */
   park(point: WaitPoint, value: number, timeoutMs: number): 'ok' | 'timed-out' {
     return futex.wait(point.i32, point.word, value, timeoutMs < 0 ? undefined : timeoutMs) === 'timed-out' ? 'timed-out' : 'ok';
@@ -172,4 +160,10 @@ export class WaitStrategy {
   }
 }
 
+/**
+ * The strategy of every ring, semaphore and mutex created or opened without one. Its
+ * adaptive state (whether the last wake-up may be caught up with, whether the peer seems to
+ * share this CPU) is shared by all of them in this thread: one handle's waits tune the next
+ * wait of another. Pass `strategy: new WaitStrategy()` to give a handle its own.
+ */
 export const defaultWaitStrategy = new WaitStrategy();

@@ -1,5 +1,7 @@
-// The header every shmring ring starts with, whatever its kind. This file owns its bytes;
-// spsc-layout.ts and mpmc-layout.ts own the parts that follow.
+// The header every shmring ring starts with, whatever its kind. Owns these bytes and
+// nothing else: layout/spsc.ts and layout/mpmc.ts own the parts that follow (and name the
+// params of their kind). Pure constants and accessors; no state, no I/O.
+// Offsets are from the ring's byteOffset in its target (see ring/target.ts).
 //
 //   offset  size  field            written by
 //   0       4     magic "SHMR"     create(), first: marks the bytes as being formatted
@@ -8,6 +10,7 @@
 //   12      4     state            create(), last: 0 formatting, 1 READY
 //   16      4     param A          create(): SPSC capacity in bytes, MPMC slot count
 //   20      4     param B          create(): SPSC 0, MPMC slot size in bytes
+//                                  (each kind's layout file names its params: CAPACITY_OFFSET, ...)
 //   24      4     header size      create(): where the data area starts
 //   28      4     total size       create(): header size + data area
 //   32      8     producer owner   identity (see sync/identity.ts) of the SPSC producer, or 0
@@ -66,10 +69,11 @@ export const i32Index = (byteOffset: number): number => byteOffset >> 2;
 /** BigInt64Array index of a byte offset (owner fields are 8-aligned). */
 export const i64Index = (byteOffset: number): number => byteOffset >> 3;
 
+/** The three kind-specific params (A, B, C), in that order; each layout file names them. */
+export type HeaderParams = readonly [number, number, number];
+
 export interface HeaderFields {
   kind: number;
-  paramA: number;
-  paramB: number;
-  paramC: number;
+  params: HeaderParams;
   totalSize: number;
 }

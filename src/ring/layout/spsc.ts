@@ -1,5 +1,8 @@
 // SPSC ring layout: the common header (header.ts), then a data area of `capacity` bytes
-// (a power of two) holding variable-length records.
+// (a power of two) holding variable-length records. Owns these bytes; pure constants and
+// accessors, no state. Offsets are from the ring's byteOffset.
+//
+//   param A (header offset 16):  capacity   u32 data bytes; params B and C are 0
 //
 //   producer line (offset 128):  tail   u32 position: bytes ever published, mod 2^32
 //   consumer line (offset 256):  head   u32 position: bytes ever released, mod 2^32
@@ -10,11 +13,17 @@
 //   +0  length  i32   payload bytes (a padding record: bytes to the end of the area - 8)
 //   +4  type    i32   1 message, 2 padding
 //   +8  payload       `length` bytes, then zeros up to the next multiple of 8
-import { CONSUMER_LINE_OFFSET, HEADER_SIZE, PRODUCER_LINE_OFFSET } from './header.js';
+import { CONSUMER_LINE_OFFSET, HEADER_SIZE, type HeaderParams, PARAM_A_OFFSET, PRODUCER_CLOSED_OFFSET, PRODUCER_LINE_OFFSET } from './header.js';
 
+export const CAPACITY_OFFSET = PARAM_A_OFFSET;
 export const TAIL_OFFSET = PRODUCER_LINE_OFFSET;
 export const HEAD_OFFSET = CONSUMER_LINE_OFFSET;
 export const DATA_OFFSET = HEADER_SIZE;
+/** Int32Array indices of the tail and head (the ring's Int32Array starts at its byteOffset). */
+export const TAIL_INDEX = TAIL_OFFSET >> 2;
+export const HEAD_INDEX = HEAD_OFFSET >> 2;
+/** Int32Array index of the producer-closed flag (header). */
+export const PRODUCER_CLOSED_INDEX = PRODUCER_CLOSED_OFFSET >> 2;
 
 export const RECORD_LENGTH_OFFSET = 0;
 export const RECORD_TYPE_OFFSET = RECORD_LENGTH_OFFSET + 4;
@@ -26,6 +35,31 @@ export const TYPE_PADDING = 2;
 
 export const MIN_CAPACITY = 64;
 export const MAX_CAPACITY = 2 ** 30;
+
+/** The header params of an SPSC ring. */
+export function spscParams(capacity: number): HeaderParams {
+  return [capacity, 0, 0];
+}
+
+/** Byte offset (from the ring's start) of the record at data-area index `index`. */
+export function recordOffset(index: number): number {
+  return DATA_OFFSET + index;
+}
+
+/** Int32Array index of the length word of the record at byte offset `at`. */
+export function recordLengthIndex(at: number): number {
+  return (at + RECORD_LENGTH_OFFSET) >> 2;
+}
+
+/** Int32Array index of the type word of the record at byte offset `at`. */
+export function recordTypeIndex(at: number): number {
+  return (at + RECORD_TYPE_OFFSET) >> 2;
+}
+
+/** Byte offset of the payload of the record at byte offset `at`. */
+export function payloadOffset(at: number): number {
+  return at + RECORD_HEADER_SIZE;
+}
 
 /** Bytes a record with `length` payload bytes takes in the data area. */
 export function recordSize(length: number): number {

@@ -1,6 +1,9 @@
 // MPMC ring layout: the common header (header.ts), a registry of participants, then
 // `slots` fixed-size slots (a power of two) of `slotSize` bytes each (a multiple of 8, at
-// least 16).
+// least 16). Owns these bytes; pure constants and accessors, no state. Offsets are from
+// the ring's byteOffset.
+//
+//   params (header offsets 16, 20, 52):  slots, slotSize, participants
 //
 //   producer line (offset 128):  enqueue position  u32, claimed by producers with a CAS
 //   consumer line (offset 256):  dequeue position  u32, claimed by consumers with a CAS
@@ -17,7 +20,7 @@
 // An owner writes its position and state before its CAS on the shared position and goes
 // back to idle after it has published (or freed) the slot. A participant that finds a slot
 // stuck for longer than the repair delay, and a dead owner's entry naming that position
-// (and no live one), repairs the slot (see mpmc.ts).
+// (and no live one), repairs the slot (see mpmc/registry.ts).
 //
 // A slot (Vyukov's bounded queue): its sequence number says whose turn it is.
 //
@@ -27,10 +30,16 @@
 //   +8  payload         up to slotSize - 8 bytes
 //
 // Sleepers park on the event word of their side (header waiters line).
-import { CONSUMER_LINE_OFFSET, HEADER_SIZE, LINE, PRODUCER_LINE_OFFSET } from './header.js';
+import { CONSUMER_LINE_OFFSET, HEADER_SIZE, type HeaderParams, LINE, PARAM_A_OFFSET, PARAM_B_OFFSET, PARAM_C_OFFSET, PRODUCER_LINE_OFFSET } from './header.js';
 
+export const SLOTS_OFFSET = PARAM_A_OFFSET;
+export const SLOT_SIZE_OFFSET = PARAM_B_OFFSET;
+export const PARTICIPANTS_OFFSET = PARAM_C_OFFSET;
 export const ENQUEUE_OFFSET = PRODUCER_LINE_OFFSET;
 export const DEQUEUE_OFFSET = CONSUMER_LINE_OFFSET;
+/** Int32Array indices of the enqueue and dequeue positions. */
+export const ENQUEUE_INDEX = ENQUEUE_OFFSET >> 2;
+export const DEQUEUE_INDEX = DEQUEUE_OFFSET >> 2;
 
 export const REGISTRY_OFFSET = HEADER_SIZE;
 export const ENTRY_OWNER_OFFSET = 0;
@@ -63,6 +72,44 @@ export const MAX_PARTICIPANTS = 1024;
 /** Byte offset of registry entry `i`. */
 export function entryOffset(i: number): number {
   return REGISTRY_OFFSET + i * ENTRY_SIZE;
+}
+
+/** Byte offsets of the fields of registry entry `i`. */
+export const entryOwnerOffset = (i: number): number => entryOffset(i) + ENTRY_OWNER_OFFSET;
+export const entryStateOffset = (i: number): number => entryOffset(i) + ENTRY_STATE_OFFSET;
+export const entryPositionOffset = (i: number): number => entryOffset(i) + ENTRY_POSITION_OFFSET;
+export const entryRolesOffset = (i: number): number => entryOffset(i) + ENTRY_ROLES_OFFSET;
+
+/** BigInt64Array index of the owner word of registry entry `i`. */
+export const entryOwnerIndex = (i: number): number => entryOwnerOffset(i) >> 3;
+/** Int32Array indices of the state, position and roles words of registry entry `i`. */
+export const entryStateIndex = (i: number): number => entryStateOffset(i) >> 2;
+export const entryPositionIndex = (i: number): number => entryPositionOffset(i) >> 2;
+export const entryRolesIndex = (i: number): number => entryRolesOffset(i) >> 2;
+
+/** Int32Array index of the sequence word of the slot at byte offset `at`. */
+export function slotSequenceIndex(at: number): number {
+  return (at + SLOT_SEQUENCE_OFFSET) >> 2;
+}
+
+/** Int32Array index of the length word of the slot at byte offset `at`. */
+export function slotLengthIndex(at: number): number {
+  return (at + SLOT_LENGTH_OFFSET) >> 2;
+}
+
+/** Byte offset of the payload of the slot at byte offset `at`. */
+export function slotPayloadOffset(at: number): number {
+  return at + SLOT_HEADER_SIZE;
+}
+
+/** The header params of an MPMC ring. */
+export function mpmcParams(slots: number, slotSize: number, participants: number): HeaderParams {
+  return [slots, slotSize, participants];
+}
+
+/** Int32Array indices [from, to) of the whole registry, zeroed by create(). */
+export function registryIndexRange(participants: number): readonly [number, number] {
+  return [REGISTRY_OFFSET >> 2, slotsOffset(participants) >> 2];
 }
 
 /** Byte offset of the first slot. */

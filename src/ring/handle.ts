@@ -1,0 +1,114 @@
+// What a handle of either ring kind is, apart from its protocol: its address and the
+// segment it may own, open/closed/broken state, its wait strategy, blocking through the
+// one wait loop (sync/waiting.ts), the checks and counters both kinds share, and the
+// async iteration both offer. Owns no shared bytes.
+import { badHeaderError, closedError, rangeError, type ShmError, shmError, typeError } from '../errors.js';
+import type { Segment } from '../segment/segment.js';
+import { type BlockOptions, waitAsync, type WaitJob, waitSync } from '../sync/waiting.js';
+import { defaultWaitStrategy, WaitStrategy } from '../sync/wait-strategy.js';
+import { closeWithSegment, forgetRing, type Located } from './target.js';
+
+/** Counters of this handle (not of the ring): what this process did through it. */
+export interface RingStats {
+  messages: number;
+  bytes: number;
+  /** Times a write found the ring full and had to wait (or returned false). */
+  fullWaits: number;
+  /** Times a read found the ring empty and had to wait (or returned null). */
+  emptyWaits: number;
+}
+
+export function checkStrategy(value: unknown): WaitStrategy {
+  if (value === undefined) return defaultWaitStrategy;
+  if (!(value instanceof WaitStrategy)) throw typeError('strategy', value, 'a WaitStrategy');
+  return value;
+}
+
+export function isPowerOfTwo(n: number): boolean {
+  return n > 0 && (n & (n - 1)) === 0;
+}
+
+/** Checks the arguments of drain(fn, max). */
+export function checkDrain(fn: unknown, max: unknown): void {
+  if (typeof fn !== 'function') throw typeError('fn', fn, 'a function');
+  if (typeof max !== 'number' || Number.isNaN(max) || max < 0) throw rangeError('max', max, 'a number >= 0');
+}
+
+/** Runs `make` for open(): a segment the ring opened itself from an address is closed if it throws. */
+export function openingIn<T>(located: Located, make: () => T): T {
+  try {
+    return make();
+  } catch (err) {
+    located.owned?.close();
+    throw err;
+  }
+}
+
+/** The lifecycle and blocking of one ring handle (held by the ring, never exported). */
+export class RingHandle {
+  readonly address: string;
+  readonly strategy: WaitStrategy;
+  readonly #closing = new AbortController();
+  readonly #owned: Segment | undefined;
+  readonly #segment: Segment | undefined;
+  readonly #ring: { close(): void };
+  closed = false;
+  /** Set once a shared value broke an invariant: every later call throws it. */
+  broken: ShmError | undefined;
+
+  /** `ring` is closed with its segment (see target.ts). */
+  constructor(located: Located, strategy: WaitStrategy, ring: { close(): void }) {
+    this.address = located.address;
+    this.strategy = strategy;
+    this.#owned = located.owned;
+    this.#segment = located.segment;
+    this.#ring = ring;
+    closeWithSegment(located.segment, ring);
+  }
+
+  checkOpen(): void {
+    if (this.closed) throw closedError(`ring ${this.address}`);
+    if (this.broken !== undefined) throw this.broken;
+  }
+
+  /** Marks the ring unusable: a shared value broke an invariant (corruption or a hostile writer). */
+  corrupt(reason: string): never {
+    this.broken = badHeaderError(`corrupt ring: ${reason}`, this.address);
+    throw this.broken;
+  }
+
+  /** ERR_MESSAGE_TOO_LARGE for a message of `length` bytes when at most `max` fit. */
+  checkLength(length: number, max: number, why: string): void {
+    if (length > max) throw shmError('ERR_MESSAGE_TOO_LARGE', `a message of ${length} bytes ${why} (at most ${max})`);
+  }
+
+  /** Blocks the thread until job gives a value (see sync/waiting.ts). */
+  waitSync<T>(job: WaitJob<T>, options: BlockOptions | undefined): T {
+    return waitSync(this.strategy, job, options);
+  }
+
+  /** As waitSync without blocking the event loop; ERR_CLOSED when this handle closes meanwhile. */
+  waitAsync<T>(job: WaitJob<T>, options: BlockOptions | undefined): Promise<T> {
+    return waitAsync(this.strategy, job, options, this.#closing.signal, `ring ${this.address}`);
+  }
+
+  /** Ends the handle: settles pending async waits with ERR_CLOSED, closes a segment the ring opened itself. */
+  end(): void {
+    this.closed = true;
+    this.#closing.abort();
+    forgetRing(this.#segment, this.#ring);
+    this.#owned?.close();
+  }
+}
+
+/** Messages from `read` until it fails with ERR_CLOSED (`ended` says whether an error ends the stream). */
+export async function* messages(read: () => Promise<Uint8Array>, ended: (err: unknown) => boolean): AsyncGenerator<Uint8Array> {
+  for (;;) {
+    try {
+      yield await read();
+    } catch (err) {
+      if (ended(err)) return;
+      throw err;
+    }
+  }
+}
