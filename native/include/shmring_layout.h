@@ -1,4 +1,4 @@
-/* C mirror of the SPSC ring layout owned by src/ring/header.ts and src/ring/spsc-layout.ts,
+/* C mirror of the SPSC ring layout owned by src/ring/layout/header.ts and src/ring/layout/spsc.ts,
  * for C peers (the benchmark's reference ring). test/layout.test.ts checks that the two
  * agree. */
 #ifndef SHMRING_LAYOUT_H
