@@ -1,7 +1,7 @@
 // The shmring command: inspect, ls, rm, stale segments, and usage errors (exit code 2).
 import test, { type ExecutionContext } from 'ava';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MpmcRing, ShmError, SpscRing } from '../src/index.js';
@@ -118,4 +118,26 @@ test('replaceStale looks only at its own address, and works for System V too (de
   t.is(fresh.size, 0, 'a new, empty ring');
   t.throws(() => MpmcRing.create(address, { slots: 8, slotSize: 32, replaceStale: true }), { code: 'EEXIST' });
   fresh.close();
+});
+
+test('a FIFO and a directory planted in /dev/shm: ls and a stale check pass them by, never hang or crash', (t) => {
+  const fifo = shmAddress(t);
+  const dir = shmAddress(t);
+  const fifoPath = `/dev/shm/${fifo.slice('shm:'.length)}`;
+  const dirPath = `/dev/shm/${dir.slice('shm:'.length)}`;
+  t.is(spawnSync('mkfifo', [fifoPath]).status, 0);
+  mkdirSync(dirPath);
+  t.teardown(() => {
+    rmSync(fifoPath, { force: true });
+    rmSync(dirPath, { recursive: true, force: true });
+  });
+  for (const args of [['ls'], ['ls', '--stale'], ['ls', '--json']]) {
+    const r = cli(...args);
+    t.is(r.signal, null, `${args.join(' ')} was not killed by the timeout`);
+    t.is(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+    t.false(r.stdout.includes(fifo.slice('shm:'.length)), 'a FIFO is no segment');
+  }
+  const ring = SpscRing.create(shmAddress(t), { capacity: 4096, replaceStale: true });
+  t.teardown(() => ring.close());
+  t.pass();
 });

@@ -2,7 +2,7 @@
 // POSIX shm objects in /dev/shm (mappers counted from /proc/*/maps) and System V segments
 // (/proc/sysvipc/shm, with their attach count). Reads /proc and /dev/shm only; knows
 // nothing of what the segments hold (rings judge that: ring/inspect.ts, admin/stale.ts).
-import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { parseAddress } from './address.js';
 import { sysvKey } from './sysv.js';
 
@@ -67,12 +67,15 @@ export function sysvSegments(): SysvSegment[] {
 export function readHead(path: string, max: number): { size: number; bytes: Uint8Array } | undefined {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    // Never blocks (a FIFO planted in /dev/shm), never follows a link, never becomes a tty.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW | constants.O_NOCTTY);
   } catch {
     return undefined;
   }
   try {
-    const size = fstatSync(fd).size;
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) return undefined; // a directory, FIFO, socket or device is no segment
+    const size = stat.size;
     const bytes = new Uint8Array(Math.min(size, max));
     readSync(fd, bytes, 0, bytes.length, 0);
     return { size, bytes };
