@@ -6,7 +6,8 @@
         "native/addon.cc",
         "native/segment.cc",
         "native/futex.cc",
-        "native/queues.cc"
+        "native/queues.cc",
+        "native/loop-poll.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"

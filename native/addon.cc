@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "futex.h"
+#include "loop-poll.h"
 
 namespace shmring {
 
@@ -66,6 +67,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSegment(env, exports);
   InitFutex(env, exports);
   InitQueues(env, exports);
+  InitLoopPoll(env, exports);
   return exports;
 }
 
