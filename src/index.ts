@@ -19,6 +19,6 @@ export { MpmcRing } from './ring/mpmc.js';
 export type { MpmcCreateOptions, MpmcOpenOptions, MpmcStats } from './ring/mpmc.js';
 export type { BlockOptions, RingTarget } from './ring/base.js';
 export { Channel } from './transport/channel.js';
-export type { ChannelOptions, ConnectOptions } from './transport/channel.js';
+export type { ChannelOptions, ConnectOptions } from './transport/options.js';
 export { advancedCodec, jsonCodec, rawCodec, structuredCodec } from './transport/codec.js';
 export type { Codec, CodecOption } from './transport/codec.js';

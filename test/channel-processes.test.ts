@@ -21,8 +21,12 @@ function closed(ch: Channel): Promise<Error | undefined> {
   return new Promise((resolve) => ch.once('close', resolve));
 }
 
+function shmExists(address: string): boolean {
+  return readdirSync('/dev/shm').includes(address.slice('shm:'.length));
+}
+
 function segmentGone(address: string): boolean {
-  return !readdirSync('/dev/shm').includes(address.slice('shm:'.length));
+  return !shmExists(address);
 }
 
 test('100,000 mixed messages each way between two processes arrive in order and intact', async (t) => {
@@ -253,4 +257,30 @@ test("an unref'd idle channel lets the process exit; a listening one keeps it al
   const done = await r2;
   t.is(done.code, 0, done.stderr);
   t.regex(done.stdout, /"closed":true/);
+});
+
+test('a message posted right before process.exit() arrives whole, even when it did not fit the ring', async (t) => {
+  const ch = open(t, { codec: 'raw', capacity: 64 * 1024 });
+  const got = new Promise<Uint8Array>((resolve) => ch.once('message', resolve));
+  const reason = closed(ch);
+  const result = await finished(startFixture(t, 'channel-peer', ['exit', ch.address, String(3 << 20)]));
+  t.is(result.code, 0, result.stderr);
+  t.true((JSON.parse(result.stdout) as { queued: number }).queued > 0, 'most of it was still queued at exit');
+  const message = await got;
+  t.is(message.length, 3 << 20);
+  t.true(message.every((x, i) => x === i % 253));
+  t.is(await reason, undefined, 'the exiting side closed the channel');
+});
+
+test('a peer killed after this side closed: this side removes the segment when the peer dies', async (t) => {
+  const ch = open(t);
+  const child = startFixture(t, 'channel-peer', ['busy', ch.address]);
+  const done = finished(child);
+  await lineFrom(child, /ready/);
+  ch.close(); // the peer is alive (and too busy to notice): the segment stays for it
+  t.true(shmExists(ch.address));
+  child.kill('SIGKILL');
+  await done;
+  for (let i = 0; i < 1000 && shmExists(ch.address); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  t.false(shmExists(ch.address), 'removed once the peer died');
 });

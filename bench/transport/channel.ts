@@ -15,10 +15,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { Channel } from 'shmring';
+import { Channel, Segment } from 'shmring';
 import type { Row, RunSettings, Scenario } from '../lib/scenario.js';
 import { summarize } from '../lib/stats.js';
 import { runJs as syncFutexRoundTrip } from '../sync/pingpong.js';
+import { jsonFrame, jsonFrameReader } from './json-frames.js';
 import { END_BYTES, END_TEXT, isBytes, payload, PAYLOADS, replyCount, type PayloadName } from './payloads.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -50,6 +51,11 @@ function channelLink(codec: string, mode: Mode): Link {
       ch.close();
       child.kill();
       await exited(child);
+      try {
+        Segment.unlink(address); // the peer was killed before it could close its end
+      } catch {
+        // removed by this side's peer watch already
+      }
     },
   };
 }
@@ -110,26 +116,9 @@ async function unixLink(mode: Mode): Promise<Link> {
   const child = spawn(process.execPath, ['--import=tsx', PEER, 'unix', path, mode], { stdio: 'inherit' });
   const socket = await new Promise<Socket>((resolve) => server.once('connection', resolve));
   const handlers: Array<(m: unknown) => void> = [];
-  let pending: Buffer = Buffer.alloc(0);
-  socket.on('data', (chunk: Buffer) => {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-    let at = 0;
-    while (pending.length - at >= 4) {
-      const length = pending.readUInt32LE(at);
-      if (pending.length - at - 4 < length) break;
-      const message = JSON.parse(pending.toString('utf8', at + 4, at + 4 + length)) as unknown;
-      at += 4 + length;
-      for (const h of handlers) h(message);
-    }
-    pending = pending.subarray(at);
-  });
+  socket.on('data', jsonFrameReader((message) => handlers.forEach((h) => h(message))));
   return {
-    send(m) {
-      const body = Buffer.from(JSON.stringify(m));
-      const head = Buffer.allocUnsafe(4);
-      head.writeUInt32LE(body.length);
-      return socket.write(Buffer.concat([head, body]));
-    },
+    send: (m) => socket.write(jsonFrame(m)),
     room: () => new Promise((resolve) => socket.once('drain', resolve)),
     onMessage: (h) => handlers.push(h),
     close: async () => {

@@ -6,6 +6,7 @@
 // then replies with the count ({ count }, or 8 bytes for 'raw'). echo: sends every message back.
 import { connect } from 'node:net';
 import { Channel } from 'shmring';
+import { jsonFrame, jsonFrameReader } from './json-frames.js';
 import { countBytes, isEnd } from './payloads.js';
 
 const [kind, ...rest] = process.argv.slice(2);
@@ -34,26 +35,9 @@ if (kind === 'channel') {
 } else if (kind === 'unix') {
   const [path, mode] = rest;
   const socket = connect(path!);
-  let pending: Buffer = Buffer.alloc(0);
   const handlers: Array<(m: unknown) => void> = [];
-  socket.on('data', (chunk: Buffer) => {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-    let at = 0;
-    while (pending.length - at >= 4) {
-      const length = pending.readUInt32LE(at);
-      if (pending.length - at - 4 < length) break;
-      const message = JSON.parse(pending.toString('utf8', at + 4, at + 4 + length)) as unknown;
-      at += 4 + length;
-      for (const h of handlers) h(message);
-    }
-    pending = pending.subarray(at);
-  });
-  const send = (m: unknown) => {
-    const body = Buffer.from(JSON.stringify(m));
-    const head = Buffer.allocUnsafe(4);
-    head.writeUInt32LE(body.length);
-    socket.write(Buffer.concat([head, body]));
-  };
+  socket.on('data', jsonFrameReader((message) => handlers.forEach((h) => h(message))));
+  const send = (m: unknown) => socket.write(jsonFrame(m));
   behave((h) => handlers.push(h), send, mode!);
   socket.on('close', () => process.exit(0));
 } else {

@@ -11,34 +11,18 @@
 // receiver does not arm at all: after a read that found messages it looks again on the next
 // turn of the loop (setImmediate), so a busy sender rings nobody.
 import { EventEmitter } from 'node:events';
-import { checkOptions, closedError, rangeError, shmError, typeError } from '../errors.js';
+import { checkOptions, closedError, shmError, typeError } from '../errors.js';
 import { Segment } from '../segment/segment.js';
-import { resolveCodec, type Codec, type CodecOption } from './codec.js';
-import { FIRST, FRAME_HEADER, MORE, Reassembly, WHOLE, writeFrameHeader } from './framing.js';
-import { channelBytes, claimConnector, MAX_CHANNEL_CAPACITY, MAX_MESSAGE_LIMIT, MIN_CHANNEL_CAPACITY, publishReady, readShape, writeHeader, type ChannelShape } from './header.js';
+import { resolveCodec, type Codec } from './codec.js';
+import { FRAME_HEADER, Reassembly } from './framing.js';
+import { channelBytes, claimConnector, MAX_MESSAGE_LIMIT, publishReady, readShape, writeHeader, type ChannelShape } from './header.js';
+import { checkCapacity, checkCount, checkWake, DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_MESSAGE, type ChannelOptions, type ConnectOptions } from './options.js';
 import { ARMED, closedOffset, CONNECTOR, CREATOR, HEADER_SIZE, i32Index, i64Index, NEED_ROOM, ownerOffset, wakeOffset, type Side } from './layout.js';
 import { watchPeer } from './peer-watch.js';
+import { Outbox } from './outbox.js';
 import { formatRing, openRing, type SpscRing } from './rings.js';
 import { makeWakeup, readBell, type Bell, type Wakeup } from './wake.js';
 
-export interface ChannelOptions {
-  /** Data bytes of each direction's ring, a power of two (create only). Default 1 MiB. */
-  capacity?: number;
-  /** 'structured' (default), 'advanced', 'json', 'raw', or { encode, decode }. */
-  codec?: CodecOption;
-  /** Bytes queued in this process above which postMessage returns false. Default 1 MiB. */
-  highWaterMark?: number;
-  /** Largest message either side may send (create only). Default 1 GiB. */
-  maxMessageSize?: number;
-  /** How this side's event loop is woken: 'socket' (default) or 'futex' (futex.waitAsync). */
-  wake?: 'socket' | 'futex';
-}
-
-export type ConnectOptions = Omit<ChannelOptions, 'capacity' | 'maxMessageSize'>;
-
-const DEFAULT_CAPACITY = 1 << 20;
-const DEFAULT_HIGH_WATER_MARK = 1 << 20;
-const DEFAULT_MAX_MESSAGE = 2 ** 30;
 /** Records taken from the ring before the messages they carry are emitted. */
 const READ_BATCH = 64;
 /** Messages read in one turn of the loop before the rest waits for the next turn. */
@@ -53,35 +37,33 @@ class Refused {
 const DONE = Symbol('done');
 const NONE = Symbol('none');
 
-interface Queued {
-  bytes: Uint8Array;
-  offset: number;
-}
-
 const openChannels = new Set<Channel>();
 process.on('exit', () => {
   for (const channel of [...openChannels]) channel.closeOnExit();
 });
 
-function checkCapacity(value: unknown): number {
-  if (value === undefined) return DEFAULT_CAPACITY;
-  if (typeof value !== 'number') throw typeError('capacity', value, 'a number');
-  if (!Number.isInteger(value) || value < MIN_CHANNEL_CAPACITY || value > MAX_CHANNEL_CAPACITY || (value & (value - 1)) !== 0) {
-    throw rangeError('capacity', value, `a power of two from ${MIN_CHANNEL_CAPACITY} to ${MAX_CHANNEL_CAPACITY}`);
+function unlinkQuietly(address: string): void {
+  try {
+    Segment.unlink(address);
+  } catch {
+    // removed by the peer already
   }
-  return value;
 }
 
-function checkCount(name: string, value: unknown, fallback: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number') throw typeError(name, value, 'a number');
-  if (!(value >= 0 && value <= max) || (!Number.isInteger(value) && value !== Infinity)) throw rangeError(name, value, `an integer from 0 to ${max}`);
-  return value;
-}
-
-function checkWake(value: unknown): 'socket' | 'futex' {
-  if (value === undefined || value === 'socket' || value === 'futex') return value ?? 'socket';
-  throw typeError('wake', value, "'socket' or 'futex'");
+/** Removes the channel at `address` if it is still the one `creator` made (not a new one by that name). */
+function removeIfSame(address: string, creator: bigint): void {
+  try {
+    const segment = Segment.open(address);
+    let same = false;
+    try {
+      same = segment.size >= HEADER_SIZE && Atomics.load(new BigInt64Array(segment.buffer, 0, HEADER_SIZE / 8), i64Index(ownerOffset(CREATOR))) === creator;
+    } finally {
+      segment.close();
+    }
+    if (same) unlinkQuietly(address);
+  } catch {
+    // gone already
+  }
 }
 
 /** Whether the channel's segment has a name that must be removed once both ends are gone. */
@@ -102,8 +84,7 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
   readonly #codec: Codec;
   readonly #highWaterMark: number;
   readonly #maxMessage: number;
-  /** Largest piece of a message one record carries. */
-  readonly #pieceMax: number;
+  readonly #outbox: Outbox;
   readonly #reassembly: Reassembly;
   readonly #wakeup: Wakeup;
   // Words of the header, as Int32Array indices.
@@ -116,10 +97,7 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
   #peerIdentity = 0n;
   #unwatch: (() => void) | undefined;
   #peerDead = false;
-  // Sending: what did not fit the ring yet, in order.
-  #queue: Queued[] = [];
-  #queueHead = 0;
-  #queuedBytes = 0;
+  // Sending: 'drain' is owed once the outbox empties.
   #wantDrain = false;
   #passQueued = false;
   readonly #passTask = (): void => {
@@ -158,7 +136,7 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
     this.#codec = resolveCodec(options.codec);
     this.#highWaterMark = checkCount('highWaterMark', options.highWaterMark, DEFAULT_HIGH_WATER_MARK, Infinity);
     this.#maxMessage = shape.maxMessage;
-    this.#pieceMax = Math.min(this.#out.maxMessageSize - FRAME_HEADER, shape.capacity / 4);
+    this.#outbox = new Outbox(this.#out, Math.min(this.#out.maxMessageSize - FRAME_HEADER, shape.capacity / 4));
     this.#reassembly = new Reassembly(this.#in.maxMessageSize - FRAME_HEADER, shape.maxMessage);
     const mine = wakeOffset(side);
     const theirs = wakeOffset(this.#peer);
@@ -209,7 +187,13 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
       return channel;
     } catch (err) {
       segment.close();
-      if (address !== undefined) Segment.unlink(address);
+      if (address !== undefined) {
+        try {
+          Segment.unlink(address);
+        } catch {
+          // reporting the first error
+        }
+      }
       throw err;
     }
   }
@@ -253,82 +237,42 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
     if (bytes.length > this.#maxMessage) {
       throw shmError('ERR_MESSAGE_TOO_LARGE', `a message of ${bytes.length} bytes exceeds this channel's maximum of ${this.#maxMessage}`);
     }
-    let offset = 0;
-    if (this.#queueHead === this.#queue.length) {
-      const written = this.#writeFrames(bytes, 0);
-      if (!this.#passQueued) {
-        this.#passQueued = true;
-        queueMicrotask(this.#passTask);
-      }
-      if (written === bytes.length) return this.#queuedBytes < this.#highWaterMark;
-      offset = Math.max(written, 0);
-      this.#endPass(); // the ring is full: let the peer start on what is there
+    const wasEmpty = this.#outbox.empty;
+    const written = this.#outbox.send(bytes, this.#codec.fresh === true);
+    if (!this.#passQueued) {
+      this.#passQueued = true;
+      queueMicrotask(this.#passTask);
     }
-    // A codec that may hand out a buffer it rewrites (raw: the caller's own) is copied.
-    // (Whole, even if pieces of it are in the ring already: frames are cut by offset.)
-    this.#queue.push({ bytes: this.#codec.fresh === true ? bytes : bytes.slice(), offset });
-    this.#queuedBytes += bytes.length - offset;
-    this.#updateRef();
-    if (this.#queuedBytes < this.#highWaterMark) return true;
+    if (written) return this.#outbox.queuedBytes < this.#highWaterMark;
+    if (wasEmpty) {
+      this.#endPass(); // the ring is full: let the peer start on what is there
+      this.#updateRef(); // queued messages keep the process alive until written
+    }
+    if (this.#outbox.queuedBytes < this.#highWaterMark) return true;
     this.#wantDrain = true;
     return false;
   }
 
   /** Bytes waiting in this process for room in the ring; stale as soon as the peer reads. */
   get queuedBytes(): number {
-    return this.#queuedBytes;
-  }
-
-  /**
-   * Writes frames of `bytes` from `offset` while they fit; returns how far it got, or -1
-   * when a message that fits one frame was not written (so a 0-byte message is told apart).
-   */
-  #writeFrames(bytes: Uint8Array, offset: number, wait?: (length: number) => ReturnType<SpscRing['tryClaim']>): number {
-    const total = bytes.length;
-    const claimFn = wait ?? ((length: number) => this.#out.tryClaim(length));
-    if (offset === 0 && total <= this.#pieceMax) {
-      const claim = claimFn(FRAME_HEADER + total);
-      if (claim === null) return -1;
-      writeFrameHeader(claim.bytes, WHOLE, 0);
-      claim.bytes.set(bytes, FRAME_HEADER);
-      claim.commit();
-      return total;
-    }
-    while (offset < total) {
-      const n = Math.min(this.#pieceMax, total - offset);
-      const claim = claimFn(FRAME_HEADER + n);
-      if (claim === null) return offset;
-      writeFrameHeader(claim.bytes, offset === 0 ? FIRST : MORE, offset === 0 ? total : 0);
-      claim.bytes.set(bytes.subarray(offset, offset + n), FRAME_HEADER);
-      claim.commit();
-      offset += n;
-    }
-    return offset;
+    return this.#outbox.queuedBytes;
   }
 
   /** Writes queued messages while they fit, then publishes; asks the peer for room if some remain. */
   #sendQueued(): void {
     for (;;) {
-      const queue = this.#queue;
-      while (this.#queueHead < queue.length) {
-        const item = queue[this.#queueHead]!;
-        if (!this.#advance(item)) break;
-        queue[this.#queueHead++] = undefined!;
-      }
+      const done = this.#outbox.writeQueued();
       this.#endPass();
-      if (this.#queueHead === queue.length) break;
+      if (done) break;
       // Full: announce it, then look once more (the peer may have freed room before it
       // could see the announcement).
       Atomics.store(this.#i32, this.#myNeedRoom, 1);
-      const item = queue[this.#queueHead]!;
-      const offset = item.offset;
-      if (!this.#advance(item) && item.offset === offset) {
+      const before = this.#outbox.queuedBytes;
+      if (!this.#outbox.writeQueued() && this.#outbox.queuedBytes === before) {
         this.#endPass();
         return;
       }
     }
-    this.#queue = [];
-    this.#queueHead = 0;
     this.#updateRef();
     if (this.#closing) {
       this.#finish(undefined);
@@ -338,15 +282,6 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
       this.#wantDrain = false;
       this.emit('drain');
     }
-  }
-
-  /** Writes what fits of a queued message; true once all of it is in the ring. */
-  #advance(item: Queued): boolean {
-    const written = this.#writeFrames(item.bytes, item.offset);
-    if (written < 0) return false;
-    this.#queuedBytes -= written - item.offset;
-    item.offset = written;
-    return written === item.bytes.length;
   }
 
   /**
@@ -393,7 +328,7 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
     this.#deliverInbox();
     const got = this.#reading() ? this.#receive(READ_TURN, false) : 0;
     if (this.#closed) return;
-    if (this.#queueHead < this.#queue.length) this.#sendQueued();
+    if (!this.#outbox.empty) this.#sendQueued();
     if (this.#closed) return;
     if (Atomics.load(this.#i32, this.#peerClosed) !== 0) {
       // The peer published everything before its flag: take it all, then end.
@@ -439,9 +374,21 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
       if (records === 0) break;
       if (Atomics.load(this.#i32, this.#peerNeedRoom) !== 0 && Atomics.exchange(this.#i32, this.#peerNeedRoom, 0) === 1) this.#ringPeer();
       this.#batch = [];
-      for (const item of batch) {
-        if (item instanceof Refused) this.emit('messageerror', item.error);
-        else this.#deliver(item);
+      let i = 0;
+      try {
+        for (; i < batch.length; i++) {
+          const item = batch[i];
+          if (item instanceof Refused) this.emit('messageerror', item.error);
+          else this.#deliver(item);
+        }
+      } finally {
+        // A listener threw (an uncaught exception on its way): the rest of the batch is
+        // already out of the ring, so it is kept for the next turn rather than lost.
+        if (i < batch.length - 1) {
+          this.#inbox = [...batch.slice(i + 1), ...this.#inbox.slice(this.#inboxHead)];
+          this.#inboxHead = 0;
+          queueMicrotask(() => this.#pump());
+        }
       }
       count += batch.length;
     }
@@ -479,6 +426,10 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
     while (this.#inboxHead < this.#inbox.length && this.#reading()) {
       const message = this.#inbox[this.#inboxHead];
       this.#inbox[this.#inboxHead++] = undefined;
+      if (message instanceof Refused) {
+        this.emit('messageerror', message.error);
+        continue;
+      }
       const waiter = this.#waiting.shift();
       if (waiter !== undefined) waiter(message);
       else this.emit('message', message);
@@ -490,10 +441,13 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
   }
 
   #takeKept(): unknown {
-    if (this.#inboxHead === this.#inbox.length) return NONE;
-    const message = this.#inbox[this.#inboxHead];
-    this.#inbox[this.#inboxHead++] = undefined;
-    return message;
+    while (this.#inboxHead < this.#inbox.length) {
+      const message = this.#inbox[this.#inboxHead];
+      this.#inbox[this.#inboxHead++] = undefined;
+      if (!(message instanceof Refused)) return message;
+      this.emit('messageerror', message.error);
+    }
+    return NONE;
   }
 
   /**
@@ -590,7 +544,7 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
   }
 
   #updateRef(): void {
-    const want = !this.#closed && (this.#refed || this.#waiting.length > 0 || this.#queueHead < this.#queue.length);
+    const want = !this.#closed && (this.#refed || this.#waiting.length > 0 || !this.#outbox.empty);
     if (want === this.#keepsAlive) return;
     this.#keepsAlive = want;
     this.#wakeup.ref(want);
@@ -609,7 +563,7 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
     if (this.#closing) return;
     this.#closing = true;
     for (const waiter of this.#waiting.splice(0)) waiter(DONE);
-    if (this.#queueHead === this.#queue.length || this.#peerDead || Atomics.load(this.#i32, this.#peerClosed) !== 0) this.#finish(undefined);
+    if (this.#outbox.empty || this.#peerDead || Atomics.load(this.#i32, this.#peerClosed) !== 0) this.#finish(undefined);
     else this.#updateRef();
   }
 
@@ -617,15 +571,7 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
   closeOnExit(): void {
     if (this.#closed) return;
     try {
-      const deadline = performance.now() + EXIT_FLUSH_MS;
-      const wait = (length: number) => {
-        this.#endPass();
-        return this.#out.claim(length, { timeout: Math.max(0, deadline - performance.now()) });
-      };
-      while (this.#queueHead < this.#queue.length && !this.#peerDead) {
-        const item = this.#queue[this.#queueHead++]!;
-        if (item.offset < item.bytes.length || item.bytes.length === 0) this.#writeFrames(item.bytes, item.offset, wait);
-      }
+      if (!this.#peerDead) this.#outbox.writeAllBlocking(performance.now() + EXIT_FLUSH_MS, () => this.#endPass());
     } catch {
       // the peer did not make room in time, or died: what is left is lost with this process
     }
@@ -645,7 +591,9 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
     this.#wakeup.close();
     this.#unwatch?.();
     let peerGone = true;
+    let creator = 0n;
     try {
+      creator = Atomics.load(this.#i64, i64Index(ownerOffset(CREATOR)));
       this.#out.flush();
       Atomics.store(this.#i32, i32Index(closedOffset(this.#side)), 1);
       // Closed flag first, then the peer's: of two sides closing at once, at least one sees
@@ -661,12 +609,11 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
       this.#in.close();
     } finally {
       this.#segment.close();
-      if (peerGone && named(this.address)) {
-        try {
-          Segment.unlink(this.address);
-        } catch {
-          // removed by the peer already
-        }
+      if (named(this.address)) {
+        if (peerGone) unlinkQuietly(this.address);
+        // The peer lives on: it removes the segment when it closes, and if it is killed
+        // first, this process (while it lives) removes it when the peer's pidfd says so.
+        else if (this.#peerIdentity !== 0n) watchPeer(this.#peerIdentity, () => removeIfSame(this.address, creator));
       }
     }
     process.nextTick(() => (reason === undefined ? this.emit('close') : this.emit('close', reason)));

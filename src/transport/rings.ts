@@ -4,6 +4,7 @@ import type { Segment } from '../segment/segment.js';
 import { SpscRing } from '../ring/spsc.js';
 
 export type { SpscRing };
+export type { Claim } from '../ring/spsc.js';
 
 /** Bytes a ring of `capacity` data bytes takes in the segment. */
 export function ringBytes(capacity: number): number {
