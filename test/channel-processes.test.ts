@@ -5,6 +5,9 @@ import test, { type ExecutionContext } from 'ava';
 import { readdirSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { Channel } from '../src/index.js';
+import { native } from '../src/native.js';
+import { watchPeer } from '../src/transport/peer-watch.js';
+import { packIdentity, processStartTime } from '../src/sync/identity.js';
 import { seededMessage } from './helpers/channel-messages.js';
 import { finished, lineFrom, startFixture } from './helpers/processes.js';
 import { shmAddress, sweep } from './helpers/resources.js';
@@ -283,4 +286,43 @@ test('a peer killed after this side closed: this side removes the segment when t
   await done;
   for (let i = 0; i < 1000 && shmExists(ch.address); i++) await new Promise((resolve) => setTimeout(resolve, 10));
   t.false(shmExists(ch.address), 'removed once the peer died');
+});
+
+test("the futex wake-up between processes: both sides on 'futex', 2,000 round trips in order", async (t) => {
+  const ch = open(t, { wake: 'futex' });
+  const child = finished(startFixture(t, 'channel-peer', ['echo', ch.address, 'structured', 'futex']));
+  let expected = 0;
+  let bad = 0;
+  await new Promise<void>((resolve) => {
+    ch.on('message', (m) => {
+      if (m !== expected) bad++;
+      if (++expected === 2000) resolve();
+      else ch.postMessage(expected);
+    });
+    ch.postMessage(0);
+  });
+  t.is(bad, 0);
+  ch.close();
+  await child;
+});
+
+test('without pidfd_open, a timer finds the dead peer (pid and start time)', async (t) => {
+  const original = native.pidfdOpen;
+  native.pidfdOpen = () => {
+    throw Object.assign(new Error('ENOSYS: pidfd_open'), { code: 'ENOSYS' });
+  };
+  t.teardown(() => {
+    native.pidfdOpen = original;
+  });
+  const ch = open(t);
+  const child = startFixture(t, 'channel-peer', ['busy', ch.address]);
+  const done = finished(child);
+  await lineFrom(child, /ready/);
+  const identity = packIdentity(child.pid!, processStartTime(child.pid!)!);
+  const dead = new Promise<void>((resolve) => watchPeer(identity, resolve));
+  const reason = closed(ch);
+  child.kill('SIGKILL');
+  await done;
+  await dead;
+  t.is(((await reason) as Error & { code: string }).code, 'ERR_PEER_DEAD', 'the channel saw it too');
 });

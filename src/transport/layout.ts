@@ -27,7 +27,8 @@
 //                        that frees room swaps it to 0 and, if it was 1, rings
 //   +8   4   wake kind   written last: 0 not yet; 1 futex wake on `armed`; 2 a datagram
 //                        to the doorbell socket
-//   +12  4   token       the number to send in that datagram (names the channel there)
+//   +12  4   token       socket: the number to send in that datagram (names the channel
+//                        there); futex: a counter every ring increments before its wake
 //   +16  4   name length bytes of the doorbell's abstract socket name (1..MAX_NAME)
 //   +20  108 name        the abstract socket name, without its leading NUL
 export const CHANNEL_MAGIC = 0x434d4853; // "SHMC" little-endian

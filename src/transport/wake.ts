@@ -3,8 +3,11 @@
 // uv_poll on the thread's own loop, so a wake-up costs the sender one sendto and the
 // receiver one epoll return: no waiter thread, no libuv pool thread, one descriptor for all
 // the thread's channels. A datagram carries a token that names the channel to look at.
-// Where the socket cannot be made, a channel side falls back to futex.waitAsync on its
-// `armed` word (one native waiter thread serves up to 127 such words).
+// Where the socket cannot be made (or wake: 'futex' asks for it), a side sleeps in
+// futex.waitAsync on a counter in its wake line (the `token` word), which every ring
+// increments before its futex wake: the waiter reads the counter before it looks at the
+// channel and waits only while it is unchanged, so no ring is lost between the look and the
+// wait (one native waiter thread serves up to 127 such words).
 //
 // Who rings: a side that published data swaps the peer's `armed` word to 0 and rings only
 // if it was 1; the same with `need room` after freeing room. A peer that closes rings
@@ -13,7 +16,7 @@
 // the doorbell is gone, so a wake-up is delayed, never lost.
 import { native } from '../native.js';
 import * as futex from '../sync/futex.js';
-import { i32Index, NAME, NAME_LENGTH, MAX_NAME, TOKEN, WAKE_FUTEX, WAKE_KIND, WAKE_SOCKET, ARMED } from './layout.js';
+import { i32Index, NAME, NAME_LENGTH, MAX_NAME, TOKEN, WAKE_FUTEX, WAKE_KIND, WAKE_SOCKET } from './layout.js';
 
 /** What a doorbell calls: the channel side to look at its rings and words. */
 export interface WakeTarget {
@@ -124,21 +127,23 @@ export function makeWakeup(i32: Int32Array, line: number, target: WakeTarget, ki
     };
   }
   Atomics.store(i32, i32Index(line + WAKE_KIND), WAKE_FUTEX);
-  return futexWakeup(i32, i32Index(line + ARMED), target);
+  return futexWakeup(i32, i32Index(line + TOKEN), target);
 }
 
-/** The futex fallback: one waitAsync on the `armed` word always pending while open. */
-function futexWakeup(i32: Int32Array, index: number, target: WakeTarget): Wakeup {
+/** The futex fallback: one waitAsync on the ring counter always pending while open. */
+function futexWakeup(i32: Int32Array, counter: number, target: WakeTarget): Wakeup {
   let refed = false;
   let closed = false;
   let pending: AbortController | undefined;
+  let seen = Atomics.load(i32, counter);
   const wait = (): void => {
     if (closed) return;
     const controller = new AbortController();
     pending = controller;
-    futex.waitAsync(i32, index, Atomics.load(i32, index), { ref: refed, signal: controller.signal }).then(
+    futex.waitAsync(i32, counter, seen, { ref: refed, signal: controller.signal }).then(
       () => {
         if (pending !== controller) return;
+        seen = Atomics.load(i32, counter); // before the look: a ring after it changes the counter
         target.onWake();
         wait();
       },
@@ -183,6 +188,11 @@ export function readBell(i32: Int32Array, line: number): Bell | undefined {
     return { ring: () => ringSocket(name, token) };
   }
   if (kind !== WAKE_FUTEX) return undefined;
-  const armed = i32Index(line + ARMED);
-  return { ring: () => void futex.wake(i32, armed) };
+  const counter = i32Index(line + TOKEN);
+  return {
+    ring: () => {
+      Atomics.add(i32, counter, 1);
+      futex.wake(i32, counter);
+    },
+  };
 }
