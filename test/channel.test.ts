@@ -326,3 +326,17 @@ test('an anonymous channel (no address) is reachable by its fd: address in this 
   a.postMessage('anonymous');
   t.is(await got, 'anonymous');
 });
+
+test('a worker ended by terminate() is a dead peer: close with ERR_PEER_DEAD, and the segment goes', async (t) => {
+  t.timeout(30_000);
+  const ch = Channel.create(shmAddress(t));
+  t.teardown(() => ch.close());
+  const worker = startWorker(t, ch.address);
+  const echoed = next(ch);
+  ch.postMessage('ping');
+  t.is(await echoed, 'ping');
+  const reason = next(ch, 'close');
+  await worker.terminate();
+  t.is(((await reason) as ShmError).code, 'ERR_PEER_DEAD');
+  t.false(shmExists(ch.address));
+});
