@@ -27,8 +27,8 @@ import { makeWakeup, readBell, type Bell, type Wakeup } from './wake.js';
 const READ_BATCH = 64;
 /** Messages read in one turn of the loop before the rest waits for the next turn. */
 const READ_TURN = 4096;
-/** How long process exit may wait for the peer to make room for what is still queued. */
-const EXIT_FLUSH_MS = 1000;
+/** How long process exit waits for a peer that makes no room for what is still queued. */
+const EXIT_STALL_MS = 1000;
 
 /** A record that could not become a message ('messageerror'). */
 class Refused {
@@ -517,7 +517,10 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
     if (this.#closed) return;
     this.#peerDead = true;
     this.#receive(Infinity, true); // everything it published comes first
-    this.#finish(shmError('ERR_PEER_DEAD', `the other end of channel ${this.address} died`));
+    // A peer that closed before it exited closed gracefully, whichever of its doorbell ring
+    // and its pidfd this loop happens to see first.
+    const graceful = Atomics.load(this.#i32, this.#peerClosed) !== 0;
+    this.#finish(graceful ? undefined : shmError('ERR_PEER_DEAD', `the other end of channel ${this.address} died`));
   }
 
   /** Keep the process alive while this channel waits for messages (as MessagePort.ref). */
@@ -567,11 +570,11 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
     else this.#updateRef();
   }
 
-  /** At process exit: writes what is queued (waiting up to EXIT_FLUSH_MS for room), then closes. */
+  /** At process exit: writes what is queued (while the peer makes room, see EXIT_STALL_MS), then closes. */
   closeOnExit(): void {
     if (this.#closed) return;
     try {
-      if (!this.#peerDead) this.#outbox.writeAllBlocking(performance.now() + EXIT_FLUSH_MS, () => this.#endPass());
+      if (!this.#peerDead) this.#outbox.writeAllBlocking(EXIT_STALL_MS, () => this.#endPass());
     } catch {
       // the peer did not make room in time, or died: what is left is lost with this process
     }

@@ -63,14 +63,14 @@ export class Outbox {
 
   /**
    * At process exit: writes everything queued, waiting for room with the ring's blocking
-   * claim (which the consumer's release wakes) until `deadline` (performance.now() ms).
-   * `beforeWait` runs before each claim (publish and ring the peer). Throws ERR_TIMEOUT or
-   * ERR_PEER_DEAD when the peer does not make room.
+   * claim (which the consumer's release wakes) for as long as the peer keeps making room,
+   * giving up after `stallMs` without any. `beforeWait` runs before each claim (publish and
+   * ring the peer). Throws ERR_TIMEOUT or ERR_PEER_DEAD when the peer stops reading.
    */
-  writeAllBlocking(deadline: number, beforeWait: () => void): void {
+  writeAllBlocking(stallMs: number, beforeWait: () => void): void {
     const wait = (length: number): Claim => {
       beforeWait();
-      return this.#ring.claim(length, { timeout: Math.max(0, deadline - performance.now()) });
+      return this.#ring.claim(length, { timeout: stallMs }); // each piece needs only a slice of the ring
     };
     while (this.#head < this.#queue.length) {
       const item = this.#queue[this.#head]!;
