@@ -4,7 +4,6 @@
 import { badHeaderError, shmError } from '../errors.js';
 import type { Segment } from '../segment/segment.js';
 import { isAlive, SELF_THREAD } from '../sync/identity.js';
-import { RING_MAGIC } from '../ring/header.js';
 import {
   CAPACITY_OFFSET,
   CHANNEL_MAGIC,
@@ -28,7 +27,7 @@ import {
   TOTAL_SIZE_OFFSET,
   VERSION_OFFSET,
 } from './layout.js';
-import { ringBytes } from './rings.js';
+import { ringBytes, RING_MAGIC } from './rings.js';
 
 /** Smallest and largest ring capacity of a channel (bytes per direction, a power of two). */
 export const MIN_CHANNEL_CAPACITY = 4096;

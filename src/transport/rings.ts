@@ -5,6 +5,8 @@ import { SpscRing } from '../ring/spsc.js';
 
 export type { SpscRing };
 export type { Claim } from '../ring/spsc.js';
+/** The magic of a bare ring: a channel's connect names it in its error. */
+export { RING_MAGIC } from '../ring/header.js';
 
 /** Bytes a ring of `capacity` data bytes takes in the segment. */
 export function ringBytes(capacity: number): number {
