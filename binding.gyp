@@ -12,7 +12,8 @@
         "native/buffers.cc",
         "native/segment.cc",
         "native/futex.cc",
-        "native/queues.cc"
+        "native/queues.cc",
+        "native/loop-poll.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"

@@ -13,9 +13,10 @@ import { scenario as latency } from './ring/latency.js';
 import { scenario as relay } from './ring/relay.js';
 import { scenario as throughput } from './ring/throughput.js';
 import { scenario as pingpong } from './sync/pingpong.js';
+import { scenario as transport } from './transport/channel.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const SCENARIOS: Scenario[] = [throughput, relay, latency, pingpong];
+const SCENARIOS: Scenario[] = [throughput, relay, latency, pingpong, transport];
 
 const USAGE = `usage: npm run bench -- [--full] [--only <scenario>] [--json] [--out <dir>]
   --full             more rounds and repetitions (default: a quick run)

@@ -6,6 +6,7 @@
 
 #include "buffers.h"
 #include "futex.h"
+#include "loop-poll.h"
 
 namespace shmring {
 
@@ -68,6 +69,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSegment(env, exports);
   InitFutex(env, exports);
   InitQueues(env, exports);
+  InitLoopPoll(env, exports);
   return exports;
 }
 

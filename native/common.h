@@ -14,11 +14,13 @@
 namespace shmring {
 
 class WaiterPool;  // futex.cc
+struct PollSet;    // loop-poll.h
 
 // Everything the addon keeps per JavaScript environment (main thread or worker).
 struct InstanceData {
   Napi::FunctionReference makeError;  // (code, errno, syscall, message, address) => ShmError
   std::unique_ptr<WaiterPool> waiters;
+  std::unique_ptr<PollSet> polls;
   ~InstanceData();
 };
 
@@ -39,5 +41,6 @@ Int32View GetInt32View(const Napi::Value& value);
 void InitSegment(Napi::Env env, Napi::Object exports);
 void InitFutex(Napi::Env env, Napi::Object exports);
 void InitQueues(Napi::Env env, Napi::Object exports);
+void InitLoopPoll(Napi::Env env, Napi::Object exports);
 
 }  // namespace shmring

@@ -21,3 +21,7 @@ export { MpmcRing } from './ring/mpmc/ring.js';
 export type { MpmcCreateOptions, MpmcOpenOptions, MpmcStats } from './ring/mpmc/ring.js';
 export type { RingTarget, RegionOptions } from './ring/target.js';
 export type { BlockOptions } from './sync/waiting.js';
+export { Channel } from './transport/channel.js';
+export type { ChannelOptions, ConnectOptions } from './transport/options.js';
+export { advancedCodec, jsonCodec, rawCodec, structuredCodec } from './transport/codec.js';
+export type { Codec, CodecOption } from './transport/codec.js';

@@ -31,6 +31,15 @@ export interface NativeAddon {
   asyncAdd(i32: Int32Array, index: number, expected: number, timeoutMs: number): number;
   asyncCancel(id: number): boolean;
   asyncRef(ref: boolean): void;
+  pollStart(fd: number, callback: () => void): number;
+  pollRef(id: number, ref: boolean): void;
+  pollStop(id: number): void;
+  doorbellOpen(): [fd: number, name: string];
+  doorbellRing(name: string, token: number): number;
+  doorbellDrain(fd: number, tokens: Uint32Array): number;
+  pidfdOpen(pid: number): number;
+  threadRegister(threadId: number): void;
+  threadAlive(threadLowBits: number): boolean;
   mqOpen(name: string, create: boolean, maxMessages: number, messageSize: number): number;
   mqSend(fd: number, bytes: Uint8Array): void;
   mqReceive(fd: number, bytes: Uint8Array): number;

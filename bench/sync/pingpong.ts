@@ -30,7 +30,8 @@ function collect(child: ReturnType<typeof spawn>): Promise<string> {
   );
 }
 
-async function runJs(mode: string, rounds: number, spinUs: number, pin: boolean): Promise<Result> {
+/** The JS ping-pong of two processes in `mode` (the transport scenario takes its futex round trip). */
+export async function runJs(mode: string, rounds: number, spinUs: number, pin: boolean): Promise<Result> {
   const seg = Segment.anonymous(4096);
   try {
     const prefix = pin ? ['taskset', '-c', '0'] : [];

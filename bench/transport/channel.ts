@@ -1,0 +1,320 @@
+// Scenario: the Channel against what a Node user has today, all in the same run, two
+// processes each (MessagePort: two threads): one-way messages/s for small objects, arrays
+// of 1,000 of them, 64 KiB and 1 MiB Buffers; the idle round trip with both sides in the
+// event loop (a millisecond of idleness between rounds, so both sides go to sleep),
+// median and p99; and fs.readFile latency in a process whose 1,000 channels wait idle.
+// Competitors: Channel with the default codec, 'json', 'advanced' and 'raw' (Buffers);
+// child_process.fork IPC with json and advanced serialization; a worker_threads
+// MessagePort; a Unix socket carrying length-prefixed JSON. Every run is bounded by a
+// message count and by time.
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { Channel, Segment } from 'shmring';
+import type { Row, RunSettings, Scenario } from '../lib/scenario.js';
+import { summarize } from '../lib/stats.js';
+import { runJs as syncFutexRoundTrip } from '../sync/pingpong.js';
+import { jsonFrame, jsonFrameReader } from './json-frames.js';
+import { END_BYTES, END_TEXT, isBytes, payload, PAYLOADS, replyCount, type PayloadName } from './payloads.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const PEER = join(HERE, 'peer.ts');
+
+/** The near end of a competitor: send (false: wait for room()), messages, and shutdown. */
+interface Link {
+  send(m: unknown): boolean;
+  room(): Promise<void>;
+  onMessage(handler: (m: unknown) => void): void;
+  close(): Promise<void>;
+}
+
+type Mode = 'sink' | 'echo';
+
+function exited(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+}
+
+function channelLink(codec: string, mode: Mode): Link {
+  const address = `shm:shmring-bench-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  const ch = Channel.create(address, { codec: codec as 'json', capacity: 4 << 20, highWaterMark: 8 << 20 });
+  const child = spawn(process.execPath, ['--import=tsx', PEER, 'channel', address, codec, mode], { stdio: 'inherit' });
+  return {
+    send: (m) => ch.postMessage(m),
+    room: () => new Promise((resolve) => ch.once('drain', resolve)),
+    onMessage: (h) => ch.on('message', h),
+    close: async () => {
+      ch.close();
+      child.kill();
+      await exited(child);
+      try {
+        Segment.unlink(address); // the peer was killed before it could close its end
+      } catch {
+        // removed by this side's peer watch already
+      }
+    },
+  };
+}
+
+function forkLink(serialization: 'json' | 'advanced', mode: Mode): Link {
+  const child = fork(PEER, ['fork', mode], { serialization, execArgv: ['--import=tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let sent = 0;
+  let written: Promise<void> = Promise.resolve();
+  return {
+    send(m) {
+      // Every 256th message waits until Node has written it, as a careful sender does
+      // (send() returning false is advisory in Node and never stops the queue growing).
+      if ((++sent & 255) !== 0) return child.send(m as object) || true;
+      written = new Promise((resolve) => child.send(m as object, undefined, {}, () => resolve()));
+      return false;
+    },
+    room: () => written,
+    onMessage: (h) => child.on('message', h),
+    close: async () => {
+      if (child.connected) child.disconnect();
+      await exited(child);
+    },
+  };
+}
+
+function portLink(mode: Mode): Link {
+  const { port1, port2 } = new MessageChannel();
+  const worker = new Worker(
+    `const { workerData } = require('node:worker_threads');
+     const { port, mode } = workerData;
+     let count = 0;
+     port.on('message', (m) => {
+       if (mode === 'echo') return port.postMessage(m);
+       if (m === 'end' || (m instanceof Uint8Array && m.length === 1 && m[0] === 0xee)) { port.postMessage({ count }); count = 0; } else count++;
+     });`,
+    { eval: true, workerData: { port: port2, mode }, transferList: [port2] },
+  );
+  let sent = 0;
+  return {
+    send(m) {
+      port1.postMessage(m);
+      return (++sent & 1023) !== 0; // MessagePort has no backpressure: yield to the loop now and then
+    },
+    room: () => new Promise((resolve) => setImmediate(resolve)),
+    onMessage: (h) => port1.on('message', h),
+    close: async () => {
+      port1.close();
+      await worker.terminate();
+    },
+  };
+}
+
+async function unixLink(mode: Mode): Promise<Link> {
+  const dir = mkdtempSync(join(tmpdir(), 'shmring-bench-transport-'));
+  const path = join(dir, 'socket');
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  const child = spawn(process.execPath, ['--import=tsx', PEER, 'unix', path, mode], { stdio: 'inherit' });
+  const socket = await new Promise<Socket>((resolve) => server.once('connection', resolve));
+  const handlers: Array<(m: unknown) => void> = [];
+  socket.on('data', jsonFrameReader((message) => handlers.forEach((h) => h(message))));
+  return {
+    send: (m) => socket.write(jsonFrame(m)),
+    room: () => new Promise((resolve) => socket.once('drain', resolve)),
+    onMessage: (h) => handlers.push(h),
+    close: async () => {
+      socket.destroy();
+      server.close();
+      await exited(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+interface Competitor {
+  competitor: string;
+  setup: string;
+  link: (mode: Mode) => Link | Promise<Link>;
+  /** Which payloads it carries (raw: bytes only). */
+  carries: (name: PayloadName) => boolean;
+  end: unknown;
+}
+
+const COMPETITORS: Competitor[] = [
+  { competitor: 'shmring Channel', setup: 'default codec (msgpackr structured clone)', link: (m) => channelLink('structured', m), carries: () => true, end: END_TEXT },
+  { competitor: 'shmring Channel', setup: "'json'", link: (m) => channelLink('json', m), carries: (n) => !isBytes(n), end: END_TEXT },
+  { competitor: 'shmring Channel', setup: "'advanced' (v8.serialize)", link: (m) => channelLink('advanced', m), carries: () => true, end: END_TEXT },
+  { competitor: 'shmring Channel', setup: "'raw' (bytes)", link: (m) => channelLink('raw', m), carries: isBytes, end: END_BYTES },
+  { competitor: 'child_process IPC', setup: 'fork, json', link: (m) => forkLink('json', m), carries: (n) => !isBytes(n), end: END_TEXT },
+  { competitor: 'child_process IPC', setup: 'fork, advanced', link: (m) => forkLink('advanced', m), carries: () => true, end: END_TEXT },
+  { competitor: 'worker_threads', setup: 'MessagePort (two threads)', link: (m) => portLink(m), carries: () => true, end: END_TEXT },
+  { competitor: 'Unix socket', setup: 'length-prefixed JSON', link: (m) => unixLink(m), carries: (n) => !isBytes(n), end: END_TEXT },
+];
+
+interface Budget {
+  count: number;
+  ms: number;
+  rounds: number;
+  idleChannels: number;
+}
+
+function budgetFor(mode: RunSettings['mode'], name: PayloadName): Budget {
+  const scale = mode === 'tiny' ? 0.02 : mode === 'quick' ? 1 : 4;
+  const count = name === 'small' ? 400_000 : name === 'array' ? 2_000 : name === '64 KiB' ? 20_000 : 1_000;
+  return {
+    count: Math.max(20, Math.floor(count * scale)),
+    ms: mode === 'tiny' ? 200 : mode === 'quick' ? 1500 : 5000,
+    rounds: mode === 'tiny' ? 30 : mode === 'quick' ? 2_000 : 10_000,
+    idleChannels: mode === 'tiny' ? 50 : 1_000,
+  };
+}
+
+/** Sends `message` until the count or the time is used up, then the end marker; msgs/s. */
+async function oneWay(link: Link, message: unknown, end: unknown, budget: Budget): Promise<number> {
+  const replies: Array<(m: unknown) => void> = [];
+  link.onMessage((m) => replies.shift()?.(m));
+  const run = async (count: number, ms: number) => {
+    const reply = new Promise((resolve) => replies.push(resolve));
+    const start = performance.now();
+    let n = 0;
+    while (n < count) {
+      n++;
+      if (!link.send(message)) await link.room();
+      if ((n & 63) === 0 && performance.now() - start > ms) break;
+    }
+    link.send(end);
+    const got = replyCount(await reply);
+    if (got !== n) throw new Error(`the sink counted ${got} of ${n} messages`);
+    return n / ((performance.now() - start) / 1000);
+  };
+  await run(Math.ceil(budget.count / 10), budget.ms / 5); // warm-up
+  return run(budget.count, budget.ms);
+}
+
+/** Idle round trips of a small object: median and p99 in µs. */
+async function roundTrips(link: Link, rounds: number): Promise<{ median_us: number; p99_us: number }> {
+  const message = payload('small');
+  const samples = new Float64Array(rounds);
+  const warm = Math.ceil(rounds / 10);
+  let resolveReply: (() => void) | undefined;
+  link.onMessage(() => resolveReply?.());
+  for (let i = -warm; i < rounds; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 1)); // idle: both sides go to sleep
+    const reply = new Promise<void>((resolve) => (resolveReply = resolve));
+    const start = performance.now();
+    link.send(message);
+    await reply;
+    if (i >= 0) samples[i] = (performance.now() - start) * 1000;
+  }
+  const { median, p99 } = summarize(samples);
+  return { median_us: median, p99_us: p99 };
+}
+
+/** fs.readFile latency (µs, median of `reads`) while `channels` channels wait idle in this process. */
+async function readFileLatency(channels: number, reads: number, wake: 'socket' | 'futex'): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'shmring-bench-readfile-'));
+  const file = join(dir, 'data');
+  writeFileSync(file, Buffer.alloc(4096, 1));
+  const open: Channel[] = [];
+  try {
+    for (let i = 0; i < channels; i++) {
+      const a = Channel.create(undefined, { capacity: 4096, wake });
+      const b = Channel.connect(a.address, { wake });
+      a.on('message', () => {});
+      b.on('message', () => {});
+      open.push(a, b);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const samples = new Float64Array(reads);
+    for (let i = 0; i < reads; i++) {
+      const start = performance.now();
+      await readFile(file);
+      samples[i] = (performance.now() - start) * 1000;
+    }
+    return summarize(samples).median;
+  } finally {
+    for (const ch of open) ch.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function ratio(a: number | undefined, b: number | undefined): number | undefined {
+  return a !== undefined && b !== undefined && b > 0 ? a / b : undefined;
+}
+
+export const scenario: Scenario = {
+  name: 'transport',
+  description: 'Channel against child_process IPC, worker MessagePort and a Unix socket (one-way, idle round trip, idle channels)',
+  async run(settings: RunSettings): Promise<Row[]> {
+    const rows: Row[] = [];
+    const rate = new Map<string, number>();
+    const key = (c: Competitor, p: string) => `${c.competitor} ${c.setup} ${p}`;
+    for (const name of PAYLOADS) {
+      const budget = budgetFor(settings.mode, name);
+      const message = payload(name);
+      for (const c of COMPETITORS) {
+        if (!c.carries(name)) continue;
+        settings.progress(`transport one-way ${name}: ${c.competitor} ${c.setup}`);
+        const link = await c.link('sink');
+        try {
+          const msgs = await oneWay(link, message, c.end, budget);
+          rate.set(key(c, name), msgs);
+          rows.push({ scenario: 'transport', competitor: c.competitor, setup: `${c.setup}, one-way, ${name}`, figures: { msgs_per_s: msgs } });
+        } finally {
+          await link.close();
+        }
+      }
+    }
+    const [channel, , , raw, ipcJson, ipcAdvanced, port] = COMPETITORS as [Competitor, Competitor, Competitor, Competitor, Competitor, Competitor, Competitor, Competitor];
+    const smallRatios: Record<string, number> = {};
+    const r1 = ratio(rate.get(key(channel, 'small')), rate.get(key(ipcJson, 'small')));
+    const r2 = ratio(rate.get(key(channel, 'small')), rate.get(key(port, 'small')));
+    if (r1 !== undefined) smallRatios['÷ child_process IPC json'] = r1;
+    if (r2 !== undefined) smallRatios['÷ worker MessagePort'] = r2;
+    rows.find((r) => r.competitor === channel.competitor && r.setup === `${channel.setup}, one-way, small`)!.ratios = smallRatios;
+    const r3 = ratio(rate.get(key(raw, '1 MiB')), rate.get(key(ipcAdvanced, '1 MiB')));
+    const rawRow = rows.find((r) => r.setup === `${raw.setup}, one-way, 1 MiB`);
+    if (rawRow !== undefined && r3 !== undefined) rawRow.ratios = { '÷ child_process IPC advanced': r3 };
+
+    const rounds = budgetFor(settings.mode, 'small').rounds;
+    const rtt = new Map<Competitor, { median_us: number; p99_us: number }>();
+    for (const c of COMPETITORS) {
+      if (!c.carries('small') || c === COMPETITORS[2]) continue; // one Channel codec suffices besides json
+      settings.progress(`transport idle round trip: ${c.competitor} ${c.setup}`);
+      const link = await c.link('echo');
+      try {
+        const figures = await roundTrips(link, rounds);
+        rtt.set(c, figures);
+        rows.push({ scenario: 'transport', competitor: c.competitor, setup: `${c.setup}, idle round trip, small object`, figures: { ...figures, rounds } });
+      } finally {
+        await link.close();
+      }
+    }
+    settings.progress('transport: sync futex round trip (the reference)');
+    const futexRtt = await syncFutexRoundTrip('futex', rounds, 0, false);
+    rows.push({ scenario: 'transport', competitor: 'shmring futex', setup: 'sync futex round trip (reference)', figures: { median_us: futexRtt.median, p99_us: futexRtt.p99, rounds } });
+    const mine = rtt.get(channel);
+    const channelRow = rows.find((r) => r.setup === `${channel.setup}, idle round trip, small object`);
+    if (mine !== undefined && channelRow !== undefined) {
+      const ratios: Record<string, number> = { 'median ÷ sync futex round trip': mine.median_us / futexRtt.median };
+      const ipc = rtt.get(ipcJson);
+      if (ipc !== undefined) ratios['median ÷ child_process IPC json'] = mine.median_us / ipc.median_us;
+      channelRow.ratios = ratios;
+    }
+
+    const { idleChannels } = budgetFor(settings.mode, 'small');
+    const reads = settings.mode === 'tiny' ? 50 : 500;
+    settings.progress(`transport: fs.readFile with ${idleChannels} idle channels`);
+    const alone = await readFileLatency(0, reads, 'socket');
+    for (const wake of ['socket', 'futex'] as const) {
+      const busy = await readFileLatency(idleChannels, reads, wake);
+      rows.push({
+        scenario: 'transport',
+        competitor: 'shmring Channel',
+        setup: `fs.readFile with ${idleChannels} idle channels (${wake} wake-up)`,
+        figures: { readfile_median_us: busy, alone_median_us: alone },
+        ratios: { '÷ no channels': busy / alone },
+      });
+    }
+    return rows;
+  },
+};

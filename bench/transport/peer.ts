@@ -1,0 +1,45 @@
+// The far end of each transport competitor, in its own process:
+//   peer channel ADDRESS CODEC sink|echo [socket|futex]   a shmring Channel
+//   peer fork sink|echo                    a child of child_process.fork (its IPC channel)
+//   peer unix PATH sink|echo               a Unix socket carrying length-prefixed JSON
+// sink: counts messages until the end marker (the string 'end', or one byte for 'raw'),
+// then replies with the count ({ count }, or 8 bytes for 'raw'). echo: sends every message back.
+import { connect } from 'node:net';
+import { Channel } from 'shmring';
+import { jsonFrame, jsonFrameReader } from './json-frames.js';
+import { countBytes, isEnd } from './payloads.js';
+
+const [kind, ...rest] = process.argv.slice(2);
+
+function behave(onMessage: (handler: (m: unknown) => void) => void, send: (m: unknown) => void, mode: string, raw = false): void {
+  let count = 0;
+  onMessage((m) => {
+    if (mode === 'echo') return void send(m);
+    if (isEnd(m)) {
+      send(raw ? countBytes(count) : { count });
+      count = 0;
+    } else {
+      count++;
+    }
+  });
+}
+
+if (kind === 'channel') {
+  const [address, codec, mode, wake] = rest;
+  const ch = Channel.connect(address!, { codec: codec as 'json', wake: wake as 'futex' | undefined });
+  behave((h) => ch.on('message', h), (m) => ch.postMessage(m), mode!, codec === 'raw');
+} else if (kind === 'fork') {
+  const [mode] = rest;
+  behave((h) => process.on('message', h), (m) => process.send!(m as object), mode!);
+  process.on('disconnect', () => process.exit(0));
+} else if (kind === 'unix') {
+  const [path, mode] = rest;
+  const socket = connect(path!);
+  const handlers: Array<(m: unknown) => void> = [];
+  socket.on('data', jsonFrameReader((message) => handlers.forEach((h) => h(message))));
+  const send = (m: unknown) => socket.write(jsonFrame(m));
+  behave((h) => handlers.push(h), send, mode!);
+  socket.on('close', () => process.exit(0));
+} else {
+  throw new Error(`unknown peer kind ${kind}`);
+}

@@ -1,0 +1,201 @@
+// Codecs: how a Channel turns a value into bytes and back. Each is data behind one
+// interface ({ encode, decode } and two facts about its buffers); the Channel never asks
+// which codec it holds.
+//
+// The default ('structured') carries what structured clone carries, fast. It is msgpackr
+// in its structuredClone mode with records shared along the stream (`sequential`: a record
+// shape is defined once, inline, and later messages refer to it; a Channel is ordered and
+// lossless, which is what that mode needs). Measured here (busy 2-core machine, one run,
+// encode + decode): { id, ts, payload: 'x' × 40 } 0.81 µs against 5.3 µs for v8.serialize
+// and 1.25 µs for JSON; an array of 1,000 of them 0.55 ms against 0.93 (v8) and 1.03 (JSON).
+// msgpackr does not carry everything structured clone does: -0 arrives as 0, holes of a
+// sparse array as undefined, an Error without its stack, Boolean/String/Number objects as
+// plain objects, and a function is silently dropped where structured clone refuses it.
+// A value holding any of these (or a cycle, or nesting deeper than MAX_DEPTH) is sent with
+// v8.serialize instead, behind a marker byte that msgpack never uses (0xc1); the check is a
+// walk of the value that costs a few percent of the encoding.
+import { Buffer } from 'node:buffer';
+import { DefaultDeserializer, DefaultSerializer } from 'node:v8';
+import { Packr, Unpackr } from 'msgpackr';
+import { typeError } from '../errors.js';
+
+export interface Codec {
+  encode(value: unknown): Uint8Array;
+  decode(bytes: Uint8Array): unknown;
+  /** encode() returns bytes nothing else will write (else the Channel copies what it queues). */
+  readonly fresh?: boolean;
+  /** decode() may keep views of its input (else the Channel may decode from shared memory). */
+  readonly borrows?: boolean;
+}
+
+export type CodecOption = 'structured' | 'advanced' | 'json' | 'raw' | Codec;
+
+/** An error like the one structured clone throws for a value it cannot carry. */
+export function dataCloneError(message: string, cause?: unknown): Error {
+  const err = new DOMException(message, 'DataCloneError');
+  if (cause !== undefined) Object.defineProperty(err, 'cause', { value: cause, configurable: true, writable: true });
+  return err;
+}
+
+/** Structured clone through v8's serializer, as child_process 'advanced' serialization does. */
+function v8Encode(value: unknown, prefix: number): Buffer {
+  const serializer = new DefaultSerializer();
+  if (prefix >= 0) serializer.writeRawBytes(Buffer.of(prefix));
+  serializer.writeHeader();
+  try {
+    serializer.writeValue(value);
+  } catch (err) {
+    throw dataCloneError((err as Error).message, err);
+  }
+  return serializer.releaseBuffer();
+}
+
+function v8Decode(bytes: Uint8Array, skip: number): unknown {
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset + skip, bytes.byteLength - skip);
+  const deserializer = new DefaultDeserializer(view);
+  deserializer.readHeader();
+  return deserializer.readValue();
+}
+
+export const advancedCodec: Codec = {
+  encode: (value) => v8Encode(value, -1),
+  decode: (bytes) => v8Decode(bytes, 0),
+  fresh: true,
+  borrows: true, // a decoded Buffer is a view of the input
+};
+
+export const jsonCodec: Codec = {
+  encode(value) {
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(value);
+    } catch (err) {
+      throw dataCloneError(`${(err as Error).message} (codec 'json')`, err);
+    }
+    if (text === undefined) throw dataCloneError(`${typeof value} cannot be sent with codec 'json'`);
+    return Buffer.from(text);
+  },
+  decode: (bytes) => JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString()),
+  fresh: true,
+  borrows: false,
+};
+
+export const rawCodec: Codec = {
+  encode(value) {
+    if (!(value instanceof Uint8Array)) throw typeError('message', value, "a Uint8Array with codec 'raw'");
+    return value;
+  },
+  // A Uint8Array (not a Buffer) over the bytes the Channel copied out for this message.
+  decode: (bytes) => (bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
+  fresh: false, // the caller's own buffer
+  borrows: true,
+};
+
+/** msgpack never uses this byte: a default-codec message starting with it is v8-serialized. */
+const V8_MARKER = 0xc1;
+/** Values nested deeper than this (or cyclic) go through v8.serialize. */
+const MAX_DEPTH = 64;
+
+const objectProto = Object.prototype;
+const arrayProto = Array.prototype;
+
+/** Whether msgpackr carries `value` exactly as structured clone would (see the top of the file). */
+function msgpackCarries(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'number':
+      return value !== 0 || 1 / value > 0;
+    case 'string':
+    case 'boolean':
+    case 'undefined':
+    case 'bigint':
+      return true;
+    case 'object':
+      break;
+    default:
+      return false; // function, symbol
+  }
+  if (value === null) return true;
+  if (depth > MAX_DEPTH) return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto === arrayProto) {
+    const array = value as unknown[];
+    for (let i = 0; i < array.length; i++) {
+      const item = array[i];
+      if (item === undefined ? !(i in array) : !msgpackCarries(item, depth + 1)) return false;
+    }
+    return true;
+  }
+  if (proto === objectProto || proto === null) {
+    for (const key in value as object) {
+      if (!Object.hasOwn(value as object, key)) return false; // inherited enumerables: msgpackr would send them
+      if (!msgpackCarries((value as Record<string, unknown>)[key], depth + 1)) return false;
+    }
+    return true;
+  }
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp) return true;
+  if (value instanceof Map) {
+    for (const [k, v] of value) if (!msgpackCarries(k, depth + 1) || !msgpackCarries(v, depth + 1)) return false;
+    return true;
+  }
+  if (value instanceof Set) {
+    for (const v of value) if (!msgpackCarries(v, depth + 1)) return false;
+    return true;
+  }
+  return false; // Error, boxed primitives, class instances, host objects: v8 decides
+}
+
+/**
+ * A fresh options object for each Packr/Unpackr: msgpackr stores its record shapes in the
+ * options object it is given (`options.structures`), so two codecs sharing one object would
+ * share, and corrupt, each other's record state.
+ */
+function msgpackOptions() {
+  return { structuredClone: true, sequential: true, useBigIntExtension: true, copyBuffers: true };
+}
+
+/** The default codec: one per direction of a Channel, since record shapes are shared along the stream. */
+export function structuredCodec(): Codec {
+  let packr = new Packr(msgpackOptions());
+  const unpackr = new Unpackr(msgpackOptions());
+  return {
+    encode(value) {
+      if (!msgpackCarries(value, 0)) return v8Encode(value, V8_MARKER);
+      try {
+        return packr.pack(value);
+      } catch (err) {
+        // A getter that threw, or a value msgpackr refuses: its record state may now hold a
+        // shape the peer never saw, so start over with a fresh encoder and let v8 decide
+        // (it throws DataCloneError or carries the value; both leave no state behind).
+        packr = new Packr(msgpackOptions());
+        return v8Encode(value, V8_MARKER);
+      }
+    },
+    decode(bytes) {
+      // A v8-decoded Buffer views its input: that input must be a copy of our own.
+      if (bytes.length > 0 && bytes[0] === V8_MARKER) return v8Decode(bytes.slice(), 1);
+      return unpackr.unpack(bytes); // copyBuffers: nothing decoded views `bytes`
+    },
+    fresh: true, // msgpackr hands out consecutive slices of its buffer and never rewrites them
+    borrows: false,
+  };
+}
+
+/** The codec a Channel uses for `option` (a fresh pair of states for the default). */
+export function resolveCodec(option: unknown): Codec {
+  switch (option) {
+    case undefined:
+    case 'structured':
+      return structuredCodec();
+    case 'advanced':
+      return advancedCodec;
+    case 'json':
+      return jsonCodec;
+    case 'raw':
+      return rawCodec;
+  }
+  if (option !== null && typeof option === 'object' && typeof (option as Codec).encode === 'function' && typeof (option as Codec).decode === 'function') {
+    const custom = option as Codec;
+    return { encode: (v) => custom.encode(v), decode: (b) => custom.decode(b), fresh: custom.fresh === true, borrows: custom.borrows !== false };
+  }
+  throw typeError('codec', option, "'structured', 'advanced', 'json', 'raw' or { encode, decode }");
+}

@@ -1,0 +1,45 @@
+// A Channel's options: what each means, its default, and the checks that turn a wrong one
+// into a TypeError or RangeError naming it.
+import { rangeError, typeError } from '../errors.js';
+import { MAX_CHANNEL_CAPACITY, MIN_CHANNEL_CAPACITY } from './header.js';
+import type { CodecOption } from './codec.js';
+
+export interface ChannelOptions {
+  /** Data bytes of each direction's ring, a power of two (create only). Default 1 MiB. */
+  capacity?: number;
+  /** 'structured' (default), 'advanced', 'json', 'raw', or { encode, decode }. */
+  codec?: CodecOption;
+  /** Bytes queued in this process above which postMessage returns false. Default 1 MiB. */
+  highWaterMark?: number;
+  /** Largest message either side may send (create only). Default 1 GiB. */
+  maxMessageSize?: number;
+  /** How this side's event loop is woken: 'socket' (default) or 'futex' (futex.waitAsync). */
+  wake?: 'socket' | 'futex';
+}
+
+export type ConnectOptions = Omit<ChannelOptions, 'capacity' | 'maxMessageSize'>;
+
+export const DEFAULT_CAPACITY = 1 << 20;
+export const DEFAULT_HIGH_WATER_MARK = 1 << 20;
+export const DEFAULT_MAX_MESSAGE = 2 ** 30;
+
+export function checkCapacity(value: unknown): number {
+  if (value === undefined) return DEFAULT_CAPACITY;
+  if (typeof value !== 'number') throw typeError('capacity', value, 'a number');
+  if (!Number.isInteger(value) || value < MIN_CHANNEL_CAPACITY || value > MAX_CHANNEL_CAPACITY || (value & (value - 1)) !== 0) {
+    throw rangeError('capacity', value, `a power of two from ${MIN_CHANNEL_CAPACITY} to ${MAX_CHANNEL_CAPACITY}`);
+  }
+  return value;
+}
+
+export function checkCount(name: string, value: unknown, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw typeError(name, value, 'a number');
+  if (!(value >= 0 && value <= max) || (!Number.isInteger(value) && value !== Infinity)) throw rangeError(name, value, `an integer from 0 to ${max}`);
+  return value;
+}
+
+export function checkWake(value: unknown): 'socket' | 'futex' {
+  if (value === undefined || value === 'socket' || value === 'futex') return value ?? 'socket';
+  throw typeError('wake', value, "'socket' or 'futex'");
+}

@@ -1,0 +1,342 @@
+// Channel in one process and between threads: events and their order, kept messages,
+// receiveMessage and async iteration, every kind of bad input (uncloneable values, closed
+// channels, wrong options, foreign segments, a third party, hostile frames), decoded bytes
+// that never alias ring memory, the futex fallback and a worker connected by address.
+import test, { type ExecutionContext } from 'ava';
+import { readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
+import { Channel, Segment, ShmError, SpscRing } from '../src/index.js';
+import { channelLayout } from '../src/transport/layout.js';
+import { FIRST, MORE, WHOLE, writeFrameHeader } from '../src/transport/framing.js';
+import { shmAddress, sweep } from './helpers/resources.js';
+
+test.after.always(sweep);
+
+type Options = Parameters<typeof Channel.create>[1];
+
+function pair(t: ExecutionContext, options?: Options, connectOptions?: Parameters<typeof Channel.connect>[1]): [Channel, Channel] {
+  const a = Channel.create(shmAddress(t), options);
+  const b = Channel.connect(a.address, connectOptions ?? { codec: options?.codec, wake: options?.wake });
+  t.teardown(() => {
+    a.close();
+    b.close();
+  });
+  return [a, b];
+}
+
+function next(ch: Channel, event = 'message'): Promise<unknown> {
+  return new Promise((resolve) => ch.once(event, resolve));
+}
+
+function take(ch: Channel, n: number): Promise<unknown[]> {
+  const got: unknown[] = [];
+  return new Promise((resolve) => {
+    const on = (m: unknown) => {
+      if (got.push(m) === n) {
+        ch.off('message', on);
+        resolve(got);
+      }
+    };
+    ch.on('message', on);
+  });
+}
+
+function shmExists(address: string): boolean {
+  return readdirSync('/dev/shm').includes(address.slice('shm:'.length));
+}
+
+test('messages both ways, in order; close reaches the other side; the segment is removed', async (t) => {
+  const [a, b] = pair(t);
+  const fromA = take(b, 100);
+  const fromB = take(a, 100);
+  for (let i = 0; i < 100; i++) {
+    t.true(a.postMessage({ i, side: 'a' }));
+    t.true(b.postMessage({ i, side: 'b' }));
+  }
+  t.deepEqual(await fromA, Array.from({ length: 100 }, (_, i) => ({ i, side: 'a' })));
+  t.deepEqual(await fromB, Array.from({ length: 100 }, (_, i) => ({ i, side: 'b' })));
+  const bClosed = next(b, 'close');
+  const aClosed = next(a, 'close');
+  a.close();
+  t.is(await bClosed, undefined, "the peer's close has no error");
+  t.is(await aClosed, undefined);
+  t.false(shmExists(a.address));
+});
+
+test('messages sent before the first listener are kept and delivered to it, in order', async (t) => {
+  const [a, b] = pair(t);
+  for (let i = 0; i < 50; i++) a.postMessage(i);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  t.deepEqual(await take(b, 50), Array.from({ length: 50 }, (_, i) => i));
+});
+
+test('receiveMessage takes one message at a time without blocking; undefined when none', async (t) => {
+  const [a, b] = pair(t, { capacity: 4096 });
+  t.is(b.receiveMessage(), undefined);
+  a.postMessage('one');
+  a.postMessage(new Uint8Array(3000)); // in pieces over a 4 KiB ring
+  await new Promise((resolve) => setImmediate(resolve));
+  t.deepEqual(b.receiveMessage(), { message: 'one' });
+  const big = b.receiveMessage();
+  t.true((big?.message as Uint8Array).length === 3000);
+  t.is(b.receiveMessage(), undefined);
+});
+
+test('for await reads messages until the peer closes', async (t) => {
+  const [a, b] = pair(t);
+  const got: unknown[] = [];
+  const reading = (async () => {
+    for await (const m of b) got.push(m);
+  })();
+  for (let i = 0; i < 10; i++) a.postMessage(i);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  a.close();
+  await reading;
+  t.deepEqual(got, Array.from({ length: 10 }, (_, i) => i));
+});
+
+test('a message listener refs the channel; removing it or unref() unrefs it', (t) => {
+  const [a] = pair(t);
+  t.false(a.hasRef());
+  const on = () => {};
+  a.on('message', on);
+  t.true(a.hasRef());
+  a.unref();
+  t.false(a.hasRef());
+  a.ref();
+  t.true(a.hasRef());
+  a.off('message', on);
+  t.false(a.hasRef());
+});
+
+/** What fn throws (a DOMException is not a native error, which t.throws insists on). */
+function thrown(fn: () => unknown): Error | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return err as Error;
+  }
+  return undefined;
+}
+
+test('uncloneable values throw a DataCloneError from postMessage and send nothing', async (t) => {
+  for (const codec of ['structured', 'advanced'] as const) {
+    const [a, b] = pair(t, { codec });
+    for (const bad of [() => 1, Symbol('s'), { f() {} }, [Symbol.iterator]]) {
+      t.is(thrown(() => a.postMessage(bad))?.name, 'DataCloneError', `${codec}: ${typeof bad}`);
+    }
+    a.postMessage('after');
+    t.is(await next(b), 'after', `${codec}: nothing was sent before`);
+  }
+  const [a, b] = pair(t, { codec: 'json' });
+  const cycle: Record<string, unknown> = {};
+  cycle.self = cycle;
+  for (const bad of [1n, cycle, undefined, () => 1]) {
+    t.is(thrown(() => a.postMessage(bad))?.name, 'DataCloneError', `json: ${typeof bad}`);
+  }
+  a.postMessage({ ok: true });
+  t.deepEqual(await next(b), { ok: true });
+  const [r] = pair(t, { codec: 'raw' });
+  t.throws(() => r.postMessage('text'), { instanceOf: TypeError, message: /^message=/ });
+});
+
+test('postMessage after close() is ERR_CLOSED; close is idempotent', (t) => {
+  const [a] = pair(t);
+  a.close();
+  a.close();
+  t.throws(() => a.postMessage(1), { instanceOf: ShmError, code: 'ERR_CLOSED' } as never);
+});
+
+test('wrong option types and ranges are TypeError / RangeError naming the value', (t) => {
+  const address = shmAddress(t);
+  t.throws(() => Channel.create(address, { capacity: 1000 }), { instanceOf: RangeError, message: /^capacity=1000/ });
+  t.throws(() => Channel.create(address, { capacity: '4096' as never }), { instanceOf: TypeError, message: /^capacity="4096"/ });
+  t.throws(() => Channel.create(address, { highWaterMark: -1 }), { instanceOf: RangeError, message: /^highWaterMark=-1/ });
+  t.throws(() => Channel.create(address, { maxMessageSize: 2 ** 33 }), { instanceOf: RangeError, message: /^maxMessageSize=/ });
+  t.throws(() => Channel.create(address, { codec: 'yaml' as never }), { instanceOf: TypeError, message: /^codec="yaml"/ });
+  t.throws(() => Channel.create(address, { wake: 'poll' as never }), { instanceOf: TypeError, message: /^wake="poll"/ });
+  t.throws(() => Channel.create(address, null as never), { instanceOf: TypeError, message: /^options=null/ });
+  t.throws(() => Channel.connect(42 as never), { instanceOf: TypeError, message: /^address=42/ });
+  t.false(shmExists(address), 'nothing was created');
+});
+
+test('connect: ENOENT for a missing address, ERR_SHM_BAD_HEADER for a ring or a foreign segment, ERR_ROLE_TAKEN for a third party', (t) => {
+  t.throws(() => Channel.connect(`shm:shmring-test-missing-${process.pid}`), { code: 'ENOENT' } as never);
+  const ringAddress = shmAddress(t);
+  SpscRing.create(ringAddress, { capacity: 4096 }).close();
+  t.throws(() => Channel.connect(ringAddress), { code: 'ERR_SHM_BAD_HEADER', message: /bare ring/ } as never);
+  const foreign = shmAddress(t);
+  const seg = Segment.create(foreign, { size: 8192 });
+  new Uint8Array(seg.buffer).fill(0x5a);
+  seg.close();
+  t.throws(() => Channel.connect(foreign), { code: 'ERR_SHM_BAD_HEADER' } as never);
+  const [a] = pair(t);
+  t.throws(() => Channel.connect(a.address), { code: 'ERR_ROLE_TAKEN' } as never);
+});
+
+test('messages larger than the maximum are ERR_MESSAGE_TOO_LARGE at the sender', (t) => {
+  const [a] = pair(t, { maxMessageSize: 1000 });
+  t.throws(() => a.postMessage(new Uint8Array(2000)), { code: 'ERR_MESSAGE_TOO_LARGE' } as never);
+});
+
+/** A hostile writer: the connector's ring, written directly. */
+function hostile(t: ExecutionContext, capacity = 4096): { ch: Channel; ring: SpscRing } {
+  const ch = Channel.create(shmAddress(t), { capacity, maxMessageSize: 1 << 20 });
+  t.teardown(() => ch.close());
+  const seg = Segment.open(ch.address);
+  t.teardown(() => seg.close());
+  const layout = channelLayout(SpscRing.requiredBytes(capacity));
+  const ring = SpscRing.open(seg, { byteOffset: layout.ringB, byteLength: SpscRing.requiredBytes(capacity), role: 'producer' });
+  return { ch, ring };
+}
+
+function frame(kind: number, total: number, payload: Uint8Array): Uint8Array {
+  const bytes = new Uint8Array(8 + payload.length);
+  writeFrameHeader(bytes, kind, total);
+  bytes.set(payload, 8);
+  return bytes;
+}
+
+test('corrupt frames give messageerror, allocate nothing from a hostile length, and the channel goes on', (t) => {
+  const { ch, ring } = hostile(t);
+  const errors: Error[] = [];
+  ch.on('messageerror', (err) => errors.push(err));
+  ring.tryWrite(new Uint8Array(3)); // shorter than a frame header
+  ring.tryWrite(frame(9, 0, new Uint8Array(4))); // unknown kind
+  ring.tryWrite(frame(FIRST, 0xffffffff, new Uint8Array(16))); // 4 GiB declared: refused before any allocation
+  ring.tryWrite(frame(MORE, 0, new Uint8Array(16))); // skipped with the refused message
+  ring.tryWrite(frame(WHOLE, 0, new Uint8Array([0xc3]))); // msgpack true: delivered
+  ring.tryWrite(frame(MORE, 0, new Uint8Array(16))); // a piece without a first piece
+  ring.tryWrite(frame(FIRST, 100, new Uint8Array(10)));
+  ring.tryWrite(frame(MORE, 0, new Uint8Array(200))); // overruns its message
+  ring.tryWrite(frame(WHOLE, 0, new Uint8Array([0xc1, 0xff, 0x00]))); // v8 marker, then garbage
+  ring.tryWrite(frame(WHOLE, 0, new Uint8Array([0xa5, 0x68]))); // a msgpack string of 5 bytes holding 1
+  ring.tryWrite(frame(WHOLE, 0, new Uint8Array([0xa5, 0x76, 0x61, 0x6c, 0x69, 0x64]))); // 'valid'
+  ring.flush();
+  const got: unknown[] = [];
+  for (let m = ch.receiveMessage(); m !== undefined; m = ch.receiveMessage()) got.push(m.message);
+  t.deepEqual(got, [true, 'valid'], 'the valid messages around them arrive, in order');
+  t.is(errors.length, 7, errors.map((e) => e.message).join('; '));
+  t.true(errors.every((e) => (e as ShmError).code === 'ERR_BAD_MESSAGE'));
+  t.false(ch.closed);
+});
+
+test('a ring whose records break its invariants closes the channel with ERR_SHM_BAD_HEADER', async (t) => {
+  const { ch } = hostile(t);
+  const seg = Segment.open(ch.address);
+  t.teardown(() => seg.close());
+  const layout = channelLayout(SpscRing.requiredBytes(4096));
+  const i32 = new Int32Array(seg.buffer);
+  // A record claiming 1 GiB at the start of the data area, published by moving the tail.
+  const data = (layout.ringB + 512) >> 2;
+  i32[data] = 1 << 30;
+  i32[data + 1] = 1;
+  Atomics.store(i32, (layout.ringB + 128) >> 2, 16);
+  const closed = next(ch, 'close');
+  ch.on('message', () => t.fail('no message'));
+  t.is(((await closed) as ShmError).code, 'ERR_SHM_BAD_HEADER');
+});
+
+test('a decoded Buffer never aliases ring memory that is reused', async (t) => {
+  for (const codec of ['raw', 'advanced', 'structured'] as const) {
+    const [a, b] = pair(t, { codec, capacity: 4096 });
+    const first = Buffer.alloc(100, 1);
+    const received: Uint8Array[] = [];
+    const done = take(b, 40);
+    b.on('message', (m) => received.push(codec === 'raw' ? (m as Uint8Array) : (m as { b: Uint8Array }).b));
+    a.postMessage(codec === 'raw' ? first : { b: first });
+    for (let i = 0; i < 39; i++) a.postMessage(codec === 'raw' ? Buffer.alloc(100, 2) : { b: Buffer.alloc(100, 2) }); // laps the ring
+    await done;
+    t.true(received[0]!.every((x) => x === 1), `${codec}: the first message is unchanged after the ring was reused`);
+  }
+});
+
+test('two default-codec channels in one thread keep their record shapes apart', async (t) => {
+  const [a1, b1] = pair(t);
+  const [a2, b2] = pair(t);
+  const one = take(b1, 3);
+  const two = take(b2, 3);
+  a1.postMessage({ x: 1, y: 2 });
+  a2.postMessage({ p: 'q' });
+  a2.postMessage({ x: 3, y: 4 });
+  a1.postMessage({ p: 'r' });
+  a1.postMessage({ x: 5, y: 6 });
+  a2.postMessage({ p: 's' });
+  t.deepEqual(await one, [{ x: 1, y: 2 }, { p: 'r' }, { x: 5, y: 6 }]);
+  t.deepEqual(await two, [{ p: 'q' }, { x: 3, y: 4 }, { p: 's' }]);
+});
+
+test("the futex wake-up ('futex') works like the doorbell", async (t) => {
+  const [a, b] = pair(t, { wake: 'futex' });
+  const got = take(b, 200);
+  for (let i = 0; i < 200; i++) a.postMessage(i);
+  t.deepEqual(await got, Array.from({ length: 200 }, (_, i) => i));
+  const back = next(a);
+  b.postMessage('back');
+  t.is(await back, 'back');
+});
+
+function startWorker(t: ExecutionContext, address: string, wake?: 'futex'): Worker {
+  const fixture = new URL('./fixtures/channel-worker.ts', import.meta.url).href;
+  const code = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(fixture)}); });`;
+  const worker = new Worker(code, { eval: true, workerData: { address, wake } });
+  t.teardown(() => worker.terminate());
+  return worker;
+}
+
+for (const wake of [undefined, 'futex'] as const) {
+  test(`a worker thread connects by the address in workerData and echoes (${wake ?? 'socket'})`, async (t) => {
+    t.timeout(30_000);
+    const ch = Channel.create(shmAddress(t), { wake });
+    t.teardown(() => ch.close());
+    const worker = startWorker(t, ch.address, wake);
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    const replies = take(ch, 1000);
+    for (let i = 0; i < 1000; i++) ch.postMessage({ i, big: i % 100 === 0 ? new Uint8Array(100_000) : undefined });
+    const got = (await replies) as Array<{ i: number }>;
+    t.deepEqual(got.map((m) => m.i), Array.from({ length: 1000 }, (_, i) => i));
+    ch.close();
+    t.is(await exited, 0, 'the worker exits by itself once its channel closed');
+    t.false(shmExists(ch.address));
+  });
+}
+
+test('many idle channels waiting leave fs.readFile working (no pool thread per channel)', async (t) => {
+  const channels: Channel[] = [];
+  for (let i = 0; i < 100; i++) {
+    const [a, b] = pair(t, { capacity: 4096 });
+    b.on('message', () => {});
+    channels.push(a, b);
+  }
+  const reads = await Promise.all(Array.from({ length: 8 }, () => readFile(new URL(import.meta.url))));
+  t.true(reads.every((r) => r.length > 0));
+  const got = next(channels[1]!);
+  channels[0]!.postMessage('still alive');
+  t.is(await got, 'still alive');
+});
+
+test('an anonymous channel (no address) is reachable by its fd: address in this process', async (t) => {
+  const a = Channel.create(undefined, { capacity: 4096 });
+  t.teardown(() => a.close());
+  t.regex(a.address, /^fd:\d+$/);
+  const b = Channel.connect(a.address);
+  t.teardown(() => b.close());
+  const got = next(b);
+  a.postMessage('anonymous');
+  t.is(await got, 'anonymous');
+});
+
+test('a worker ended by terminate() is a dead peer: close with ERR_PEER_DEAD, and the segment goes', async (t) => {
+  t.timeout(30_000);
+  const ch = Channel.create(shmAddress(t));
+  t.teardown(() => ch.close());
+  const worker = startWorker(t, ch.address);
+  const echoed = next(ch);
+  ch.postMessage('ping');
+  t.is(await echoed, 'ping');
+  const reason = next(ch, 'close');
+  await worker.terminate();
+  t.is(((await reason) as ShmError).code, 'ERR_PEER_DEAD');
+  t.false(shmExists(ch.address));
+});
