@@ -19,7 +19,8 @@ export const SHM_ERROR_CODES = [
   'ERR_TOO_MANY_PARTICIPANTS', // every MPMC registry entry is held by a live handle
   'ERR_NOT_OWNER', // unlocking a mutex this thread does not hold
   'ERR_SEM_OVERFLOW', // a semaphore released past its max
-  'ERR_NOT_SUPPORTED',
+  'ERR_NOT_SUPPORTED', // what this platform or transport cannot do (a socket handle through fork())
+  'ERR_BAD_MESSAGE', // a channel record that cannot be a message ('messageerror')
   'EDEADLK', // locking a mutex this thread holds (errno name, raised in TypeScript)
   'EINVAL', // not a shared memory object or regular file (errno name, raised in TypeScript)
 ] as const;

@@ -1,42 +1,16 @@
 // Frames: how a message of any size travels through ring records. Each record starts with
-// an 8-byte frame header; a message that fits one record is a WHOLE frame, a larger one is
-// a FIRST frame (declaring the total length) followed by MORE frames, which the receiver
-// copies straight from the ring into one buffer of the declared length.
-//
-//   +0  kind    u8    1 WHOLE, 2 FIRST, 3 MORE
-//   +1  -       3 bytes, zero
-//   +4  total   u32   FIRST: the message's length in bytes; otherwise zero
-//   +8  payload       the message (WHOLE) or the next piece of it
+// a frame header (its bytes: layout.ts); a message that fits one record is a WHOLE frame, a
+// larger one is a FIRST frame (declaring the total length) followed by MORE frames, which the
+// receiver copies straight from the ring into one buffer of the declared length.
 //
 // A hostile length never drives an allocation beyond the protocol: a FIRST frame's total
 // must exceed what one record carries and stay within the channel's max message size, and
 // every piece must fit what is left of that total. The buffer is allocated uninitialised
 // (its pages are not touched until bytes arrive), once per message.
 import { Buffer } from 'node:buffer';
+import { FIRST, FRAME_HEADER, frameKind, frameTotal, MORE, WHOLE } from './layout.js';
 
-export const FRAME_HEADER = 8;
-export const KIND_OFFSET = 0;
-export const TOTAL_OFFSET = 4;
-
-export const WHOLE = 1;
-export const FIRST = 2;
-export const MORE = 3;
-
-/** Writes a frame header at the start of `bytes` (a record's payload). */
-export function writeFrameHeader(bytes: Uint8Array, kind: number, total: number): void {
-  bytes[KIND_OFFSET] = kind;
-  bytes[KIND_OFFSET + 1] = 0;
-  bytes[KIND_OFFSET + 2] = 0;
-  bytes[KIND_OFFSET + 3] = 0;
-  bytes[TOTAL_OFFSET] = total & 0xff;
-  bytes[TOTAL_OFFSET + 1] = (total >>> 8) & 0xff;
-  bytes[TOTAL_OFFSET + 2] = (total >>> 16) & 0xff;
-  bytes[TOTAL_OFFSET + 3] = total >>> 24;
-}
-
-function readTotal(view: Uint8Array): number {
-  return (view[TOTAL_OFFSET]! | (view[TOTAL_OFFSET + 1]! << 8) | (view[TOTAL_OFFSET + 2]! << 16) | (view[TOTAL_OFFSET + 3]! << 24)) >>> 0;
-}
+export { FIRST, FRAME_HEADER, MORE, WHOLE, writeFrameHeader } from './layout.js';
 
 /** What a frame gave: a complete message's bytes, nothing yet, or a reason it was refused. */
 export type FrameResult = { bytes: Uint8Array; owned: boolean } | null | { error: string };
@@ -77,7 +51,7 @@ export class Reassembly {
    */
   accept(view: Uint8Array, copy: boolean): FrameResult {
     if (view.length < FRAME_HEADER) return this.#refuse(`a record of ${view.length} bytes is shorter than a frame header`);
-    const kind = view[KIND_OFFSET];
+    const kind = frameKind(view);
     const payload = view.length - FRAME_HEADER;
     if (kind === WHOLE) {
       const dropped = this.#buffer !== undefined;
@@ -90,7 +64,7 @@ export class Reassembly {
     if (kind === FIRST) {
       const dropped = this.#buffer !== undefined;
       this.#reset();
-      const total = readTotal(view);
+      const total = frameTotal(view);
       if (dropped) {
         this.#skipping = true;
         return this.#refuse('a message ended before all its pieces arrived');

@@ -95,3 +95,36 @@ export function channelLayout(ringBytes: number): { ringA: number; ringB: number
   const ringB = alignRing(ringA + ringBytes);
   return { ringA, ringB, total: ringB + ringBytes };
 }
+
+// A frame header, at the start of every ring record of a channel (framing.ts):
+//
+//   +0  kind    u8    1 WHOLE, 2 FIRST, 3 MORE
+//   +1  -       3 bytes, zero
+//   +4  total   u32   FIRST: the message's length in bytes (little-endian); otherwise zero
+//   +8  payload       the message (WHOLE) or the next piece of it
+export const FRAME_HEADER = 8;
+export const FRAME_KIND_OFFSET = 0;
+export const FRAME_TOTAL_OFFSET = 4;
+export const WHOLE = 1;
+export const FIRST = 2;
+export const MORE = 3;
+
+/** Writes a frame header at the start of `bytes` (a record's payload). */
+export function writeFrameHeader(bytes: Uint8Array, kind: number, total: number): void {
+  bytes[FRAME_KIND_OFFSET] = kind;
+  bytes[FRAME_KIND_OFFSET + 1] = 0;
+  bytes[FRAME_KIND_OFFSET + 2] = 0;
+  bytes[FRAME_KIND_OFFSET + 3] = 0;
+  bytes[FRAME_TOTAL_OFFSET] = total & 0xff;
+  bytes[FRAME_TOTAL_OFFSET + 1] = (total >>> 8) & 0xff;
+  bytes[FRAME_TOTAL_OFFSET + 2] = (total >>> 16) & 0xff;
+  bytes[FRAME_TOTAL_OFFSET + 3] = total >>> 24;
+}
+
+export function frameKind(view: Uint8Array): number {
+  return view[FRAME_KIND_OFFSET]!;
+}
+
+export function frameTotal(view: Uint8Array): number {
+  return (view[FRAME_TOTAL_OFFSET]! | (view[FRAME_TOTAL_OFFSET + 1]! << 8) | (view[FRAME_TOTAL_OFFSET + 2]! << 16) | (view[FRAME_TOTAL_OFFSET + 3]! << 24)) >>> 0;
+}
