@@ -22,3 +22,7 @@ export { Channel } from './transport/channel.js';
 export type { ChannelOptions, ConnectOptions } from './transport/channel.js';
 export { advancedCodec, jsonCodec, rawCodec, structuredCodec } from './transport/codec.js';
 export type { Codec, CodecOption } from './transport/codec.js';
+export { fork } from './transport/fork.js';
+export type { ShmForkOptions } from './transport/fork.js';
+export type { ForkCodecName } from './transport/fork-codec.js';
+export { connectParent } from './transport/fork-child.js';

@@ -121,6 +121,10 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
   #queueHead = 0;
   #queuedBytes = 0;
   #wantDrain = false;
+  /** Messages accepted by postMessage, and of those the ones wholly in the ring. */
+  #posted = 0;
+  #written = 0;
+  #afterWritten: Array<{ target: number; callback: (error?: Error) => void }> = [];
   #passQueued = false;
   readonly #passTask = (): void => {
     this.#passQueued = false;
@@ -254,13 +258,17 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
       throw shmError('ERR_MESSAGE_TOO_LARGE', `a message of ${bytes.length} bytes exceeds this channel's maximum of ${this.#maxMessage}`);
     }
     let offset = 0;
+    this.#posted++;
     if (this.#queueHead === this.#queue.length) {
       offset = this.#writeFrames(bytes, 0);
       if (!this.#passQueued) {
         this.#passQueued = true;
         queueMicrotask(this.#passTask);
       }
-      if (offset === bytes.length) return this.#queuedBytes < this.#highWaterMark;
+      if (offset === bytes.length) {
+        this.#written++;
+        return this.#queuedBytes < this.#highWaterMark;
+      }
       this.#endPass(); // the ring is full: let the peer start on what is there
     }
     // A codec that may hand out a buffer it rewrites (raw: the caller's own) is copied.
@@ -271,6 +279,22 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
     if (this.#queuedBytes < this.#highWaterMark) return true;
     this.#wantDrain = true;
     return false;
+  }
+
+  /**
+   * Calls `callback` once every message posted so far is in shared memory (on the next tick
+   * if they all are now), or with the reason if the channel ends before they could be.
+   */
+  afterWritten(callback: (error?: Error) => void): void {
+    if (this.#written >= this.#posted) process.nextTick(callback);
+    else this.#afterWritten.push({ target: this.#posted, callback });
+  }
+
+  #settleWritten(): void {
+    const waiting = this.#afterWritten;
+    let n = 0;
+    while (n < waiting.length && waiting[n]!.target <= this.#written) process.nextTick(waiting[n++]!.callback);
+    if (n > 0) waiting.splice(0, n);
   }
 
   /** Bytes waiting in this process for room in the ring; stale as soon as the peer reads. */
@@ -313,7 +337,9 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
         this.#queuedBytes -= item.offset - before;
         if (item.offset < item.bytes.length) break;
         queue[this.#queueHead++] = undefined!;
+        this.#written++;
       }
+      if (this.#afterWritten.length > 0) this.#settleWritten();
       this.#endPass();
       if (this.#queueHead === queue.length) break;
       // Full: announce it, then look once more (the peer may have freed room before it
@@ -618,6 +644,7 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
       while (this.#queueHead < this.#queue.length && !this.#peerDead) {
         const item = this.#queue[this.#queueHead++]!;
         this.#writeFrames(item.bytes, item.offset, wait);
+        this.#written++;
       }
     } catch {
       // the peer did not make room in time, or died: what is left is lost with this process
@@ -649,6 +676,9 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
       // a broken segment: nothing more to tell the peer
     }
     for (const waiter of this.#waiting.splice(0)) waiter(DONE);
+    this.#settleWritten();
+    const unwritten = reason ?? closedError('channel');
+    for (const { callback } of this.#afterWritten.splice(0)) process.nextTick(callback, unwritten);
     try {
       this.#out.close();
       this.#in.close();
