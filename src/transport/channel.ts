@@ -260,20 +260,21 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
     let offset = 0;
     this.#posted++;
     if (this.#queueHead === this.#queue.length) {
-      offset = this.#writeFrames(bytes, 0);
+      const written = this.#writeFrames(bytes, 0);
       if (!this.#passQueued) {
         this.#passQueued = true;
         queueMicrotask(this.#passTask);
       }
-      if (offset === bytes.length) {
+      if (written === bytes.length) {
         this.#written++;
         return this.#queuedBytes < this.#highWaterMark;
       }
+      offset = Math.max(written, 0);
       this.#endPass(); // the ring is full: let the peer start on what is there
     }
     // A codec that may hand out a buffer it rewrites (raw: the caller's own) is copied.
-    const kept = this.#codec.fresh === true ? bytes : bytes.slice(offset);
-    this.#queue.push({ bytes: kept, offset: kept === bytes ? offset : 0 });
+    // (Whole, even if pieces of it are in the ring already: frames are cut by offset.)
+    this.#queue.push({ bytes: this.#codec.fresh === true ? bytes : bytes.slice(), offset });
     this.#queuedBytes += bytes.length - offset;
     this.#updateRef();
     if (this.#queuedBytes < this.#highWaterMark) return true;
@@ -302,13 +303,16 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
     return this.#queuedBytes;
   }
 
-  /** Writes frames of `bytes` from `offset` while they fit; returns how far it got. */
+  /**
+   * Writes frames of `bytes` from `offset` while they fit; returns how far it got, or -1
+   * when a message that fits one frame was not written (so a 0-byte message is told apart).
+   */
   #writeFrames(bytes: Uint8Array, offset: number, wait?: (length: number) => ReturnType<SpscRing['tryClaim']>): number {
     const total = bytes.length;
     const claimFn = wait ?? ((length: number) => this.#out.tryClaim(length));
     if (offset === 0 && total <= this.#pieceMax) {
       const claim = claimFn(FRAME_HEADER + total);
-      if (claim === null) return 0;
+      if (claim === null) return -1;
       writeFrameHeader(claim.bytes, WHOLE, 0);
       claim.bytes.set(bytes, FRAME_HEADER);
       claim.commit();
@@ -332,10 +336,7 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
       const queue = this.#queue;
       while (this.#queueHead < queue.length) {
         const item = queue[this.#queueHead]!;
-        const before = item.offset;
-        item.offset = this.#writeFrames(item.bytes, item.offset);
-        this.#queuedBytes -= item.offset - before;
-        if (item.offset < item.bytes.length) break;
+        if (!this.#advance(item)) break;
         queue[this.#queueHead++] = undefined!;
         this.#written++;
       }
@@ -345,12 +346,9 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
       // Full: announce it, then look once more (the peer may have freed room before it
       // could see the announcement).
       Atomics.store(this.#i32, this.#myNeedRoom, 1);
-      const before = this.#queuedBytes;
       const item = queue[this.#queueHead]!;
       const offset = item.offset;
-      item.offset = this.#writeFrames(item.bytes, offset);
-      this.#queuedBytes -= item.offset - offset;
-      if (this.#queuedBytes === before) {
+      if (!this.#advance(item) && item.offset === offset) {
         this.#endPass();
         return;
       }
@@ -366,6 +364,15 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
       this.#wantDrain = false;
       this.emit('drain');
     }
+  }
+
+  /** Writes what fits of a queued message; true once all of it is in the ring. */
+  #advance(item: Queued): boolean {
+    const written = this.#writeFrames(item.bytes, item.offset);
+    if (written < 0) return false;
+    this.#queuedBytes -= written - item.offset;
+    item.offset = written;
+    return written === item.bytes.length;
   }
 
   /**
@@ -643,7 +650,7 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
       };
       while (this.#queueHead < this.#queue.length && !this.#peerDead) {
         const item = this.#queue[this.#queueHead++]!;
-        this.#writeFrames(item.bytes, item.offset, wait);
+        if (item.offset < item.bytes.length || item.bytes.length === 0) this.#writeFrames(item.bytes, item.offset, wait);
         this.#written++;
       }
     } catch {

@@ -85,7 +85,8 @@ export const rawCodec: Codec = {
     if (!(value instanceof Uint8Array)) throw typeError('message', value, "a Uint8Array with codec 'raw'");
     return value;
   },
-  decode: (bytes) => bytes,
+  // A Uint8Array (not a Buffer) over the bytes the Channel copied out for this message.
+  decode: (bytes) => (bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
   fresh: false, // the caller's own buffer
   borrows: true,
 };
@@ -143,12 +144,19 @@ function msgpackCarries(value: unknown, depth: number): boolean {
   return false; // Error, boxed primitives, class instances, host objects: v8 decides
 }
 
-const MSGPACK_OPTIONS = { structuredClone: true, sequential: true, useBigIntExtension: true, copyBuffers: true } as const;
+/**
+ * A fresh options object for each Packr/Unpackr: msgpackr stores its record shapes in the
+ * options object it is given (`options.structures`), so two codecs sharing one object would
+ * share, and corrupt, each other's record state.
+ */
+function msgpackOptions() {
+  return { structuredClone: true, sequential: true, useBigIntExtension: true, copyBuffers: true };
+}
 
 /** The default codec: one per direction of a Channel, since record shapes are shared along the stream. */
 export function structuredCodec(): Codec {
-  let packr = new Packr(MSGPACK_OPTIONS);
-  const unpackr = new Unpackr(MSGPACK_OPTIONS);
+  let packr = new Packr(msgpackOptions());
+  const unpackr = new Unpackr(msgpackOptions());
   return {
     encode(value) {
       if (!msgpackCarries(value, 0)) return v8Encode(value, V8_MARKER);
@@ -158,7 +166,7 @@ export function structuredCodec(): Codec {
         // A getter that threw, or a value msgpackr refuses: its record state may now hold a
         // shape the peer never saw, so start over with a fresh encoder and let v8 decide
         // (it throws DataCloneError or carries the value; both leave no state behind).
-        packr = new Packr(MSGPACK_OPTIONS);
+        packr = new Packr(msgpackOptions());
         return v8Encode(value, V8_MARKER);
       }
     },

@@ -8,9 +8,9 @@
 //
 // Who rings: a side that published data swaps the peer's `armed` word to 0 and rings only
 // if it was 1; the same with `need room` after freeing room. A peer that closes rings
-// always. A full doorbell (EAGAIN) loses a datagram, never a wake-up: its owner is awake
-// anyway, and after reading many datagrams at once it asks every channel to look (a channel
-// that finds its `armed` word cleared behind its back was rung).
+// always. A doorbell holds few datagrams (net.unix.max_dgram_qlen, 10 by default): a ring
+// that finds it full (EAGAIN) is sent again a millisecond later, until it goes through or
+// the doorbell is gone, so a wake-up is delayed, never lost.
 import { native } from '../native.js';
 import * as futex from '../sync/futex.js';
 import { i32Index, NAME, NAME_LENGTH, MAX_NAME, TOKEN, WAKE_FUTEX, WAKE_KIND, WAKE_SOCKET, ARMED } from './layout.js';
@@ -20,8 +20,23 @@ export interface WakeTarget {
   onWake(): void;
 }
 
-/** After reading this many datagrams in one callback, some may have been lost: ask every channel. */
-const SWEEP_AFTER = 64;
+const EAGAIN = 11;
+/** Rings that found their doorbell full, sent again by one timer of this thread. */
+const retries = new Map<string, { name: string; token: number }>();
+let retryTimer: NodeJS.Timeout | undefined;
+
+function ringSocket(name: string, token: number): void {
+  if (native.doorbellRing(name, token) !== EAGAIN) return;
+  retries.set(`${token}@${name}`, { name, token });
+  retryTimer ??= setTimeout(retryRings, 1);
+}
+
+function retryRings(): void {
+  retryTimer = undefined;
+  const pending = [...retries.values()];
+  retries.clear();
+  for (const { name, token } of pending) ringSocket(name, token);
+}
 
 class Doorbell {
   readonly fd: number;
@@ -57,14 +72,11 @@ class Doorbell {
   }
 
   #onReadable(): void {
-    let read = 0;
     for (;;) {
       const n = native.doorbellDrain(this.fd, this.#tokens);
-      read += n;
       for (let i = 0; i < n; i++) this.#targets.get(this.#tokens[i]!)?.onWake();
       if (n < this.#tokens.length) break;
     }
-    if (read >= SWEEP_AFTER) for (const target of [...this.#targets.values()]) target.onWake();
   }
 }
 
@@ -168,7 +180,7 @@ export function readBell(i32: Int32Array, line: number): Bell | undefined {
   if (kind === WAKE_SOCKET && length > 0 && length <= MAX_NAME) {
     const name = Buffer.from(new Uint8Array(i32.buffer, i32.byteOffset + line + NAME, length)).toString('latin1');
     const token = Atomics.load(i32, i32Index(line + TOKEN)) >>> 0;
-    return { ring: () => void native.doorbellRing(name, token) };
+    return { ring: () => ringSocket(name, token) };
   }
   if (kind !== WAKE_FUTEX) return undefined;
   const armed = i32Index(line + ARMED);
