@@ -443,8 +443,10 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
 
   #stayHot(): void {
     if (this.#hot !== undefined) return;
+    // Ref'd even on an unref'd channel: an unref'd immediate does not stop the loop from
+    // blocking in poll, so it would run only when something else woke the loop. It holds
+    // the process for one turn at most.
     this.#hot = setImmediate(this.#hotTask);
-    if (!this.#keepsAlive) this.#hot.unref();
   }
 
   /**
@@ -620,10 +622,6 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
     if (want === this.#keepsAlive) return;
     this.#keepsAlive = want;
     this.#wakeup.ref(want);
-    if (this.#hot !== undefined) {
-      if (want) this.#hot.ref();
-      else this.#hot.unref();
-    }
   }
 
   /**
