@@ -4,11 +4,14 @@
 // slot on its first result, posts the bytes there and returns a small handle through its
 // normal return path; the main thread resolves the handle to the bytes. Each result is two
 // messages on the slot's Channel, in order: its id (4 bytes), then its bytes.
-// Workers come and go (piscina ends idle ones): when a worker's end of a slot closes, the main
-// thread puts a fresh Channel in that slot. Workers find the current one through a directory,
-// a SharedArrayBuffer of descriptor numbers handed to them once (`results.workerData`).
+// Workers come and go (piscina ends idle ones, with worker.terminate(), which runs none of
+// their code): the directory (`results.workerData`, a SharedArrayBuffer handed to workers
+// once) holds each slot's descriptor and the threadId of the worker that took it. When a
+// worker ends (`results.watch(pool)` follows piscina's 'workerDestroy'; `release(threadId)`
+// for other pools), the main thread takes what it sent, and a fresh Channel takes the slot.
 import { Buffer } from 'node:buffer';
 import { checkInteger, checkOptions, rangeError, shmError, typeError } from '../errors.js';
+import { threadId } from 'node:worker_threads';
 import { Channel } from './channel.js';
 
 /** What a worker returns instead of the bytes: small, cloned cheaply by the pool. */
@@ -38,13 +41,14 @@ export class SharedResults {
   /** What a worker needs to send results: pass it in workerData (it is shared, not copied). */
   readonly workerData: { readonly directory: SharedArrayBuffer };
   readonly #slots: Slot[] = [];
+  /** [descriptor of each slot's Channel..., threadId of the worker holding each slot (0: none)...] */
   readonly #directory: Int32Array;
   readonly #capacity: number;
   #closed = false;
 
   private constructor(count: number, capacity: number) {
     this.#capacity = capacity;
-    this.#directory = new Int32Array(new SharedArrayBuffer(4 * count));
+    this.#directory = new Int32Array(new SharedArrayBuffer(8 * count));
     this.workerData = { directory: this.#directory.buffer as SharedArrayBuffer };
   }
 
@@ -77,7 +81,30 @@ export class SharedResults {
     });
     channel.unref(); // a pending take() keeps the process alive, not an idle slot
     Atomics.store(this.#directory, index, Number(channel.address.slice('fd:'.length)));
+    Atomics.store(this.#directory, this.#directory.length / 2 + index, 0);
     return slot;
+  }
+
+  /**
+   * A worker thread has ended (piscina's 'workerDestroy', a Worker's 'exit'): the results it
+   * sent stay takeable, its slots get fresh Channels, takes still waiting for it fail.
+   */
+  release(threadId: number): void {
+    const leases = this.#directory.length / 2;
+    for (let index = 0; index < leases; index++) {
+      if (Atomics.load(this.#directory, leases + index) !== threadId) continue;
+      const slot = this.#slots[index]!;
+      for (let next = slot.channel.receiveMessage(); next !== undefined; next = slot.channel.receiveMessage()) {
+        SharedResults.#take(slot, next.message as Uint8Array);
+      }
+      slot.channel.close(); // 'close' puts a fresh Channel in the slot
+    }
+  }
+
+  /** Follows a piscina pool: each worker it destroys (its `id` is the threadId) is released. Returns `pool`. */
+  watch<P extends { on(event: 'workerDestroy', listener: (worker: { id: number }) => void): unknown }>(pool: P): P {
+    pool.on('workerDestroy', (worker) => this.release(worker.id));
+    return pool;
   }
 
   static #take(slot: Slot, message: Uint8Array): void {
@@ -143,7 +170,8 @@ export function sendResult(workerData: { directory: SharedArrayBuffer }, bytes: 
 }
 
 function claimSlot(directory: Int32Array): { channel: Channel; slot: number; next: number } {
-  for (let slot = 0; slot < directory.length; slot++) {
+  const slots = directory.length / 2;
+  for (let slot = 0; slot < slots; slot++) {
     const fd = Atomics.load(directory, slot);
     let channel: Channel;
     try {
@@ -157,8 +185,9 @@ function claimSlot(directory: Int32Array): { channel: Channel; slot: number; nex
       channel.close(); // the slot was replaced while we joined: that descriptor was another's
       continue;
     }
+    Atomics.store(directory, slots + slot, threadId);
     channel.unref();
     return { channel, slot, next: 0 };
   }
-  throw shmError('ERR_ROLE_TAKEN', `all ${directory.length} result slots are taken: create SharedResults with slots >= the pool's maxThreads`);
+  throw shmError('ERR_ROLE_TAKEN', `all ${slots} result slots are taken: create SharedResults with slots >= the pool's maxThreads`);
 }
