@@ -67,40 +67,33 @@ export function createWriteStream(channel: Channel, options: StreamOptions = {})
 /** A Readable of the messages that arrive (as Buffers); it ends when the peer closes. */
 export function createReadStream(channel: Channel, options: StreamOptions = {}): Readable {
   const messages = channel[Symbol.asyncIterator]();
-  let pulling = false;
-  const stream: Readable = new Readable({
+  // Node calls read() again only after a push: each call pushes one message, taken at once
+  // when one is there, else when the next arrives.
+  return new Readable({
     highWaterMark: options.highWaterMark,
     read() {
-      if (pulling) return;
-      pulling = true;
-      void pull().finally(() => {
-        pulling = false;
-      });
+      let now: { message: unknown } | undefined;
+      try {
+        now = channel.receiveMessage();
+        if (now !== undefined) {
+          this.push(toBuffer(now.message));
+          return;
+        }
+      } catch (err) {
+        this.destroy(err as Error);
+        return;
+      }
+      messages.next().then(
+        (next) => {
+          if (next.done === true) this.push(null);
+          else this.push(toBuffer(next.value));
+        },
+        (err: Error) => this.destroy(err),
+      );
     },
     destroy(error, callback) {
       channel.close();
       callback(error);
     },
   });
-  async function pull(): Promise<void> {
-    try {
-      for (;;) {
-        let chunk: unknown;
-        const now = channel.receiveMessage(); // what is there already, without a promise each
-        if (now !== undefined) chunk = now.message;
-        else {
-          const next = await messages.next();
-          if (next.done === true) {
-            stream.push(null);
-            return;
-          }
-          chunk = next.value;
-        }
-        if (!stream.push(toBuffer(chunk))) return;
-      }
-    } catch (err) {
-      stream.destroy(err as Error);
-    }
-  }
-  return stream;
 }
