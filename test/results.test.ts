@@ -45,7 +45,7 @@ test('workers that piscina ends are replaced, and the new ones find fresh slots'
 test('bad handles and calls are refused', (t) => {
   const results = SharedResults.create({ slots: 1 });
   t.teardown(() => results.close());
-  t.throws(() => results.take({ slot: 5, id: 0 }), { instanceOf: RangeError, message: /handle\.slot=5/ });
+  t.throws(() => results.take({ slot: 5, epoch: 1, id: 0 }), { instanceOf: RangeError, message: /handle\.slot=5/ });
   t.throws(() => results.take(null as never), { instanceOf: TypeError });
   t.throws(() => sendResult({} as never, new Uint8Array(1)), { instanceOf: TypeError });
   t.throws(() => sendResult(results.workerData, 'text' as never), { instanceOf: TypeError });
