@@ -253,6 +253,14 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
     return false;
   }
 
+  /**
+   * Calls `callback` once every message posted so far is in shared memory (on the next tick
+   * if they all are now), or with the reason if the channel ends before they could be.
+   */
+  afterWritten(callback: (error?: Error) => void): void {
+    this.#outbox.afterWritten(callback);
+  }
+
   /** Bytes waiting in this process for room in the ring; stale as soon as the peer reads. */
   get queuedBytes(): number {
     return this.#outbox.queuedBytes;
@@ -352,8 +360,10 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
 
   #stayHot(): void {
     if (this.#hot !== undefined) return;
+    // Ref'd even on an unref'd channel: an unref'd immediate does not stop the loop from
+    // blocking in poll, so it would run only when something else woke the loop. It holds
+    // the process for one turn at most.
     this.#hot = setImmediate(this.#hotTask);
-    if (!this.#keepsAlive) this.#hot.unref();
   }
 
   /**
@@ -551,10 +561,6 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
     if (want === this.#keepsAlive) return;
     this.#keepsAlive = want;
     this.#wakeup.ref(want);
-    if (this.#hot !== undefined) {
-      if (want) this.#hot.ref();
-      else this.#hot.unref();
-    }
   }
 
   /**
@@ -607,6 +613,7 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
       // a broken segment: nothing more to tell the peer
     }
     for (const waiter of this.#waiting.splice(0)) waiter(DONE);
+    this.#outbox.endWritten(reason ?? closedError('channel'));
     try {
       this.#out.close();
       this.#in.close();

@@ -17,6 +17,10 @@ export class Outbox {
   #queue: Queued[] = [];
   #head = 0;
   #queuedBytes = 0;
+  /** Messages given to send(), and of those the ones wholly in the ring. */
+  #sent = 0;
+  #written = 0;
+  #afterWritten: Array<{ target: number; callback: (error?: Error) => void }> = [];
 
   constructor(ring: SpscRing, pieceMax: number) {
     this.#ring = ring;
@@ -39,9 +43,13 @@ export class Outbox {
    */
   send(bytes: Uint8Array, fresh: boolean): boolean {
     let offset = 0;
+    this.#sent++;
     if (this.empty) {
       const written = this.#writeFrames(bytes, 0);
-      if (written === bytes.length) return true;
+      if (written === bytes.length) {
+        this.#written++;
+        return true;
+      }
       offset = Math.max(written, 0);
     }
     this.#queue.push({ bytes: fresh ? bytes : bytes.slice(), offset });
@@ -53,9 +61,14 @@ export class Outbox {
   writeQueued(): boolean {
     const queue = this.#queue;
     while (this.#head < queue.length) {
-      if (!this.#advance(queue[this.#head]!)) return false;
+      if (!this.#advance(queue[this.#head]!)) {
+        this.#settle();
+        return false;
+      }
       queue[this.#head++] = undefined!;
+      this.#written++;
     }
+    this.#settle();
     this.#queue = [];
     this.#head = 0;
     return true;
@@ -77,7 +90,31 @@ export class Outbox {
       const written = this.#writeFrames(item.bytes, item.offset, wait);
       this.#queuedBytes -= Math.max(written, item.offset) - item.offset;
       this.#queue[this.#head++] = undefined!;
+      this.#written++;
     }
+    this.#settle();
+  }
+
+  /**
+   * Calls `callback` once every message sent so far is in the ring (on the next tick if
+   * they all are now); endWritten() fails the rest when the channel ends first.
+   */
+  afterWritten(callback: (error?: Error) => void): void {
+    if (this.#written >= this.#sent) process.nextTick(callback);
+    else this.#afterWritten.push({ target: this.#sent, callback });
+  }
+
+  endWritten(reason: Error): void {
+    this.#settle();
+    for (const { callback } of this.#afterWritten.splice(0)) process.nextTick(callback, reason);
+  }
+
+  #settle(): void {
+    const waiting = this.#afterWritten;
+    if (waiting.length === 0) return;
+    let n = 0;
+    while (n < waiting.length && waiting[n]!.target <= this.#written) process.nextTick(waiting[n++]!.callback);
+    if (n > 0) waiting.splice(0, n);
   }
 
   /** Writes what fits of a queued message; true once all of it is in the ring. */

@@ -1,0 +1,121 @@
+// What shmring's fork() changes on a ChildProcess (parent side) and on `process` (child side):
+// send() posts into the shared-memory Channel with Node's argument checks and errors, and the
+// Channel's messages are emitted as 'message' on the target. Node's own IPC pipe stays open
+// beside the Channel for everything else: it owns `connected`, 'disconnect', ref counting
+// (`channel.ref()/unref()`, 'message'/'disconnect' listeners keeping a child alive) and the
+// news that the other side died, exactly as under child_process.fork. Two rules keep the two
+// paths in order:
+// - a message whose send() returned is in shared memory before this side's pipe can close
+//   (disconnect() first writes what waits in the Channel's queue);
+// - before 'disconnect' is emitted here, every message the peer published is emitted.
+import type { EventEmitter } from 'node:events';
+import * as dgram from 'node:dgram';
+import * as net from 'node:net';
+import type { Channel } from './channel.js';
+import { channelClosed, invalidArgType, invalidHandleType, missingArgs } from './node-errors.js';
+import { shmError } from '../errors.js';
+
+/** The parts of a ChildProcess, or of `process` in a forked child, that fork() rewires. */
+export interface IpcTarget extends EventEmitter {
+  connected: boolean;
+  send?: (...args: any[]) => boolean;
+  disconnect?: () => void;
+}
+
+type SendCallback = (error: Error | null) => void;
+
+/** A handle Node could pass over its pipe: shared memory cannot carry it. */
+function isNodeHandle(handle: unknown): boolean {
+  return handle instanceof net.Socket || handle instanceof net.Server || handle instanceof dgram.Socket;
+}
+
+/**
+ * Rewires `target` onto `channel`. The target's own disconnect() (Node's: closes the pipe,
+ * clears `connected`, emits 'disconnect' on the next tick) is kept and called after ours.
+ */
+export function installIpc(target: IpcTarget, channel: Channel): void {
+  const nodeDisconnect = target.disconnect!.bind(target);
+  let forwarding = false;
+  const forward = (message: unknown): void => {
+    target.emit('message', message, undefined);
+  };
+
+  // 'message' listeners on the target receive the Channel's messages; until the first one
+  // exists, the Channel keeps them (as a MessagePort does). The Channel never keeps the
+  // process alive by itself: Node's pipe does that, by Node's rules.
+  const follow = (): void => {
+    const want = target.listenerCount('message') > 0;
+    if (want === forwarding || channel.closed) return;
+    forwarding = want;
+    if (want) channel.on('message', forward);
+    else channel.off('message', forward);
+    channel.unref();
+  };
+  target.on('newListener', (event) => {
+    if (event === 'message') queueMicrotask(follow);
+  });
+  target.on('removeListener', (event) => {
+    if (event === 'message') follow();
+  });
+  channel.unref();
+  channel.on('messageerror', (error) => target.emit('error', error));
+
+  // Everything the peer published comes before 'disconnect' (the pipe closes after it).
+  // Node emits 'disconnect' itself; a listener of ours would count as one of the user's
+  // (a 'disconnect' listener keeps a child's channel ref'd), so the hook is on emit().
+  const emit = target.emit;
+  target.emit = function (this: IpcTarget, event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'disconnect' && !channel.closed) {
+      if (target.listenerCount('message') > 0) {
+        for (let next = channel.receiveMessage(); next !== undefined; next = channel.receiveMessage()) emit.call(this, 'message', next.message, undefined);
+      }
+      channel.close();
+    }
+    return emit.call(this, event, ...args);
+  } as IpcTarget['emit'];
+
+  target.send = function send(message: unknown, handle?: unknown, options?: unknown, callback?: unknown): boolean {
+    if (typeof handle === 'function') {
+      callback = handle;
+      handle = undefined;
+      options = undefined;
+    } else if (typeof options === 'function') {
+      callback = options;
+      options = undefined;
+    } else if (options !== undefined && (options === null || typeof options !== 'object')) {
+      throw invalidArgType('options', ['object'], options);
+    }
+    if (message === undefined) throw missingArgs('message');
+    if (typeof message !== 'string' && typeof message !== 'object' && typeof message !== 'number' && typeof message !== 'boolean') {
+      throw invalidArgType('message', ['string', 'object', 'number', 'boolean'], message);
+    }
+    if (handle !== undefined && handle !== null && handle !== false) {
+      if (!isNodeHandle(handle)) throw invalidHandleType();
+      throw shmError('ERR_NOT_SUPPORTED', 'sockets, servers and dgram sockets cannot travel through shared memory: send handles with child_process.fork');
+    }
+    const done = typeof callback === 'function' ? (callback as SendCallback) : undefined;
+    if (!target.connected) {
+      const error = channelClosed();
+      if (done !== undefined) process.nextTick(done, error);
+      else process.nextTick(() => target.emit('error', error));
+      return false;
+    }
+    const belowMark = channel.postMessage(message); // encoding errors throw here, nothing sent
+    if (done !== undefined) channel.afterWritten(() => done(null));
+    return belowMark;
+  };
+
+  target.disconnect = function disconnect(): void {
+    if (!target.connected || channel.queuedBytes === 0) {
+      nodeDisconnect(); // Node's own: 'disconnect' on the next tick, or ERR_IPC_DISCONNECTED
+      return;
+    }
+    // Messages still wait for room in the ring: Node would cancel them with the pipe. Stop
+    // new sends at once, write them, then close the pipe.
+    target.connected = false;
+    channel.afterWritten(() => {
+      target.connected = true;
+      nodeDisconnect();
+    });
+  };
+}

@@ -1,0 +1,99 @@
+// Byte streams over a Channel, with Node's backpressure: a Writable whose chunks become
+// messages (write() waits for 'drain' once the Channel's queue passes its high-water mark,
+// end() closes the Channel after the last chunk is in shared memory) and a Readable that
+// takes messages only when its buffer wants more (pull mode: the Channel leaves what is not
+// wanted in the ring, so a slow reader holds the writer back instead of growing memory).
+// A stream owns its Channel: use one Channel per stream, with codec 'raw' for bytes as they are.
+import { Buffer } from 'node:buffer';
+import { Readable, Writable } from 'node:stream';
+import { closedError, typeError } from '../errors.js';
+import type { Channel } from './channel.js';
+
+export interface StreamOptions {
+  /** Node's stream highWaterMark (bytes buffered in the stream object itself). */
+  highWaterMark?: number;
+}
+
+function toBuffer(message: unknown): Buffer {
+  if (Buffer.isBuffer(message)) return message;
+  if (message instanceof Uint8Array) return Buffer.from(message.buffer, message.byteOffset, message.byteLength);
+  throw typeError('stream chunk', message, 'bytes (a Uint8Array): was the other end written as a stream?');
+}
+
+/** A Writable whose chunks travel as messages; end() closes the Channel after the last one. */
+export function createWriteStream(channel: Channel, options: StreamOptions = {}): Writable {
+  let waiting: ((error?: Error | null) => void) | undefined;
+  const onDrain = (): void => {
+    const callback = waiting;
+    waiting = undefined;
+    callback?.();
+  };
+  const onClose = (reason?: Error): void => {
+    const callback = waiting;
+    waiting = undefined;
+    callback?.(reason ?? closedError('channel'));
+  };
+  channel.on('drain', onDrain);
+  channel.on('close', onClose);
+  return new Writable({
+    highWaterMark: options.highWaterMark,
+    write(chunk: Buffer, _encoding, callback) {
+      let below: boolean;
+      try {
+        below = channel.postMessage(chunk);
+      } catch (err) {
+        callback(err as Error);
+        return;
+      }
+      if (below) callback();
+      else waiting = callback;
+    },
+    final(callback) {
+      channel.afterWritten((error) => {
+        channel.off('close', onClose);
+        channel.close();
+        callback(error ?? null);
+      });
+    },
+    destroy(error, callback) {
+      channel.off('drain', onDrain);
+      channel.off('close', onClose);
+      channel.close();
+      callback(error);
+    },
+  });
+}
+
+/** A Readable of the messages that arrive (as Buffers); it ends when the peer closes. */
+export function createReadStream(channel: Channel, options: StreamOptions = {}): Readable {
+  const messages = channel[Symbol.asyncIterator]();
+  // Node calls read() again only after a push: each call pushes one message, taken at once
+  // when one is there, else when the next arrives.
+  return new Readable({
+    highWaterMark: options.highWaterMark,
+    read() {
+      let now: { message: unknown } | undefined;
+      try {
+        now = channel.receiveMessage();
+        if (now !== undefined) {
+          this.push(toBuffer(now.message));
+          return;
+        }
+      } catch (err) {
+        this.destroy(err as Error);
+        return;
+      }
+      messages.next().then(
+        (next) => {
+          if (next.done === true) this.push(null);
+          else this.push(toBuffer(next.value));
+        },
+        (err: Error) => this.destroy(err),
+      );
+    },
+    destroy(error, callback) {
+      channel.close();
+      callback(error);
+    },
+  });
+}

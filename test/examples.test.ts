@@ -1,0 +1,27 @@
+// Every program in examples/ runs as a user would run it (`node examples/...`, importing the
+// built package by its name) and ends with its "ok" line, so the examples never rot.
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import test from 'ava';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+const EXAMPLES = ['two-process-queue.mjs', 'fork/parent.mjs', 'worker-channel.mjs', 'file-stream.mjs', 'piscina/main.mjs'];
+
+for (const example of EXAMPLES) {
+  test(`examples/${example} runs and says ok`, async (t) => {
+    const child = spawn(process.execPath, [join(ROOT, 'examples', example)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    t.teardown(() => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    t.is(code, 0, out);
+    t.regex(out, /^ok: /m);
+  });
+}

@@ -1,0 +1,53 @@
+// SharedResults with a real piscina pool: 1 MiB results come back through shared memory,
+// byte-exact, whichever worker made them; workers that piscina ends and replaces get fresh
+// slots; bad handles and bad calls are refused.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import test from 'ava';
+import { Piscina } from 'piscina';
+import { SharedResults, sendResult } from '../src/index.js';
+import { fill } from './fixtures/results-worker.js';
+
+const WORKER = fileURLToPath(new URL('./fixtures/results-worker.ts', import.meta.url));
+
+function pool(results: SharedResults, options: Record<string, unknown> = {}) {
+  return new Piscina({ filename: WORKER, workerData: results.workerData, maxThreads: 2, minThreads: 2, execArgv: ['--import=tsx'], ...options });
+}
+
+test('40 results of 1 MiB from a piscina pool arrive byte-exact through shared memory', async (t) => {
+  const results = SharedResults.create({ slots: 2, capacity: 1 << 22 });
+  const p = results.watch(pool(results));
+  t.teardown(async () => {
+    await p.destroy();
+    results.close();
+  });
+  const handles = await Promise.all(Array.from({ length: 40 }, (_, i) => p.run({ seed: i + 1, bytes: 1 << 20 })));
+  t.true(handles.every((h) => typeof h.slot === 'number' && typeof h.id === 'number'), 'a small handle comes back');
+  const bytes = await Promise.all(handles.map((h) => results.take(h)));
+  for (let i = 0; i < 40; i++) t.true(bytes[i]!.equals(fill(i + 1, 1 << 20)), `result ${i}`);
+});
+
+test('workers that piscina ends are replaced, and the new ones find fresh slots', async (t) => {
+  const results = SharedResults.create({ slots: 2, capacity: 1 << 21 });
+  const p = results.watch(pool(results, { minThreads: 0, idleTimeout: 50 }));
+  t.teardown(async () => {
+    await p.destroy();
+    results.close();
+  });
+  for (let round = 0; round < 3; round++) {
+    const handles = await Promise.all([1, 2, 3, 4].map((i) => p.run({ seed: round * 10 + i, bytes: 1 << 18 })));
+    const got = await Promise.all(handles.map((h) => results.take(h)));
+    got.forEach((b, i) => t.true(b.equals(fill(round * 10 + i + 1, 1 << 18))));
+    while (p.threads.length > 0) await sleep(20); // the idle workers end
+  }
+});
+
+test('bad handles and calls are refused', (t) => {
+  const results = SharedResults.create({ slots: 1 });
+  t.teardown(() => results.close());
+  t.throws(() => results.take({ slot: 5, epoch: 1, id: 0 }), { instanceOf: RangeError, message: /handle\.slot=5/ });
+  t.throws(() => results.take(null as never), { instanceOf: TypeError });
+  t.throws(() => sendResult({} as never, new Uint8Array(1)), { instanceOf: TypeError });
+  t.throws(() => sendResult(results.workerData, 'text' as never), { instanceOf: TypeError });
+  t.throws(() => SharedResults.create({ slots: 0 }), { instanceOf: RangeError });
+});
