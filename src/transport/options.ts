@@ -2,7 +2,7 @@
 // into a TypeError or RangeError naming it.
 import { rangeError, typeError } from '../errors.js';
 import { MAX_CHANNEL_CAPACITY, MIN_CHANNEL_CAPACITY } from './header.js';
-import type { CodecOption } from './codec.js';
+import { resolveCodec, type CodecOption } from './codec.js';
 
 export interface ChannelOptions {
   /** Data bytes of each direction's ring, a power of two (create only). Default 1 MiB. */
@@ -42,4 +42,11 @@ export function checkCount(name: string, value: unknown, fallback: number, max: 
 export function checkWake(value: unknown): 'socket' | 'futex' {
   if (value === undefined || value === 'socket' || value === 'futex') return value ?? 'socket';
   throw typeError('wake', value, "'socket' or 'futex'");
+}
+
+/** The options both ends take (checked before anything is made, so a bad one leaves nothing behind). */
+export function checkConnectOptions(o: Partial<ConnectOptions>): void {
+  resolveCodec(o.codec);
+  checkCount('highWaterMark', o.highWaterMark, 0, Infinity);
+  checkWake(o.wake);
 }

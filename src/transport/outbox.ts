@@ -1,6 +1,10 @@
 // The sending half of a Channel: encoded messages go into the outbound ring as frames
-// (framing.ts) while they fit, and wait in order in an in-process queue when they do not.
-// It never blocks, except at process exit (writeAllBlocking), and never drops a message.
+// (framing.ts) while they fit, and wait in order in an in-process queue when they do not;
+// a pass of writes ends (publish, ring a sleeping peer) at the end of the task or when the
+// ring is full. It never blocks, except at process exit (writeAllAtExit), and never drops a
+// message. It owns no events: its host (the Channel) publishes, refs, drains and closes.
+import { shmError, typeError } from '../errors.js';
+import type { Codec } from './codec.js';
 import { FIRST, FRAME_HEADER, MORE, WHOLE, writeFrameHeader } from './framing.js';
 import type { Claim, SpscRing } from './rings.js';
 
@@ -10,8 +14,41 @@ interface Queued {
   offset: number;
 }
 
+/** What the Outbox needs from its Channel. */
+export interface OutboxHost {
+  /** Publishes what was written and rings the peer if it sleeps. */
+  endPass(): void;
+  /** Announces that this side waits for room (the peer rings when it frees some). */
+  askForRoom(): void;
+  updateRef(): void;
+  /** The queue emptied; `drain`: a post() returned false since the last time. */
+  emptied(drain: boolean): void;
+}
+
+/** The sizes an Outbox works with. */
+export interface OutboxSizes {
+  /** Largest piece of a message one record carries. */
+  pieceMax: number;
+  /** Largest message the channel allows. */
+  maxMessage: number;
+  /** Queued bytes from which post() returns false. */
+  highWaterMark: number;
+}
+
 export class Outbox {
   readonly #ring: SpscRing;
+  readonly #codec: Codec;
+  readonly #host: OutboxHost;
+  readonly #maxMessage: number;
+  readonly #highWaterMark: number;
+  /** 'drain' is owed once the queue empties. */
+  #wantDrain = false;
+  #passQueued = false;
+  #stopped = false;
+  readonly #passTask = (): void => {
+    this.#passQueued = false;
+    if (!this.#stopped) this.sendQueued();
+  };
   /** Largest piece of a message one record carries. */
   readonly #pieceMax: number;
   #queue: Queued[] = [];
@@ -22,9 +59,66 @@ export class Outbox {
   #written = 0;
   #afterWritten: Array<{ target: number; callback: (error?: Error) => void }> = [];
 
-  constructor(ring: SpscRing, pieceMax: number) {
+  constructor(ring: SpscRing, codec: Codec, sizes: OutboxSizes, host: OutboxHost) {
     this.#ring = ring;
-    this.#pieceMax = pieceMax;
+    this.#codec = codec;
+    this.#pieceMax = sizes.pieceMax;
+    this.#maxMessage = sizes.maxMessage;
+    this.#highWaterMark = sizes.highWaterMark;
+    this.#host = host;
+  }
+
+  /**
+   * Encodes `value` (a value the codec cannot carry throws here, nothing sent) and sends it
+   * (see send()); the pass ends at the end of this task. Returns false while the queue holds
+   * highWaterMark bytes or more ('drain' follows).
+   */
+  post(value: unknown): boolean {
+    const bytes = this.#codec.encode(value);
+    if (!(bytes instanceof Uint8Array)) throw typeError('encoded message', bytes, 'a Uint8Array from the codec');
+    if (bytes.length > this.#maxMessage) {
+      throw shmError('ERR_MESSAGE_TOO_LARGE', `a message of ${bytes.length} bytes exceeds this channel's maximum of ${this.#maxMessage}`);
+    }
+    const wasEmpty = this.empty;
+    const written = this.send(bytes, this.#codec.fresh === true);
+    if (!this.#passQueued) {
+      this.#passQueued = true;
+      queueMicrotask(this.#passTask);
+    }
+    if (written) return this.#queuedBytes < this.#highWaterMark;
+    if (wasEmpty) {
+      this.#host.endPass(); // the ring is full: let the peer start on what is there
+      this.#host.updateRef(); // queued messages keep the process alive until written
+    }
+    if (this.#queuedBytes < this.#highWaterMark) return true;
+    this.#wantDrain = true;
+    return false;
+  }
+
+  /** Writes queued messages while they fit, then publishes; asks the peer for room if some remain. */
+  sendQueued(): void {
+    for (;;) {
+      const done = this.writeQueued();
+      this.#host.endPass();
+      if (done) break;
+      // Full: announce it, then look once more (the peer may have freed room before it
+      // could see the announcement).
+      this.#host.askForRoom();
+      const before = this.#queuedBytes;
+      if (!this.writeQueued() && this.#queuedBytes === before) {
+        this.#host.endPass();
+        return;
+      }
+    }
+    this.#host.updateRef();
+    const drain = this.#wantDrain;
+    this.#wantDrain = false;
+    this.#host.emptied(drain);
+  }
+
+  /** The channel ended: no more passes. */
+  stop(): void {
+    this.#stopped = true;
   }
 
   /** Bytes waiting in this process for room in the ring; stale as soon as the peer reads. */
@@ -77,20 +171,24 @@ export class Outbox {
   /**
    * At process exit: writes everything queued, waiting for room with the ring's blocking
    * claim (which the consumer's release wakes) for as long as the peer keeps making room,
-   * giving up after `stallMs` without any. `beforeWait` runs before each claim (publish and
-   * ring the peer). Throws ERR_TIMEOUT or ERR_PEER_DEAD when the peer stops reading.
+   * giving up after `stallMs` without any (then what is left is lost with this process).
+   * `beforeWait` runs before each claim (publish and ring the peer).
    */
-  writeAllBlocking(stallMs: number, beforeWait: () => void): void {
+  writeAllAtExit(stallMs: number, beforeWait: () => void): void {
     const wait = (length: number): Claim => {
       beforeWait();
       return this.#ring.claim(length, { timeout: stallMs }); // each piece needs only a slice of the ring
     };
-    while (this.#head < this.#queue.length) {
-      const item = this.#queue[this.#head]!;
-      const written = this.#writeFrames(item.bytes, item.offset, wait);
-      this.#queuedBytes -= Math.max(written, item.offset) - item.offset;
-      this.#queue[this.#head++] = undefined!;
-      this.#written++;
+    try {
+      while (this.#head < this.#queue.length) {
+        const item = this.#queue[this.#head]!;
+        const written = this.#writeFrames(item.bytes, item.offset, wait);
+        this.#queuedBytes -= Math.max(written, item.offset) - item.offset;
+        this.#queue[this.#head++] = undefined!;
+        this.#written++;
+      }
+    } catch {
+      // ERR_TIMEOUT or ERR_PEER_DEAD: the peer stopped reading
     }
     this.#settle();
   }
