@@ -14,9 +14,10 @@ import { scenario as relay } from './ring/relay.js';
 import { scenario as throughput } from './ring/throughput.js';
 import { scenario as pingpong } from './sync/pingpong.js';
 import { scenario as transport } from './transport/channel.js';
+import { scenario as results } from './transport/results.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const SCENARIOS: Scenario[] = [throughput, relay, latency, pingpong, transport];
+const SCENARIOS: Scenario[] = [throughput, relay, latency, pingpong, transport, results];
 
 const USAGE = `usage: npm run bench -- [--full] [--only <scenario>] [--json] [--out <dir>]
   --full             more rounds and repetitions (default: a quick run)

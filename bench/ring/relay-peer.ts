@@ -1,13 +1,15 @@
 // One side of the file relay: a file read in 1 MiB chunks, sent to another process, and
 // written to a file there.
-//   relay-peer sender   pipe|shm ADDRESS SOURCE CHUNK   pipe: a 1 MiB file read stream piped to stdout
-//   relay-peer receiver pipe|shm ADDRESS TARGET SIZE    pipe: stdin piped to a file write stream
+//   relay-peer sender   pipe|shm|stream ADDRESS SOURCE CHUNK   pipe: a 1 MiB file read stream piped to stdout
+//   relay-peer receiver pipe|shm|stream ADDRESS TARGET SIZE    pipe: stdin piped to a file write stream
 // pipe costs four copies (file → sender → kernel → receiver → file); shm two: the sender
 // reads the file straight into a claim in the ring, the receiver writes the ring's view
-// straight to the file. The ring is at ADDRESS, the control block at the end of it.
+// straight to the file; stream is what a Node program writes: pipeline() of file streams
+// through a Channel's streams (ADDRESS-stream, made by the receiver). The ring is at ADDRESS,
+// the control block at the end of it.
 import { closeSync, createReadStream, createWriteStream, openSync, readSync, writeSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { Segment, SpscRing } from 'shmring';
+import { Channel, createReadStream as channelReader, createWriteStream as channelWriter, Segment, SpscRing } from 'shmring';
 import { Control } from '../lib/control.js';
 
 const [role, mode, address, path, numberText] = process.argv.slice(2);
@@ -21,6 +23,9 @@ if (role === 'sender') {
   Atomics.store(control.i64, 2, process.hrtime.bigint());
   if (mode === 'pipe') {
     await pipeline(createReadStream(path!, { fd, highWaterMark: chunk, autoClose: false }), process.stdout);
+  } else if (mode === 'stream') {
+    const channel = Channel.connect(`${address}-stream`, { codec: 'raw' });
+    await pipeline(createReadStream(path!, { fd, highWaterMark: chunk, autoClose: false }), channelWriter(channel));
   } else {
     const ring = SpscRing.open(seg, { role: 'producer' });
     for (;;) {
@@ -39,9 +44,13 @@ if (role === 'sender') {
 } else {
   const size = Number(numberText);
   const fd = openSync(path!, 'w');
+  const channel = mode === 'stream' ? Channel.create(`${address}-stream`, { codec: 'raw', capacity: 16 << 20 }) : undefined;
   Atomics.add(control.i32, 0, 1);
   let written = 0;
-  if (mode === 'pipe') {
+  if (channel !== undefined) {
+    await pipeline(channelReader(channel), createWriteStream(path!, { fd, highWaterMark: 1 << 20, autoClose: false }));
+    written = size;
+  } else if (mode === 'pipe') {
     await pipeline(process.stdin, createWriteStream(path!, { fd, highWaterMark: 1 << 20, autoClose: false }));
     written = size;
   } else {

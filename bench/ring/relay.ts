@@ -1,12 +1,13 @@
 // Scenario: the file relay. A file of 256 MiB (8 MiB in the harness test's tiny mode) is read in
 // 1 MiB chunks by one process, sent to another, and written by it to a file on tmpfs:
-// through a pipe (read → write → read → write, four copies) and through an SPSC ring
-// (read into a claim → write from the ring's view, two copies). GB/s and the ratio.
+// through a pipe (read → write → read → write, four copies), through an SPSC ring (read into
+// a claim → write from the ring's view, two copies), and through a Channel's Node streams
+// (pipeline on both sides, as a Node program writes it). GB/s and the ratios to the pipe.
 import { rmSync, mkdtempSync, openSync, writeSync, closeSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SpscRing } from 'shmring';
+import { Segment, SpscRing } from 'shmring';
 import { CONTROL_BYTES, Control } from '../lib/control.js';
 import { benchSegment } from '../lib/segments.js';
 import type { Row, RunSettings, Scenario } from '../lib/scenario.js';
@@ -24,7 +25,7 @@ function makeSource(path: string, bytes: number): void {
   closeSync(fd);
 }
 
-async function relay(mode: 'pipe' | 'shm', source: string, target: string, bytes: number): Promise<number> {
+async function relay(mode: 'pipe' | 'shm' | 'stream', source: string, target: string, bytes: number): Promise<number> {
   const capacity = 16 * CHUNK;
   const { segment: seg, address, release } = benchSegment(SpscRing.requiredBytes(capacity) + CONTROL_BYTES);
   try {
@@ -37,19 +38,26 @@ async function relay(mode: 'pipe' | 'shm', source: string, target: string, bytes
       sender.child.stdout!.destroy();
       await Promise.all([receiver, sender.done]);
     } else {
-      await Promise.all([run(peer(file, ['receiver', 'shm', address, target, bytes])), run(peer(file, ['sender', 'shm', address, source, CHUNK]))]);
+      await Promise.all([run(peer(file, ['receiver', mode, address, target, bytes])), run(peer(file, ['sender', mode, address, source, CHUNK]))]);
     }
     if (statSync(target).size !== bytes) throw new Error(`the ${mode} relay wrote ${statSync(target).size} of ${bytes} bytes`);
     return control.f64[0]!;
   } finally {
     release();
     rmSync(target, { force: true });
+    if (mode === 'stream') {
+      try {
+        Segment.unlink(`${address}-stream`); // a peer that failed left its channel
+      } catch {
+        // removed by the channel's ends
+      }
+    }
   }
 }
 
 export const scenario: Scenario = {
   name: 'relay',
-  description: 'file → process → process → file in 1 MiB chunks: pipe (four copies) against shmring (two)',
+  description: 'file → process → process → file in 1 MiB chunks: pipe (four copies) against shmring (two) and its Node streams',
   async run(settings: RunSettings): Promise<Row[]> {
     const bytes = (settings.mode === 'tiny' ? 8 : 256) * CHUNK;
     const reps = settings.mode === 'tiny' ? 1 : 3;
@@ -64,18 +72,20 @@ export const scenario: Scenario = {
     try {
       const source = join(sourceDir, 'source');
       makeSource(source, bytes);
-      const times = { pipe: [] as number[], shm: [] as number[] };
+      const times = { pipe: [] as number[], shm: [] as number[], stream: [] as number[] };
       for (let r = 0; r < reps; r++) {
-        for (const mode of ['pipe', 'shm'] as const) {
+        for (const mode of ['pipe', 'shm', 'stream'] as const) {
           settings.progress(`relay: ${mode} (${r + 1}/${reps})`);
           times[mode].push(await relay(mode, source, join(targetDir, `target-${mode}`), bytes));
         }
       }
       const gbps = (ns: number) => bytes / ns;
       const ratio = median(times.pipe.map((p, i) => p / times.shm[i]!));
+      const streamRatio = median(times.pipe.map((p, i) => p / times.stream[i]!));
       return [
         { scenario: 'relay', competitor: 'pipe', setup: `read → write → read → write (four copies), ${bytes / CHUNK} MiB`, figures: { gb_per_s: gbps(median(times.pipe)) } },
         { scenario: 'relay', competitor: 'shmring SPSC', setup: `read into a claim → write from the view (two copies), ${bytes / CHUNK} MiB`, figures: { gb_per_s: gbps(median(times.shm)) }, ratios: { '÷ pipe': ratio } },
+        { scenario: 'relay', competitor: 'shmring Channel', setup: `pipeline(file → write stream) / pipeline(read stream → file), ${bytes / CHUNK} MiB`, figures: { gb_per_s: gbps(median(times.stream)) }, ratios: { '÷ pipe': streamRatio } },
       ];
     } finally {
       cleanup();

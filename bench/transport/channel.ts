@@ -4,8 +4,9 @@
 // event loop (a millisecond of idleness between rounds, so both sides go to sleep),
 // median and p99; and fs.readFile latency in a process whose 1,000 channels wait idle.
 // Competitors: Channel with the default codec, 'json', 'advanced' and 'raw' (Buffers);
-// child_process.fork IPC with json and advanced serialization; a worker_threads
-// MessagePort; a Unix socket carrying length-prefixed JSON. Every run is bounded by a
+// child_process.fork IPC with json and advanced serialization; shmring's fork() with the
+// same peer code and the same two serializations; a worker_threads MessagePort; a Unix
+// socket carrying length-prefixed JSON. Every run is bounded by a
 // message count and by time.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { Channel, Segment } from 'shmring';
+import { Channel, fork as shmFork, Segment } from 'shmring';
 import type { Row, RunSettings, Scenario } from '../lib/scenario.js';
 import { summarize } from '../lib/stats.js';
 import { runJs as syncFutexRoundTrip } from '../sync/pingpong.js';
@@ -60,8 +61,9 @@ function channelLink(codec: string, mode: Mode): Link {
   };
 }
 
-function forkLink(serialization: 'json' | 'advanced', mode: Mode): Link {
-  const child = fork(PEER, ['fork', mode], { serialization, execArgv: ['--import=tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/** A forked peer, by Node's fork or by shmring's (the same peer code: only the import differs). */
+function forkLink(serialization: 'json' | 'advanced', mode: Mode, make: typeof fork = fork): Link {
+  const child = make(PEER, ['fork', mode], { serialization, execArgv: ['--import=tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let sent = 0;
   let written: Promise<void> = Promise.resolve();
   return {
@@ -148,6 +150,8 @@ const COMPETITORS: Competitor[] = [
   { competitor: 'child_process IPC', setup: 'fork, advanced', link: (m) => forkLink('advanced', m), carries: () => true, end: END_TEXT },
   { competitor: 'worker_threads', setup: 'MessagePort (two threads)', link: (m) => portLink(m), carries: () => true, end: END_TEXT },
   { competitor: 'Unix socket', setup: 'length-prefixed JSON', link: (m) => unixLink(m), carries: (n) => !isBytes(n), end: END_TEXT },
+  { competitor: 'shmring fork', setup: 'fork, json', link: (m) => forkLink('json', m, shmFork), carries: (n) => !isBytes(n), end: END_TEXT },
+  { competitor: 'shmring fork', setup: 'fork, advanced', link: (m) => forkLink('advanced', m, shmFork), carries: () => true, end: END_TEXT },
 ];
 
 interface Budget {
@@ -264,7 +268,15 @@ export const scenario: Scenario = {
         }
       }
     }
-    const [channel, , , raw, ipcJson, ipcAdvanced, port] = COMPETITORS as [Competitor, Competitor, Competitor, Competitor, Competitor, Competitor, Competitor, Competitor];
+    const [channel, , , raw, ipcJson, ipcAdvanced, port, , shmJson, shmAdvanced] = COMPETITORS as Competitor[] as [Competitor, Competitor, Competitor, Competitor, Competitor, Competitor, Competitor, Competitor, Competitor, Competitor];
+    // shmring's fork against Node's, each serialization against its own
+    for (const [mine, theirs] of [[shmJson, ipcJson], [shmAdvanced, ipcAdvanced]] as const) {
+      for (const name of PAYLOADS) {
+        const r = ratio(rate.get(key(mine, name)), rate.get(key(theirs, name)));
+        const row = rows.find((x) => x.competitor === mine.competitor && x.setup === `${mine.setup}, one-way, ${name}`);
+        if (r !== undefined && row !== undefined) row.ratios = { [`÷ child_process ${theirs.setup}`]: r };
+      }
+    }
     const smallRatios: Record<string, number> = {};
     const r1 = ratio(rate.get(key(channel, 'small')), rate.get(key(ipcJson, 'small')));
     const r2 = ratio(rate.get(key(channel, 'small')), rate.get(key(port, 'small')));
@@ -300,6 +312,10 @@ export const scenario: Scenario = {
       if (ipc !== undefined) ratios['median ÷ child_process IPC json'] = mine.median_us / ipc.median_us;
       channelRow.ratios = ratios;
     }
+    const forkRtt = rtt.get(shmJson);
+    const forkRow = rows.find((r) => r.competitor === shmJson.competitor && r.setup === `${shmJson.setup}, idle round trip, small object`);
+    const ipcRtt = rtt.get(ipcJson);
+    if (forkRtt !== undefined && forkRow !== undefined && ipcRtt !== undefined) forkRow.ratios = { 'median ÷ child_process IPC json': forkRtt.median_us / ipcRtt.median_us };
 
     const { idleChannels } = budgetFor(settings.mode, 'small');
     const reads = settings.mode === 'tiny' ? 50 : 500;
