@@ -194,6 +194,43 @@ test('a live producer holds its role; after SIGKILL a new producer resumes at th
 });
 
 /**
+ * A consumer in another process reads 5 of 20 messages [i] without releasing them (corked;
+ * `action` take-release releases them, the control group), is SIGKILLed, and a new consumer
+ * takes over; returns what the first one took and what the second one reads.
+ */
+async function consumerCrash(t: ExecutionContext, action: 'take' | 'take-release') {
+  const address = shmAddress(t);
+  const producer = SpscRing.create(address, { capacity: 1024, role: 'producer' });
+  t.teardown(() => producer.close());
+  for (let i = 0; i < 20; i++) t.true(producer.tryWrite(new Uint8Array([i])));
+  const child = startFixture(t, 'spsc-role', [address, 'consumer', action, '5']);
+  const exited = finished(child);
+  const { taken } = JSON.parse(await lineFrom(child, /taken/)) as { taken: number[] };
+  child.kill('SIGKILL');
+  await exited;
+  const next = SpscRing.open(address, { role: 'consumer' });
+  t.teardown(() => next.close());
+  const got: number[] = [];
+  for (let m = next.tryRead(); m !== null; m = next.tryRead()) got.push(m[0]!);
+  const redelivered = got.filter((i) => taken.includes(i)).length;
+  return { taken, got, redelivered };
+}
+
+test('control group: a consumer that released what it read before dying: the harness counts no redelivery', async (t) => {
+  const { taken, got, redelivered } = await consumerCrash(t, 'take-release');
+  t.deepEqual(taken, [0, 1, 2, 3, 4]);
+  t.is(redelivered, 0);
+  t.deepEqual(got, Array.from({ length: 15 }, (_, i) => 5 + i));
+});
+
+test('a consumer killed holding 5 read but unreleased messages: the next one resumes at the released head and gets those 5 again', async (t) => {
+  const { taken, got, redelivered } = await consumerCrash(t, 'take');
+  t.deepEqual(taken, [0, 1, 2, 3, 4], 'the dead consumer had read them');
+  t.is(redelivered, 5);
+  t.deepEqual(got, Array.from({ length: 20 }, (_, i) => i), 'at least once, in order, nothing skipped');
+});
+
+/**
  * The time from the SIGKILL of a peer holding `role` to ERR_PEER_DEAD of this process
  * blocked on the other side: reading an empty ring after what was published, or writing a
  * full one.
