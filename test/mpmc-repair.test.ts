@@ -47,13 +47,14 @@ async function without<K extends 'stuck' | 'checkPeers'>(name: K, replacement: R
   }
 }
 
-/** The reads after a producer stopped between claiming and publishing: 1, then (after repair) 2. */
+/** A producer that published [7] then stopped between claiming and publishing: reads 1, 7, then (after repair) 2. */
 async function producerCrash(t: ExecutionContext, repairDelayMs: number) {
   const { address, ring: r } = ring(t, repairDelayMs);
   r.tryWrite(message(1));
   await crash(t, address, 'producer');
   r.tryWrite(message(2));
   t.deepEqual([...r.read({ timeout: 5000 })], [1]);
+  t.deepEqual([...r.read({ timeout: 5000 })], [7], 'what the dead producer published is delivered');
   t.is(r.tryRead(), null, 'the stuck slot is not skipped before the repair delay');
   return r;
 }
@@ -152,6 +153,7 @@ test('a slow but live producer is never repaired over', async (t) => {
   const { address, ring: r } = ring(t);
   const { child, exited } = await crash(t, address, 'producer', false);
   r.tryWrite(message(2));
+  t.deepEqual([...r.read({ timeout: 5000 })], [7]);
   t.throws(() => r.read({ timeout: 400 }), { instanceOf: ShmError, code: 'ERR_TIMEOUT' });
   t.is(r.stats.lost, 0);
   child.kill('SIGKILL');
