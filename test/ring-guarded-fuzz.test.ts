@@ -70,6 +70,13 @@ async function outcome<T>(call: () => T | Promise<T>): Promise<T | string> {
   }
 }
 
+/** Up to 3 messages taken with drain(), copied out of their views. */
+function drained(ring: { drain(fn: (view: Uint8Array) => void, max?: number): number }): Uint8Array[] {
+  const got: Uint8Array[] = [];
+  ring.drain((v) => got.push(v.slice()), 3);
+  return got;
+}
+
 interface Ops {
   /** Each returns the messages it read (copies), or for writes how many copies of `m` it wrote, or 'error CODE'. */
   steps: Array<(m: Uint8Array) => Promise<Uint8Array[] | number | string>>;
@@ -109,12 +116,7 @@ function spscOps(g: Guarded): Ops {
       async () => outcome(async () => [await consumer.readAsync({ timeout: 1 })]),
       async () => outcome(() => into(consumer.tryReadInto(target))),
       async () => outcome(() => into(consumer.readInto(target, { timeout: 1 }))),
-      async () =>
-        outcome(() => {
-          const got: Uint8Array[] = [];
-          consumer.drain((v) => got.push(v.slice()), 3);
-          return got;
-        }),
+      async () => outcome(() => drained(consumer)),
     ],
     close() {
       producer.close();
@@ -140,12 +142,7 @@ function mpmcOps(g: Guarded): Ops {
         }),
       async () => outcome(() => [b.read({ timeout: 1 })]),
       async () => outcome(async () => [await b.readAsync({ timeout: 1 })]),
-      async () =>
-        outcome(() => {
-          const got: Uint8Array[] = [];
-          b.drain((v) => got.push(v.slice()), 3);
-          return got;
-        }),
+      async () => outcome(() => drained(b)),
     ],
     close() {
       a.close();
