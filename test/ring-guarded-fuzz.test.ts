@@ -11,9 +11,10 @@
 //   corruption wrote (a forged length word is indistinguishable from a real one), never
 //   another; and nothing is ever written outside the region.
 //
-// The control group breaks the copy into the ring (an internal Payload method replaced in
-// this process, serial tests only) so that a copy ending at the region's end writes one
-// byte past it: the same harness must see a canary overwritten.
+// The control groups break the copies (internal Payload methods replaced in this process,
+// serial tests only): a copy ending at the region's end writes one byte past it, and a read
+// returns one byte too many; the same harness must see a canary overwritten, and a length
+// that was never written.
 import test, { type ExecutionContext } from 'ava';
 import { MpmcRing, Segment, ShmError, SpscRing } from '../src/index.js';
 import { Payload } from '../src/ring/payload.js';
@@ -234,6 +235,21 @@ for (const kind of ['spsc', 'mpmc'] as const) {
       await t.throwsAsync(fuzz(t, kind, false, 4242, 20, 400), { message: /canary at byte \d+ of the region overwritten/ });
     } finally {
       Payload.prototype.write = write;
+    }
+  });
+
+  test.serial(`control group (${kind}): a read that returns one byte too many is caught as a length never written, under corruption too`, async (t) => {
+    // Payload.copy makes the copy a read returns (both kinds' tryRead of larger messages,
+    // every MPMC read); broken, it copies one byte past the message.
+    const copy = Payload.prototype.copy;
+    Payload.prototype.copy = function (this: Payload, offset: number, length: number) {
+      return copy.call(this, offset, length + 1);
+    };
+    try {
+      await t.throwsAsync(fuzz(t, kind, false, 4242, 20, 400), { message: /^read \d+ bytes where the model says/ });
+      await t.throwsAsync(fuzz(t, kind, true, 99, 200, 60), { message: /a length never written/ });
+    } finally {
+      Payload.prototype.copy = copy;
     }
   });
 
