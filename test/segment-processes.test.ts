@@ -84,12 +84,10 @@ test('a worker thread given seg.buffer sees the same bytes', async (t) => {
     worker.once('message', resolve);
     worker.once('error', reject);
   });
-  // Listened for now: the worker may exit before the message has been awaited.
-  const exited = new Promise((resolve) => worker.once('exit', resolve));
   Atomics.store(i32, 1, 777);
   Atomics.store(i32, 0, 1);
   Atomics.notify(i32, 0);
   t.deepEqual(await message, [777, 12345]);
-  await exited;
+  await new Promise((resolve) => worker.once('exit', resolve));
   t.is(Atomics.load(i32, 2), 99, 'the worker wrote into the same mapping');
 });
