@@ -1,12 +1,12 @@
 // The shmring command: inspect, ls, rm, stale segments, and usage errors (exit code 2).
 import test, { type ExecutionContext } from 'ava';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MpmcRing, ShmError, SpscRing } from '../src/index.js';
+import { MpmcRing, Segment, ShmError, SpscRing } from '../src/index.js';
 import { finished, lineFrom, startFixture } from './helpers/processes.js';
-import { shmAddress, sweep, sysvAddress } from './helpers/resources.js';
+import { shmAddress, sweep, sweepSysvLeftovers, sysvAddress, sysvExists } from './helpers/resources.js';
 
 test.after.always(sweep);
 
@@ -84,7 +84,9 @@ test('ls and rm --stale find and remove abandoned rings, never a live one', asyn
   const removed = cli('rm', '--stale');
   t.is(removed.status, 0, removed.stderr);
   t.regex(removed.stdout, new RegExp(`removed ${deadSpsc}`));
+  t.regex(removed.stdout, new RegExp(`removed ${deadMpmc}`));
   t.false(existsSync(`/dev/shm/${deadSpsc.slice(4)}`));
+  t.false(sysvExists(Number(deadMpmc.slice(5))), 'the System V one is gone from ipcs too');
   t.true(existsSync(`/dev/shm/${live.slice(4)}`), 'the live ring survives');
   t.true(ring.tryWrite(new Uint8Array([2])));
 });
@@ -99,7 +101,7 @@ test('rm removes named segments and reports the ones that do not exist', (t) => 
   t.false(existsSync(`/dev/shm/${a.slice(4)}`));
 });
 
-test('create with replaceStale replaces a stale ring, and still refuses a live one', async (t) => {
+test('SpscRing.create and MpmcRing.create with replaceStale replace a stale ring, and still refuse a live one', async (t) => {
   const address = shmAddress(t);
   await abandoned(t, address, 'spsc');
   t.throws(() => SpscRing.create(address, { capacity: 4096 }), { instanceOf: ShmError, code: 'EEXIST' });
@@ -107,6 +109,13 @@ test('create with replaceStale replaces a stale ring, and still refuses a live o
   t.is(fresh.usedBytes, 0, 'a new, empty ring');
   t.throws(() => SpscRing.create(address, { capacity: 4096, replaceStale: true }), { code: 'EEXIST' });
   fresh.close();
+  const mpmc = shmAddress(t);
+  await abandoned(t, mpmc, 'mpmc');
+  t.throws(() => MpmcRing.create(mpmc, { slots: 8, slotSize: 32 }), { instanceOf: ShmError, code: 'EEXIST' });
+  const freshMpmc = MpmcRing.create(mpmc, { slots: 8, slotSize: 32, replaceStale: true });
+  t.is(freshMpmc.tryRead(), null, 'a new, empty MPMC ring: the dead creator\'s message is gone');
+  t.throws(() => MpmcRing.create(mpmc, { slots: 8, slotSize: 32, replaceStale: true }), { code: 'EEXIST' });
+  freshMpmc.close();
 });
 
 test('replaceStale looks only at its own address, and works for System V too (decimal or hex key)', async (t) => {
@@ -140,4 +149,23 @@ test('a FIFO and a directory planted in /dev/shm: ls and a stale check pass them
   const ring = SpscRing.create(shmAddress(t), { capacity: 4096, replaceStale: true });
   t.teardown(() => ring.close());
   t.pass();
+});
+
+test('the suite\'s leftover sweep removes a System V test segment of a dead test process, never one of a live one', (t) => {
+  // A key whose pid bits no live process has, as a killed test process leaves them: bits
+  // just behind the newest pid, which new processes reach only after thousands of forks.
+  const live = new Set(readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map((e) => Number(e) & 0xfff));
+  let free = (spawnSync('true').pid! - 64) & 0xfff;
+  while (live.has(free)) free = (free - 1) & 0xfff;
+  const leftover = (0x5e000000 | (free << 12) | 0xfff) >>> 0;
+  t.teardown(() => {
+    if (sysvExists(leftover)) Segment.unlink(`sysv:${leftover}`);
+  });
+  Segment.create(`sysv:${leftover}`, { size: 4096 }).close();
+  const mine = sysvAddress(t);
+  Segment.create(mine, { size: 4096 }).close(); // nobody attaches it, but this test process lives
+  const removed = sweepSysvLeftovers();
+  t.true(removed.includes(leftover));
+  t.false(sysvExists(leftover));
+  t.true(sysvExists(Number(mine.slice(5))), 'the segment of a live test process stays');
 });

@@ -2,6 +2,9 @@
 // what the survivors see checked each time: SPSC delivers every published message exactly
 // once across a producer's death and at least once across a consumer's; MPMC loses at most
 // the killed producer's in-flight message and never wedges. A watchdog bounds every wait.
+// Random kills rarely land inside a crash window (a claimed but unpublished MPMC slot, read
+// but unreleased SPSC messages): the tests that put a process there on purpose, and count
+// the repairs and redeliveries, are in mpmc-repair.test.ts and spsc.test.ts.
 import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';

@@ -1,6 +1,7 @@
 // The robust Mutex: exclusion across processes, owner-died takeover, misuse.
 import test, { type ExecutionContext } from 'ava';
 import { Mutex, Segment, ShmError } from '../src/index.js';
+import { release } from './helpers/overlap.js';
 import { finished, lineFrom, runFixture, startFixture } from './helpers/processes.js';
 import { shmAddress, sweep } from './helpers/resources.js';
 
@@ -13,12 +14,30 @@ function shared(t: ExecutionContext) {
   return { address, seg, mutex: Mutex.create(seg, 0), i32: new Int32Array(seg.buffer) };
 }
 
-test('4 processes x 10,000 locked non-atomic increments give an exact total', async (t) => {
+/**
+ * 4 children started together at a barrier: 5 stays of up to 20 ms each in the critical
+ * section, watching for another child there, then 10,000 non-atomic increments each.
+ */
+async function exclusion(t: ExecutionContext, locked: boolean) {
   const { address, i32 } = shared(t);
-  const children = Array.from({ length: 4 }, () => runFixture(t, 'mutex-worker', [address, 'count', '10000'], { timeoutMs: 60_000 }));
+  const args = [address, 'count', '10000', '5', '20', locked ? 'locked' : 'unlocked'];
+  const children = Array.from({ length: 4 }, () => runFixture(t, 'mutex-worker', args, { timeoutMs: 60_000 }));
+  await release(i32, 19, 20, 4);
   const results = await Promise.all(children);
   for (const r of results) t.is(r.code, 0, r.stderr);
-  t.is(i32[16], 40_000);
+  return { total: i32[16]!, peak: i32[18]! };
+}
+
+test('control group: the same 4 children without the lock are seen overlapping', async (t) => {
+  const { total, peak } = await exclusion(t, false);
+  t.true(peak > 1 || total !== 40_000, `the harness must detect the missing lock (peak ${peak}, total ${total})`);
+  t.log(`without the lock: up to ${peak} inside at once, total ${total} of 40000`);
+});
+
+test('4 processes x 10,000 locked non-atomic increments give an exact total, and never 2 inside', async (t) => {
+  const { total, peak } = await exclusion(t, true);
+  t.is(peak, 1);
+  t.is(total, 40_000);
 });
 
 test('SIGKILL of the holder lets the next locker in with ownerDied', async (t) => {
@@ -38,7 +57,7 @@ test('SIGKILL of the holder lets the next locker in with ownerDied', async (t) =
   mutex.unlock();
 });
 
-test('a blocked async locker takes over from a killed owner', async (t) => {
+test('a blocked async locker takes over from a killed owner, well within 2 s', async (t) => {
   const { address, mutex } = shared(t);
   const holder = startFixture(t, 'mutex-worker', [address, 'hold']);
   const exited = finished(holder);
@@ -46,7 +65,11 @@ test('a blocked async locker takes over from a killed owner', async (t) => {
   const locking = mutex.lockAsync({ timeout: 20_000 });
   holder.kill('SIGKILL');
   await exited;
+  const killed = performance.now();
   t.deepEqual(await locking, { ownerDied: true });
+  const elapsed = performance.now() - killed;
+  // The README states within 50 ms of blocking; asserted loosely (a bound on detection, not a speed).
+  t.true(elapsed < 2000, `taken over ${elapsed.toFixed(0)} ms after the kill`);
   mutex.unlock();
 });
 

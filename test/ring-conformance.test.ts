@@ -25,7 +25,8 @@ interface Kind {
   /** Bytes of segment for a ring that holds about `messages` messages of up to `max` bytes. */
   size: number;
   maxMessage: number;
-  create(target: Segment | SharedArrayBuffer): { producer: AnyRing; consumer: AnyRing };
+  /** A producer on `target` and a consumer on `second` (a second mapping of it, for segments). */
+  create(target: Segment | SharedArrayBuffer, second: Segment | SharedArrayBuffer): { producer: AnyRing; consumer: AnyRing };
   open(target: Segment | SharedArrayBuffer): AnyRing;
   other(target: Segment | SharedArrayBuffer): unknown;
 }
@@ -35,8 +36,8 @@ const KINDS: Kind[] = [
     name: 'SpscRing',
     size: SpscRing.requiredBytes(4096),
     maxMessage: 4096 / 2 - 8,
-    create(target) {
-      return { producer: SpscRing.create(target, { capacity: 4096, role: 'producer' }), consumer: SpscRing.open(target, { role: 'consumer' }) };
+    create(target, second) {
+      return { producer: SpscRing.create(target, { capacity: 4096, role: 'producer' }), consumer: SpscRing.open(second, { role: 'consumer' }) };
     },
     open: (target) => SpscRing.open(target),
     other: (target) => MpmcRing.open(target),
@@ -45,9 +46,9 @@ const KINDS: Kind[] = [
     name: 'MpmcRing',
     size: MpmcRing.requiredBytes(16, 512),
     maxMessage: 512 - 8,
-    create(target) {
+    create(target, second) {
       const producer = MpmcRing.create(target, { slots: 16, slotSize: 512 });
-      return { producer, consumer: MpmcRing.open(target) };
+      return { producer, consumer: MpmcRing.open(second) };
     },
     open: (target) => MpmcRing.open(target),
     other: (target) => SpscRing.open(target),
@@ -66,7 +67,7 @@ function same(a: Uint8Array | null, b: Uint8Array): boolean {
 
 function setup(t: ExecutionContext, kind: Kind, backend: (typeof BACKENDS)[number]) {
   const place = backend.make(t, kind.size);
-  const rings = kind.create(place.target);
+  const rings = kind.create(place.target, place.reopen());
   t.teardown(() => {
     rings.producer.close();
     rings.consumer.close();
@@ -211,7 +212,7 @@ for (const kind of KINDS) {
     if (backend.name !== 'SharedArrayBuffer') {
       test(title('a segment closed under a live ring: reads give ERR_CLOSED, not corruption, and the message stays'), async (t) => {
         const place = backend.make(t, kind.size);
-        const { producer, consumer: first } = kind.create(place.target);
+        const { producer, consumer: first } = kind.create(place.target, place.reopen());
         first.close(); // the consumer below lives in a segment of its own
         const seg = place.reopen() as Segment;
         const consumer = kind.open(seg);

@@ -1,7 +1,9 @@
 // Corruption while a ring is in use: a worker thread writes random values into the live
 // header, registry, records and slots of a ring while this thread keeps using it. Every
 // operation must end in a value or a clean ShmError (the ring is then formatted again),
-// never a crash, a hang, an exception of another kind, or an impossible message.
+// never a crash, a hang, an exception of another kind, or an impossible message. Blocking
+// calls run too, with a 1 ms timeout: ERR_TIMEOUT ends them, or ERR_PEER_DEAD and ERR_CLOSED
+// when a scribbled owner word names no live process or the closed flag is set; never a hang.
 import test, { type ExecutionContext } from 'ava';
 import { Worker } from 'node:worker_threads';
 import { MpmcRing, ShmError, SpscRing } from '../src/index.js';
@@ -25,6 +27,16 @@ const SCRIBBLER = `
 `;
 
 const EXPECTED = new Set(['ERR_SHM_BAD_HEADER', 'ERR_ROLE_TAKEN', 'ERR_TOO_MANY_PARTICIPANTS', 'ERR_CLAIM_PENDING']);
+
+/** A blocking call with a short timeout: its value, or null when it timed out, found its peer dead or the ring closed. */
+function blocking<T>(call: () => T): T | null {
+  try {
+    return call();
+  } catch (err) {
+    if (err instanceof ShmError && ['ERR_TIMEOUT', 'ERR_PEER_DEAD', 'ERR_CLOSED'].includes(err.code)) return null;
+    throw err;
+  }
+}
 
 async function scribbleWhileUsing(t: ExecutionContext, ringBytes: number, format: (sab: SharedArrayBuffer) => { use: () => void; close: () => void }) {
   const sab = new SharedArrayBuffer(ringBytes + 64);
@@ -78,6 +90,7 @@ test('SPSC used by both roles while its memory is scribbled on', async (t) => {
   await scribbleWhileUsing(t, SpscRing.requiredBytes(1024), (sab) => {
     const producer = SpscRing.create(sab, { capacity: 1024, role: 'producer' });
     const consumer = SpscRing.open(sab, { role: 'consumer' });
+    const target = new Uint8Array(1024);
     let i = 0;
     return {
       use() {
@@ -88,6 +101,11 @@ test('SPSC used by both roles while its memory is scribbled on', async (t) => {
         consumer.drain((v) => {
           if (v.length > consumer.maxMessageSize) throw new Error('impossible view');
         }, 4);
+        // The ring is empty here: a blocking write, then a blocking read of it (which waits
+        // only when the scribbler got in the way), by readInto or read in turn.
+        blocking(() => producer.write(new Uint8Array(i % 100), { timeout: 1 }));
+        const n = i & 1 ? (blocking(() => consumer.readInto(target, { timeout: 1 })) ?? -1) : (blocking(() => consumer.read({ timeout: 1 }))?.length ?? -1);
+        if (n > consumer.maxMessageSize) throw new Error(`impossible message of ${n} bytes`);
       },
       close() {
         producer.close();
@@ -107,6 +125,11 @@ test('MPMC used by two handles while its memory is scribbled on', async (t) => {
         a.tryWrite(new Uint8Array(i++ % 56));
         const m = b.tryRead();
         if (m !== null && m.length > b.maxMessageSize) throw new Error(`impossible message of ${m.length} bytes`);
+        // Empty again: a blocking write, then a blocking read of it (which waits only when the
+        // scribbler got in the way).
+        blocking(() => a.write(new Uint8Array(i % 56), { timeout: 1 }));
+        const r = blocking(() => b.read({ timeout: 1 }));
+        if (r !== null && r.length > b.maxMessageSize) throw new Error(`impossible message of ${r.length} bytes`);
       },
       close() {
         a.close();

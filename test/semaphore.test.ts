@@ -1,6 +1,7 @@
 // The counting Semaphore across processes, with timeouts and its maximum.
 import test, { type ExecutionContext } from 'ava';
 import { Segment, Semaphore, ShmError } from '../src/index.js';
+import { release } from './helpers/overlap.js';
 import { runFixture } from './helpers/processes.js';
 import { shmAddress, sweep } from './helpers/resources.js';
 
@@ -14,27 +15,39 @@ function shared(t: ExecutionContext, initial: number, max?: number) {
   return { address, seg, sem, i32: new Int32Array(seg.buffer) };
 }
 
+/**
+ * `modes.length` children sharing `units` units, started together at a barrier: each
+ * acquires `rounds` times and stays inside up to 10 ms, watching for more than `units`
+ * inside. `wait: false` is the control group (children that do not wait).
+ */
+async function limit(t: ExecutionContext, units: number, modes: Array<'sync' | 'async'>, rounds: number, wait: boolean) {
+  const { address, sem, i32 } = shared(t, units, units);
+  const runs = modes.map((mode) => runFixture(t, 'semaphore-worker', [address, String(rounds), mode, String(units), '10', wait ? 'wait' : 'nowait'], { timeoutMs: 60_000 }));
+  await release(i32, 18, 19, modes.length);
+  for (const r of await Promise.all(runs)) t.is(r.code, 0, r.stderr);
+  return { peak: i32[17]!, value: sem.value };
+}
+
+test('control group: 3 processes that do not wait for 2 units are seen 3 inside', async (t) => {
+  const { peak } = await limit(t, 2, ['sync', 'sync', 'async'], 20, false);
+  t.is(peak, 3, 'the harness must detect the missing wait');
+});
+
 test('3 processes share 2 units: never more than 2 inside, all units back at the end', async (t) => {
-  const { address, sem, i32 } = shared(t, 2, 2);
-  const runs = await Promise.all([
-    runFixture(t, 'semaphore-worker', [address, '3000', 'sync'], { timeoutMs: 60_000 }),
-    runFixture(t, 'semaphore-worker', [address, '3000', 'sync'], { timeoutMs: 60_000 }),
-    runFixture(t, 'semaphore-worker', [address, '3000', 'async'], { timeoutMs: 60_000 }),
-  ]);
-  for (const r of runs) t.is(r.code, 0, r.stderr);
-  t.true(i32[17]! >= 1 && i32[17]! <= 2, `at most 2 inside at once (saw ${i32[17]})`);
-  t.is(sem.value, 2);
+  const { peak, value } = await limit(t, 2, ['sync', 'sync', 'async'], 20, true);
+  t.is(peak, 2, `at most 2 inside at once, and 2 seen (saw ${peak})`);
+  t.is(value, 2);
+});
+
+test('control group: a binary semaphore that does not wait lets 2 processes in at once', async (t) => {
+  const { peak } = await limit(t, 1, ['sync', 'async'], 20, false);
+  t.is(peak, 2, 'the harness must detect the missing wait');
 });
 
 test('a binary semaphore between 2 processes is a lock: the peak inside is 1', async (t) => {
-  const { address, sem, i32 } = shared(t, 1, 1);
-  const runs = await Promise.all([
-    runFixture(t, 'semaphore-worker', [address, '2000', 'sync'], { timeoutMs: 60_000 }),
-    runFixture(t, 'semaphore-worker', [address, '2000', 'async'], { timeoutMs: 60_000 }),
-  ]);
-  for (const r of runs) t.is(r.code, 0, r.stderr);
-  t.is(i32[17], 1);
-  t.is(sem.value, 1);
+  const { peak, value } = await limit(t, 1, ['sync', 'async'], 20, true);
+  t.is(peak, 1);
+  t.is(value, 1);
 });
 
 test('acquire times out with ERR_TIMEOUT; tryAcquire says false; release wakes an async acquirer', async (t) => {

@@ -1,7 +1,8 @@
 // SpscRing beyond the shared contract: zero-copy claims, roles and takeover, end of stream.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { Segment, ShmError, SpscRing } from '../src/index.js';
 import { HEAD_OFFSET, TAIL_OFFSET } from '../src/ring/layout/spsc.js';
+import { Role } from '../src/sync/role.js';
 import { finished, lineFrom, runFixture, startFixture } from './helpers/processes.js';
 import { shmAddress, sweep } from './helpers/resources.js';
 
@@ -42,20 +43,33 @@ test('one claim at a time; writes wait for it; too large or bad lengths are refu
 test('a claim on a full ring is null; claims wrap with padding like writes', (t) => {
   const { producer, consumer } = pair(256);
   let n = 0;
+  let read = 0;
+  let wrong = -1;
+  const expect = (m: Uint8Array | null) => {
+    // message `read` was claim i = the read-th committed one: length 40 + (i % 30), filled with i
+    if (m === null) return false;
+    const i = committed[read]!;
+    if (wrong < 0 && (m.length !== 40 + (i % 30) || m.some((b) => b !== (i & 0xff)))) wrong = read;
+    read++;
+    return true;
+  };
+  const committed: number[] = [];
   for (let i = 0; i < 1000; i++) {
     const claim = producer.tryClaim(40 + (i % 30));
     if (claim === null) {
-      t.true(consumer.tryRead() !== null);
+      t.true(expect(consumer.tryRead()));
       continue;
     }
     claim.bytes.fill(i & 0xff);
     claim.commit();
+    committed.push(i);
     n++;
   }
-  let read = 0;
-  while (consumer.tryRead() !== null) read++;
+  while (expect(consumer.tryRead()));
   t.true(n > 100);
   t.is(producer.stats.messages, n);
+  t.is(read, n);
+  t.is(wrong, -1, 'every message read back has the length and bytes of its claim');
 });
 
 test('a write at the wrap looks at the head again: a freed ring wraps, a head that is no position of the ring is ERR_SHM_BAD_HEADER and nothing is written', (t) => {
@@ -131,48 +145,144 @@ test('the consumer sees the end of the stream: read gives ERR_CLOSED and iterati
   t.throws(() => consumer.read({ timeout: 1000 }), { instanceOf: ShmError, code: 'ERR_CLOSED' });
 });
 
-test('a live producer in another process holds its role; after SIGKILL a new producer takes over and the ring stays consistent', async (t) => {
+/**
+ * A producer in another process writes 5 messages [100..104] that nobody reads, is
+ * SIGKILLed, and a new producer (`action`: write, or the control group's write-reset) takes
+ * the role over and writes 500 [i]; returns everything the consumer then reads.
+ */
+async function takeover(t: ExecutionContext, action: 'write' | 'write-reset') {
   const address = shmAddress(t);
   const ring = SpscRing.create(address, { capacity: 1024, role: 'consumer' });
   t.teardown(() => ring.close());
-  const holder = startFixture(t, 'spsc-role', [address, 'producer', 'hold']);
+  const holder = startFixture(t, 'spsc-role', [address, 'producer', 'hold', '5']);
   const exited = finished(holder);
   await lineFrom(holder, /held/);
   const second = await runFixture(t, 'spsc-role', [address, 'producer', 'try']);
   t.like(JSON.parse(second.stdout), { ok: false, code: 'ERR_ROLE_TAKEN' });
   holder.kill('SIGKILL');
   await exited;
-  t.deepEqual([...ring.tryRead()!], [1, 2, 3], 'what the dead producer published is delivered');
-  const next = runFixture(t, 'spsc-role', [address, 'producer', 'write', '500']);
-  let wrong = -1;
-  for (let i = 0; i < 500; i++) {
-    // Until the new producer has taken the role, a blocking read would report the dead
-    // one (ERR_PEER_DEAD): poll for the first message.
-    let m = ring.tryRead();
-    while (i === 0 && m === null) {
-      await new Promise((r) => setTimeout(r, 5));
-      m = ring.tryRead();
-    }
-    m ??= await ring.readAsync({ timeout: 10_000 });
-    if (wrong < 0 && (m.length !== 1 || m[0] !== (i & 0xff))) wrong = i;
+  let done = false;
+  const child = startFixture(t, 'spsc-role', [address, 'producer', action, '500']);
+  const next = finished(child).then((r) => ((done = true), r));
+  // Nothing is read before the new producer holds the role, so that resuming at the
+  // published tail and resetting the ring give different reads. Then polled: the ring holds
+  // 64 such messages, and the new producer waits for room.
+  await lineFrom(child, /taken/);
+  const got: number[] = [];
+  for (;;) {
+    const m = ring.tryRead();
+    if (m !== null) got.push(m.length === 1 ? m[0]! : -1);
+    else if (done) break;
+    else await new Promise((r) => setTimeout(r, 1));
   }
-  t.is(wrong, -1, 'the new producer resumed at the published tail');
-  t.like(JSON.parse((await next).stdout), { ok: true });
+  t.like(JSON.parse((await next).stdout.trim().split('\n').pop()!), { ok: true });
+  t.is(ring.tryRead(), null);
+  t.throws(() => ring.read({ timeout: 1000 }), { instanceOf: ShmError, code: 'ERR_CLOSED' });
+  return got;
+}
+
+const expected = [100, 101, 102, 103, 104, ...Array.from({ length: 500 }, (_, i) => i & 0xff)];
+
+test('control group: a takeover that resets the ring loses the dead producer\'s unread messages, and the harness sees it', async (t) => {
+  const got = await takeover(t, 'write-reset');
+  t.notDeepEqual(got, expected);
+  t.is(got[0], 0, 'the 5 unread messages are gone');
 });
 
-test('a blocked reader whose producer dies gets ERR_PEER_DEAD', async (t) => {
+test('a live producer holds its role; after SIGKILL a new producer resumes at the published tail: its unread messages come first, each once', async (t) => {
+  t.deepEqual(await takeover(t, 'write'), expected);
+});
+
+/**
+ * A consumer in another process reads 5 of 20 messages [i] without releasing them (corked;
+ * `action` take-release releases them, the control group), is SIGKILLed, and a new consumer
+ * takes over; returns what the first one took and what the second one reads.
+ */
+async function consumerCrash(t: ExecutionContext, action: 'take' | 'take-release') {
   const address = shmAddress(t);
-  const ring = SpscRing.create(address, { capacity: 1024, role: 'consumer' });
+  const producer = SpscRing.create(address, { capacity: 1024, role: 'producer' });
+  t.teardown(() => producer.close());
+  for (let i = 0; i < 20; i++) t.true(producer.tryWrite(new Uint8Array([i])));
+  const child = startFixture(t, 'spsc-role', [address, 'consumer', action, '5']);
+  const exited = finished(child);
+  const { taken } = JSON.parse(await lineFrom(child, /taken/)) as { taken: number[] };
+  child.kill('SIGKILL');
+  await exited;
+  const next = SpscRing.open(address, { role: 'consumer' });
+  t.teardown(() => next.close());
+  const got: number[] = [];
+  for (let m = next.tryRead(); m !== null; m = next.tryRead()) got.push(m[0]!);
+  const redelivered = got.filter((i) => taken.includes(i)).length;
+  return { taken, got, redelivered };
+}
+
+test('control group: a consumer that released what it read before dying: the harness counts no redelivery', async (t) => {
+  const { taken, got, redelivered } = await consumerCrash(t, 'take-release');
+  t.deepEqual(taken, [0, 1, 2, 3, 4]);
+  t.is(redelivered, 0);
+  t.deepEqual(got, Array.from({ length: 15 }, (_, i) => 5 + i));
+});
+
+test('a consumer killed holding 5 read but unreleased messages: the next one resumes at the released head and gets those 5 again', async (t) => {
+  const { taken, got, redelivered } = await consumerCrash(t, 'take');
+  t.deepEqual(taken, [0, 1, 2, 3, 4], 'the dead consumer had read them');
+  t.is(redelivered, 5);
+  t.deepEqual(got, Array.from({ length: 20 }, (_, i) => i), 'at least once, in order, nothing skipped');
+});
+
+/**
+ * The time from the SIGKILL of a peer holding `role` to ERR_PEER_DEAD of this process
+ * blocked on the other side: reading an empty ring after what was published, or writing a
+ * full one.
+ */
+async function peerDeath(t: ExecutionContext, role: 'producer' | 'consumer'): Promise<{ code: string | undefined; elapsed: number }> {
+  const address = shmAddress(t);
+  const ring = SpscRing.create(address, { capacity: 1024, role: role === 'producer' ? 'consumer' : 'producer' });
   t.teardown(() => ring.close());
-  const holder = startFixture(t, 'spsc-role', [address, 'producer', 'hold']);
+  const holder = startFixture(t, 'spsc-role', [address, role, 'hold']);
   const exited = finished(holder);
   await lineFrom(holder, /held/);
-  t.truthy(ring.tryRead());
-  const reading = ring.readAsync({ timeout: 20_000 });
+  let blocked: Promise<unknown>;
+  if (role === 'producer') {
+    t.truthy(ring.tryRead());
+    blocked = ring.readAsync({ timeout: 3000 });
+  } else {
+    while (ring.tryWrite(new Uint8Array(100)));
+    blocked = ring.writeAsync(new Uint8Array(100), { timeout: 3000 });
+  }
+  blocked.catch(() => {}); // settled below
   holder.kill('SIGKILL');
   await exited;
-  await t.throwsAsync(reading, { instanceOf: ShmError, code: 'ERR_PEER_DEAD' });
-});
+  const killed = performance.now();
+  const code = await blocked.then(
+    () => undefined,
+    (err: ShmError) => err.code,
+  );
+  return { code, elapsed: performance.now() - killed };
+}
+
+// The liveness check removed in this process (serial: ava runs these one at a time before
+// the others), which the same harness must see as a hang until the timeout.
+for (const role of ['producer', 'consumer'] as const) {
+  test.serial(`control group: without the liveness check, a peer blocked on a dead ${role} is not told`, async (t) => {
+    const holderDead = Role.holderDead;
+    Role.holderDead = () => false;
+    try {
+      t.is((await peerDeath(t, role)).code, 'ERR_TIMEOUT', 'the harness sees the hang');
+    } finally {
+      Role.holderDead = holderDead;
+    }
+  });
+}
+
+for (const [role, who] of [['producer', 'reader'], ['consumer', 'writer']] as const) {
+  test(`a blocked ${who} whose ${role} dies gets ERR_PEER_DEAD, well within 2 s`, async (t) => {
+    const { code, elapsed } = await peerDeath(t, role);
+    t.is(code, 'ERR_PEER_DEAD');
+    // The README states about 100 ms; asserted loosely (a bound on detection, not a speed).
+    t.true(elapsed < 2000, `detected ${elapsed.toFixed(0)} ms after the kill`);
+  });
+}
 
 test('creating at an address makes the segment; open at an address maps it; close releases both', (t) => {
   const address = shmAddress(t);

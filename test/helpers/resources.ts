@@ -6,12 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { Segment } from '../../src/index.js';
+import { sysvSegments } from '../../src/segment/discovery.js';
 
 export const TEST_PREFIX = `shmring-test-${process.pid}-`;
+/** The high byte of every System V key the tests use (see sysvKey). */
+const SYSV_PREFIX = 0x5e;
 let counter = 0;
 
 // A test process killed from outside (a watchdog, Ctrl-C) cannot run its teardowns: the
-// next test process removes what such dead ones left in /dev/shm.
+// next test process removes what such dead ones left in /dev/shm and System V.
 for (const name of readdirSync('/dev/shm')) {
   const pid = /^shmring-test-(\d+)-/.exec(name)?.[1];
   if (pid === undefined || Number(pid) === process.pid) continue;
@@ -20,6 +23,30 @@ for (const name of readdirSync('/dev/shm')) {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ESRCH') quietlyRemove(join('/dev/shm', name));
   }
+}
+
+// The same for System V: keys 0x5e______ carry the low 12 bits of the pid of the test
+// process that made them (sysvKey); such a segment that nobody attaches, made by a pid
+// whose low bits no live process has, is a leftover of a dead test process.
+sweepSysvLeftovers();
+
+/** Removes leftover System V test segments (see above); returns the keys it removed. */
+export function sweepSysvLeftovers(): number[] {
+  const segments = sysvSegments().filter((s) => s.key >>> 24 === SYSV_PREFIX && s.attached === 0);
+  if (segments.length === 0) return [];
+  const liveBits = new Set<number>();
+  for (const entry of readdirSync('/proc')) if (/^\d+$/.test(entry)) liveBits.add(Number(entry) & 0xfff);
+  const removed: number[] = [];
+  for (const s of segments) {
+    if (liveBits.has((s.key >>> 12) & 0xfff)) continue;
+    try {
+      Segment.unlink(`sysv:${s.key}`);
+      removed.push(s.key);
+    } catch {
+      // someone else removed it
+    }
+  }
+  return removed;
 }
 
 function quietlyRemove(path: string): void {
@@ -62,7 +89,7 @@ const usedKeys = new Set<number>();
 
 /** A System V key unlikely to clash: tests use 0x5e______ with the low bits from the pid and a counter. */
 export function sysvKey(t: ExecutionContext): number {
-  const key = (0x5e000000 | ((process.pid & 0xfff) << 12) | (counter++ & 0xfff)) >>> 0;
+  const key = ((SYSV_PREFIX << 24) | ((process.pid & 0xfff) << 12) | (counter++ & 0xfff)) >>> 0;
   usedKeys.add(key);
   t.teardown(() => quietly(() => Segment.unlink(`sysv:${key}`)));
   return key;
