@@ -138,11 +138,14 @@ for (const impl of IMPLS) {
     await within(t, f.exited, 20_000, 'exit');
   });
 
-  test(`${impl}: a child that disconnects itself: its message first, then 'disconnect' in the parent, then 'exit'`, async (t) => {
+  test(`${impl}: a child that disconnects itself: its message first, then 'disconnect' and 'exit' in the parent`, async (t) => {
     const f = forkWith(t, impl, ['disconnect-self']);
     await within(t, f.settled, 20_000, 'exit');
     t.deepEqual(f.messages, ['hello']);
-    t.deepEqual(f.events.slice(0, 3), ['message', 'disconnect', 'exit 0 null']);
+    // The message first; 'disconnect' and 'exit' then come in the order Node's pipe and its
+    // SIGCHLD happen to be seen (Node 26 was seen to report the exit first, with its own fork).
+    t.is(f.events[0], 'message');
+    t.true(f.events.includes('disconnect') && f.events.includes('exit 0 null'), f.events.join(', '));
     t.regex(f.stdout(), /connected=false/);
     t.regex(f.stdout(), /child-disconnect/);
   });
