@@ -54,9 +54,9 @@ export function fork(modulePath: string | URL, args?: readonly string[] | ShmFor
   const s = checkOptions(shm, 'options.shm');
   const serialization = nodeOptions.serialization ?? 'json';
   const codec = s.codec ?? (serialization === 'advanced' ? 'advanced' : 'json');
-  forkCodec(codec); // refuses a name the child could not rebuild
+  const channelCodec = forkCodec(codec); // refuses a name the child could not rebuild
 
-  const channel = Channel.create(undefined, { capacity: s.capacity, codec: forkCodec(codec), highWaterMark: s.highWaterMark });
+  const channel = Channel.create(undefined, { capacity: s.capacity, codec: channelCodec, highWaterMark: s.highWaterMark });
   let child: ChildProcess;
   try {
     const stdio = stdioOf(nodeOptions);

@@ -207,6 +207,7 @@ interface Mine {
   next: number;
 }
 let mine: Mine | undefined;
+const ID_BYTES = Buffer.alloc(4);
 
 /** In a worker: posts `bytes` to the main thread and returns the handle to give back. */
 export function sendResult(workerData: { directory: SharedArrayBuffer }, bytes: Uint8Array): ResultHandle {
@@ -216,9 +217,8 @@ export function sendResult(workerData: { directory: SharedArrayBuffer }, bytes: 
   if (!(bytes instanceof Uint8Array)) throw typeError('bytes', bytes, 'a Uint8Array or Buffer');
   if (mine === undefined || mine.channel.closed) mine = claimSlot(new Directory(workerData.directory));
   const id = mine.next++ >>> 0;
-  const idBytes = Buffer.alloc(4);
-  idBytes.writeUInt32LE(id, 0);
-  mine.channel.postMessage(idBytes);
+  ID_BYTES.writeUInt32LE(id, 0);
+  mine.channel.postMessage(ID_BYTES); // the raw codec copies what it must keep, so one buffer serves
   mine.channel.postMessage(bytes);
   return { slot: mine.slot, epoch: mine.epoch, id };
 }
