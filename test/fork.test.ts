@@ -153,7 +153,7 @@ for (const impl of IMPLS) {
   test(`${impl}: a child without 'message' listeners exits on its own; one with a listener but an unref'd channel too`, async (t) => {
     const bare = forkWith(t, impl, ['no-listener']);
     const unrefd = forkWith(t, impl, ['unref']);
-    await within(t, Promise.all([bare.exited, unrefd.exited]), 20_000, 'both exit');
+    await within(t, Promise.all([bare.settled, unrefd.settled]), 20_000, 'both exit');
     t.regex(bare.stdout(), /connected=true/);
     t.regex(unrefd.stdout(), /unref/);
     t.true(bare.events.includes('exit 0 null') && unrefd.events.includes('exit 0 null'));

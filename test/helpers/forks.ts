@@ -20,7 +20,8 @@ export interface Forked {
   stdout: () => string;
   /** On 'exit'. */
   exited: Promise<void>;
-  /** 'exit', then 300 ms for a 'close' (Node emits none after a disconnect()). */
+  /** 'exit' and the end of stdout (which may come after 'exit'), then 300 ms for a 'close'
+   * (Node emits none after a disconnect()). Read stdout() only after this. */
   settled: Promise<void>;
 }
 
@@ -47,7 +48,8 @@ export function forkWith(t: ExecutionContext, impl: Impl, args: string[], option
       resolve();
     });
   });
-  const settled = exited.then(() => new Promise<void>((resolve) => setTimeout(resolve, 300)));
+  const outputEnded = new Promise<void>((resolve) => (child.stdout ? child.stdout.on('close', () => resolve()) : resolve()));
+  const settled = Promise.all([exited, outputEnded]).then(() => new Promise<void>((resolve) => setTimeout(resolve, 300)));
   return { child, events, messages, stdout: () => out, exited, settled };
 }
 
