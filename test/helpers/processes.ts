@@ -75,6 +75,7 @@ export function lineFrom(child: ChildProcess, pattern: RegExp): Promise<string> 
       }
     };
     child.stdout?.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`child exited (${code}) before printing ${pattern}`)));
+    // 'close', not 'exit': the last lines can arrive after 'exit'.
+    child.on('close', (code) => reject(new Error(`child exited (${code}) before printing ${pattern}`)));
   });
 }
