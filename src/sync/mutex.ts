@@ -15,7 +15,7 @@
 // Protocol: unlock stores 0 into owner, then wakes one sleeper only if waiters != 0.
 import { badHeaderError, checkOptions, checkTimeout, shmError } from '../errors.js';
 import { isAlive, SELF_THREAD } from './identity.js';
-import { bufferOf, checkRegion, type SharedTarget } from './region.js';
+import { bufferOf, checkRegion, closedSegmentOf, closingOf, segmentClosedError, type SharedTarget } from './region.js';
 import { defaultWaitStrategy, type WaitPoint, type WaitStrategy } from './wait-strategy.js';
 import { type WaitJob, waitAsync, waitSync } from './waiting.js';
 
@@ -46,62 +46,71 @@ export interface LockAsyncOptions extends LockOptions {
 
 
 export class Mutex implements WaitPoint {
+  /** The mutex's 16 bytes, and nothing else of the segment. */
   readonly i32: Int32Array;
-  readonly word: number;
-  readonly waiters: number;
+  readonly word = MUTEX_OWNER_OFFSET / 4;
+  readonly waiters = MUTEX_WAITERS_OFFSET / 4;
   readonly #owner: BigInt64Array;
-  readonly #ownerIndex: number;
   readonly #strategy: WaitStrategy;
+  /** Aborted when the segment closes: from then on every call is ERR_CLOSED. */
+  readonly #closing: AbortSignal;
 
-  private constructor(buffer: SharedArrayBuffer, byteOffset: number, strategy: WaitStrategy) {
-    this.i32 = new Int32Array(buffer);
-    this.word = (byteOffset + MUTEX_OWNER_OFFSET) / 4;
-    this.waiters = (byteOffset + MUTEX_WAITERS_OFFSET) / 4;
-    this.#owner = new BigInt64Array(buffer);
-    this.#ownerIndex = (byteOffset + MUTEX_OWNER_OFFSET) / 8;
+  private constructor(buffer: SharedArrayBuffer, byteOffset: number, strategy: WaitStrategy, closing: AbortSignal) {
+    this.i32 = new Int32Array(buffer, byteOffset, MUTEX_SIZE / 4);
+    this.#owner = new BigInt64Array(buffer, byteOffset + MUTEX_OWNER_OFFSET, 1);
     this.#strategy = strategy;
+    this.#closing = closing;
+  }
+
+  #checkOpen(): void {
+    if (this.#closing.aborted) throw segmentClosedError('mutex');
   }
 
   /** Formats an unlocked mutex at byteOffset; the bytes there are overwritten. */
   static create(target: SharedTarget, byteOffset: number, opts?: { strategy?: WaitStrategy }): Mutex {
     const buffer = bufferOf(target);
-    checkRegion(buffer, byteOffset, MUTEX_SIZE, 8);
+    checkRegion(buffer, byteOffset, MUTEX_SIZE, 8, 'a mutex');
+    const closing = closingOf(buffer, 'mutex');
     const i32 = new Int32Array(buffer, byteOffset, MUTEX_SIZE / 4);
     Atomics.store(i32, MUTEX_MAGIC_OFFSET / 4, 0);
     Atomics.store(i32, MUTEX_WAITERS_OFFSET / 4, 0);
     Atomics.store(new BigInt64Array(buffer, byteOffset + MUTEX_OWNER_OFFSET, 1), 0, 0n);
     // Published last: an opener that sees the magic sees a free lock.
     Atomics.store(i32, MUTEX_MAGIC_OFFSET / 4, MUTEX_MAGIC);
-    return new Mutex(buffer, byteOffset, checkOptions(opts).strategy ?? defaultWaitStrategy);
+    return new Mutex(buffer, byteOffset, checkOptions(opts).strategy ?? defaultWaitStrategy, closing);
   }
 
   /** Attaches to a mutex another process created; never reinitialises it. */
   static open(target: SharedTarget, byteOffset: number, opts?: { strategy?: WaitStrategy }): Mutex {
     const buffer = bufferOf(target);
-    checkRegion(buffer, byteOffset, MUTEX_SIZE, 8);
+    checkRegion(buffer, byteOffset, MUTEX_SIZE, 8, 'a mutex');
+    const closing = closingOf(buffer, 'mutex');
     if (Atomics.load(new Int32Array(buffer, byteOffset, 1), 0) !== MUTEX_MAGIC) throw badHeaderError(`no mutex at byteOffset ${byteOffset}`);
-    return new Mutex(buffer, byteOffset, checkOptions(opts).strategy ?? defaultWaitStrategy);
+    return new Mutex(buffer, byteOffset, checkOptions(opts).strategy ?? defaultWaitStrategy, closing);
   }
 
   /** Whether some thread holds the lock now; stale as soon as it returns. */
   get locked(): boolean {
-    return Atomics.load(this.#owner, this.#ownerIndex) !== 0n;
+    this.#checkOpen();
+    return Atomics.load(this.#owner, 0) !== 0n;
   }
 
+  /** Takes a free lock; ERR_CLOSED first if the segment closed (the CAS would take a private page). */
   #take(): boolean {
-    return Atomics.compareExchange(this.#owner, this.#ownerIndex, 0n, SELF_THREAD) === 0n;
+    this.#checkOpen();
+    return Atomics.compareExchange(this.#owner, 0, 0n, SELF_THREAD) === 0n;
   }
 
   /** Takes the lock from a dead owner; false if the owner lives or someone else was faster. */
   #takeOver(): boolean {
-    const owner = Atomics.load(this.#owner, this.#ownerIndex);
+    const owner = Atomics.load(this.#owner, 0);
     if (owner === 0n || isAlive(owner)) return false;
-    return Atomics.compareExchange(this.#owner, this.#ownerIndex, owner, SELF_THREAD) === owner;
+    return Atomics.compareExchange(this.#owner, 0, owner, SELF_THREAD) === owner;
   }
 
   /** A blocking lock() by the thread that holds the lock could never return. */
   #checkNotMine(): void {
-    if (Atomics.load(this.#owner, this.#ownerIndex) === SELF_THREAD) {
+    if (Atomics.load(this.#owner, 0) === SELF_THREAD) {
       throw shmError('EDEADLK', 'EDEADLK: this thread already holds the mutex (it is not recursive)');
     }
   }
@@ -146,17 +155,18 @@ export class Mutex implements WaitPoint {
    * block the thread while it waits.
    */
   lockAsync(opts?: LockAsyncOptions): Promise<Locked> {
-    return waitAsync(this.#strategy, this.#lockJob(), opts);
+    return waitAsync(this.#strategy, this.#lockJob(), opts, this.#closing, closedSegmentOf('mutex'));
   }
 
   /** Releases the lock; ERR_NOT_OWNER if this thread does not hold it. */
   unlock(): void {
-    const owner = Atomics.load(this.#owner, this.#ownerIndex);
+    this.#checkOpen();
+    const owner = Atomics.load(this.#owner, 0);
     if (owner !== SELF_THREAD) {
       throw shmError('ERR_NOT_OWNER', owner === 0n ? 'unlock of a mutex that is not locked' : 'unlock of a mutex held by another thread or process');
     }
     // Release store: the protected data written before it is visible to the next owner.
-    Atomics.store(this.#owner, this.#ownerIndex, 0n);
+    Atomics.store(this.#owner, 0, 0n);
     this.#strategy.wake(this, 1);
   }
 }

@@ -10,7 +10,7 @@
 //
 // Protocol: release adds to count with a CAS, then wakes sleepers only if waiters != 0.
 import { badHeaderError, checkOptions, checkInteger, checkTimeout, shmError } from '../errors.js';
-import { bufferOf, checkRegion, type SharedTarget } from './region.js';
+import { bufferOf, checkRegion, closedSegmentOf, closingOf, segmentClosedError, type SharedTarget } from './region.js';
 import { defaultWaitStrategy, type WaitPoint, type WaitStrategy } from './wait-strategy.js';
 import { type WaitJob, waitAsync, waitSync } from './waiting.js';
 
@@ -38,12 +38,19 @@ export interface AcquireAsyncOptions extends AcquireOptions {
 
 
 export class Semaphore implements WaitPoint {
+  /** The semaphore's 16 bytes, and nothing else of the segment. */
   readonly i32: Int32Array;
-  readonly word: number;
-  readonly waiters: number;
+  readonly word = SEMAPHORE_COUNT_OFFSET / 4;
+  readonly waiters = SEMAPHORE_WAITERS_OFFSET / 4;
   readonly #max: number;
   readonly #strategy: WaitStrategy;
-  /** A blocking acquire for the wait loop (waiting.ts); it holds no state of a call. */
+  /** Aborted when the segment closes: from then on every call is ERR_CLOSED. */
+  readonly #closing: AbortSignal;
+  /**
+   * A blocking acquire for the wait loop (waiting.ts); it holds no state of a call. It
+   * parks in slices of PEER_CHECK_INTERVAL_MS and re-tries after each: a releaser that died
+   * between its CAS and its wake-up leaves a free unit nobody wakes us for.
+   */
   readonly #acquireJob: WaitJob<true> = {
     what: 'semaphore acquire',
     attempt: () => (this.tryAcquire() ? true : null),
@@ -52,19 +59,22 @@ export class Semaphore implements WaitPoint {
     check: () => {},
   };
 
-  private constructor(buffer: SharedArrayBuffer, byteOffset: number, max: number, strategy: WaitStrategy) {
-    this.i32 = new Int32Array(buffer);
-    const base = byteOffset / 4;
-    this.word = base + SEMAPHORE_COUNT_OFFSET / 4;
-    this.waiters = base + SEMAPHORE_WAITERS_OFFSET / 4;
+  private constructor(buffer: SharedArrayBuffer, byteOffset: number, max: number, strategy: WaitStrategy, closing: AbortSignal) {
+    this.i32 = new Int32Array(buffer, byteOffset, SEMAPHORE_SIZE / 4);
     this.#max = max;
     this.#strategy = strategy;
+    this.#closing = closing;
+  }
+
+  #checkOpen(): void {
+    if (this.#closing.aborted) throw segmentClosedError('semaphore');
   }
 
   /** Formats a semaphore at byteOffset; the bytes there are overwritten. */
   static create(target: SharedTarget, byteOffset: number, opts?: SemaphoreOptions): Semaphore {
     const buffer = bufferOf(target);
-    checkRegion(buffer, byteOffset, SEMAPHORE_SIZE, 4);
+    checkRegion(buffer, byteOffset, SEMAPHORE_SIZE, 4, 'a semaphore');
+    const closing = closingOf(buffer, 'semaphore');
     const o = checkOptions(opts);
     const max = o.max === undefined ? SEMAPHORE_MAX : checkInteger('max', o.max, 1, SEMAPHORE_MAX);
     const initial = o.initial === undefined ? 0 : checkInteger('initial', o.initial, 0, max);
@@ -75,23 +85,25 @@ export class Semaphore implements WaitPoint {
     Atomics.store(i32, SEMAPHORE_MAX_OFFSET / 4, max);
     // Published last: an opener that sees the magic sees the fields above.
     Atomics.store(i32, SEMAPHORE_MAGIC_OFFSET / 4, SEMAPHORE_MAGIC);
-    return new Semaphore(buffer, byteOffset, max, o.strategy ?? defaultWaitStrategy);
+    return new Semaphore(buffer, byteOffset, max, o.strategy ?? defaultWaitStrategy, closing);
   }
 
   /** Attaches to a semaphore another process created; never reinitialises it. */
   static open(target: SharedTarget, byteOffset: number, opts?: { strategy?: WaitStrategy }): Semaphore {
     const buffer = bufferOf(target);
-    checkRegion(buffer, byteOffset, SEMAPHORE_SIZE, 4);
+    checkRegion(buffer, byteOffset, SEMAPHORE_SIZE, 4, 'a semaphore');
+    const closing = closingOf(buffer, 'semaphore');
     const i32 = new Int32Array(buffer, byteOffset, SEMAPHORE_SIZE / 4);
     if (Atomics.load(i32, SEMAPHORE_MAGIC_OFFSET / 4) !== SEMAPHORE_MAGIC) throw badHeaderError(`no semaphore at byteOffset ${byteOffset}`);
     const max = Atomics.load(i32, SEMAPHORE_MAX_OFFSET / 4);
     const count = Atomics.load(i32, SEMAPHORE_COUNT_OFFSET / 4);
     if (max < 1 || count < 0 || count > max) throw badHeaderError(`semaphore at byteOffset ${byteOffset} has count ${count}, max ${max}`);
-    return new Semaphore(buffer, byteOffset, max, checkOptions(opts).strategy ?? defaultWaitStrategy);
+    return new Semaphore(buffer, byteOffset, max, checkOptions(opts).strategy ?? defaultWaitStrategy, closing);
   }
 
   /** The count now; already stale for every other participant. */
   get value(): number {
+    this.#checkOpen();
     return Atomics.load(this.i32, this.word);
   }
 
@@ -101,6 +113,7 @@ export class Semaphore implements WaitPoint {
 
   /** Takes one unit if one is free; never blocks. */
   tryAcquire(): boolean {
+    this.#checkOpen();
     const { i32, word } = this;
     for (;;) {
       const count = Atomics.load(i32, word);
@@ -111,18 +124,20 @@ export class Semaphore implements WaitPoint {
 
   /** Takes one unit, blocking the thread until one is free; ERR_TIMEOUT after `timeout` ms. */
   acquire(opts?: AcquireOptions): void {
+    this.#checkOpen();
     checkTimeout(checkOptions(opts).timeout);
     if (!this.tryAcquire()) waitSync(this.#strategy, this.#acquireJob, opts);
   }
 
   /** As acquire(), without blocking the event loop; abortable. */
   async acquireAsync(opts?: AcquireAsyncOptions): Promise<void> {
-    await waitAsync(this.#strategy, this.#acquireJob, opts);
+    await waitAsync(this.#strategy, this.#acquireJob, opts, this.#closing, closedSegmentOf('semaphore'));
   }
 
   /** Returns n units (default 1) and wakes as many sleepers; ERR_SEM_OVERFLOW past max. */
   release(n = 1): void {
     checkInteger('n', n, 1, SEMAPHORE_MAX);
+    this.#checkOpen();
     const { i32, word } = this;
     for (;;) {
       const count = Atomics.load(i32, word);
