@@ -2,9 +2,11 @@
 // delay, losing only that process's in-flight message (counted in stats.lost); a slow but
 // live participant is never repaired over. The crashes are the library's own tryWrite and
 // tryRead stopped inside their windows (test/fixtures/mpmc-crash.ts). Each guarantee is
-// first run as a control group with its mechanism removed in this process (the repair, or
-// the liveness check of blocked writers), which the same harness must see fail.
+// first run as a control group with its mechanism removed in this process (the repair, the
+// liveness check of blocked writers, or the liveness answer: everyone dead), which the
+// same harness must see fail.
 import test, { type ExecutionContext } from 'ava';
+import { readFileSync } from 'node:fs';
 import { MpmcRing, ShmError } from '../src/index.js';
 import { Registry } from '../src/ring/mpmc/registry.js';
 import { finished, lineFrom, startFixture } from './helpers/processes.js';
@@ -149,7 +151,83 @@ test('a writer blocked on a full MPMC ring whose every consumer died gets ERR_PE
   t.true(elapsed < 2000, `detected ${elapsed.toFixed(0)} ms after the kill`);
 });
 
-test('a slow but live producer is never repaired over', async (t) => {
+/** Resolves once the process is stopped (state T in /proc/PID/stat). */
+async function stopped(pid: number): Promise<void> {
+  const watchdog = Date.now() + 20_000;
+  while (!/^\d+ \(.*\) T /.test(readFileSync(`/proc/${pid}/stat`, 'latin1'))) {
+    if (Date.now() > watchdog) throw new Error(`process ${pid} did not stop`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Runs `fn` with every process looking dead to this one's liveness check (kill(pid, 0) fails with ESRCH). */
+async function everyoneDead(fn: () => Promise<void> | void): Promise<void> {
+  const kill = process.kill;
+  process.kill = ((pid: number, signal?: string | number) => {
+    if (signal === 0) throw Object.assign(new Error(`kill ${pid}: ESRCH`), { code: 'ESRCH' });
+    return kill.call(process, pid, signal);
+  }) as typeof process.kill;
+  try {
+    await fn();
+  } finally {
+    process.kill = kill;
+  }
+}
+
+/** Polls tryRead (which repairs; a blocking read would also check peers) for `ms`: what it got. */
+async function readFor(r: MpmcRing, ms: number): Promise<number[][]> {
+  const got: number[][] = [];
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    for (let m = r.tryRead(); m !== null; m = r.tryRead()) got.push([...m]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return got;
+}
+
+/**
+ * A producer that published [7], then stopped (SIGSTOP) inside its claim window for 500 ms,
+ * 10 repair delays, while this process reads (`liveness`: as it is, or dead for everyone);
+ * then it is continued and finishes its write. What this process read, and what it lost.
+ */
+async function slowProducer(t: ExecutionContext, liveness: 'checked' | 'everyone dead') {
+  const { address, ring: r } = ring(t);
+  const child = startFixture(t, 'mpmc-crash', [address, 'slow-producer']);
+  const exited = finished(child);
+  const published = lineFrom(child, /published/);
+  published.catch(() => {});
+  await lineFrom(child, /claimed/);
+  await stopped(child.pid!);
+  r.tryWrite(message(2));
+  let whileStopped: number[][] = [];
+  if (liveness === 'checked') whileStopped = await readFor(r, 500);
+  else await everyoneDead(async () => void (whileStopped = await readFor(r, 500)));
+  const lostWhileStopped = r.stats.lost;
+  child.kill('SIGCONT');
+  await published;
+  await exited;
+  const afterwards = await readFor(r, 500);
+  return { whileStopped, lostWhileStopped, afterwards, lost: r.stats.lost };
+}
+
+const EE = Array(8).fill(0xee);
+
+test.serial('control group: a liveness check that finds everyone dead repairs over a stopped producer, losing a message whose write returned', async (t) => {
+  const { whileStopped, lostWhileStopped, afterwards } = await slowProducer(t, 'everyone dead');
+  t.deepEqual(whileStopped, [[7], [2]], 'the harness sees the slot of a live producer skipped');
+  t.is(lostWhileStopped, 1, 'and counted lost while its producer lived');
+  t.deepEqual(afterwards, [], 'the harness sees the message of a write that returned true never delivered');
+});
+
+test('a slow but live producer (stopped with SIGSTOP in its claim window for 10 repair delays) is never repaired over', async (t) => {
+  const { whileStopped, lostWhileStopped, afterwards, lost } = await slowProducer(t, 'checked');
+  t.deepEqual(whileStopped, [[7]], 'the reader waits for the stopped producer');
+  t.is(lostWhileStopped, 0);
+  t.deepEqual(afterwards, [EE, [2]], 'once continued, its message arrives whole, in its place, once');
+  t.is(lost, 0);
+});
+
+test('a blocked producer (alive, never continued) is repaired only once it is killed', async (t) => {
   const { address, ring: r } = ring(t);
   const { child, exited } = await crash(t, address, 'producer', false);
   r.tryWrite(message(2));

@@ -1,7 +1,10 @@
-// The robust Mutex: exclusion across processes, owner-died takeover, misuse.
+// The robust Mutex: exclusion across processes, owner-died takeover, misuse. Each guarantee
+// is first run as a control group with its mechanism removed (no lock; a liveness check
+// that finds every owner alive), which the same harness must see fail.
 import test, { type ExecutionContext } from 'ava';
 import { Mutex, Segment, ShmError } from '../src/index.js';
 import { release } from './helpers/overlap.js';
+import { livenessEnv } from './helpers/liveness.js';
 import { finished, lineFrom, runFixture, startFixture } from './helpers/processes.js';
 import { shmAddress, sweep } from './helpers/resources.js';
 
@@ -40,7 +43,12 @@ test('4 processes x 10,000 locked non-atomic increments give an exact total, and
   t.is(total, 40_000);
 });
 
-test('SIGKILL of the holder lets the next locker in with ownerDied', async (t) => {
+/**
+ * A holder SIGKILLed while holding the lock in the middle of an update; then a locker in
+ * another process, `env` its environment, that gives up after 1.5 s. What it printed:
+ * {"ownerDied":...} once it got the lock, or "timed out" (the lock is wedged).
+ */
+async function holderKilled(t: ExecutionContext, env?: NodeJS.ProcessEnv) {
   const { address, mutex, i32 } = shared(t);
   const holder = startFixture(t, 'mutex-worker', [address, 'hold']);
   const exited = finished(holder);
@@ -49,8 +57,22 @@ test('SIGKILL of the holder lets the next locker in with ownerDied', async (t) =
   t.is(mutex.tryLock(), null, 'a live owner keeps the lock');
   holder.kill('SIGKILL');
   await exited;
-  const next = await runFixture(t, 'mutex-worker', [address, 'lock']);
-  t.is(next.stdout.trim(), JSON.stringify({ ownerDied: true }), next.stderr);
+  const next = await runFixture(t, 'mutex-worker', [address, 'lock', '1500'], env === undefined ? {} : { env });
+  t.is(next.code, 0, next.stderr);
+  return { mutex, i32, outcome: next.stdout.trim() };
+}
+
+test('control group: a locker whose liveness check finds every owner alive is wedged by a killed holder', async (t) => {
+  const { mutex, outcome } = await holderKilled(t, livenessEnv('alive'));
+  t.is(outcome, 'timed out', 'the harness must detect the wedge');
+  t.true(mutex.locked, 'the dead holder still holds it');
+  t.deepEqual(mutex.tryLock(), { ownerDied: true }, 'with the check, this process takes it over');
+  mutex.unlock();
+});
+
+test('SIGKILL of the holder lets the next locker in with ownerDied', async (t) => {
+  const { mutex, i32, outcome } = await holderKilled(t);
+  t.is(outcome, JSON.stringify({ ownerDied: true }));
   t.is(i32[16], -1, 'the half-done update is there to repair');
   t.false(mutex.locked, 'the new owner unlocked it');
   t.deepEqual(mutex.tryLock(), { ownerDied: false });
