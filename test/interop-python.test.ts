@@ -13,7 +13,7 @@ import * as header from '../src/ring/layout/header.js';
 import { KIND_MPMC, KIND_SPSC } from '../src/ring/layout/header.js';
 import * as mpmcLayout from '../src/ring/layout/mpmc.js';
 import * as spscLayout from '../src/ring/layout/spsc.js';
-import { badHeaders, corruptedRings, disagreements, encodeCases, garbage } from './helpers/corrupt-rings.js';
+import { badHeaders, badRecords, corruptedRings, disagreements, encodeCases, garbage, unexpected } from './helpers/corrupt-rings.js';
 import { startNodePeer, startPeer, summary } from './helpers/peers.js';
 import { shmAddress, sweep } from './helpers/resources.js';
 
@@ -94,8 +94,10 @@ pyTest(`MPMC: a Python and a Node producer share one ring (${(MPMC_COUNT / 2).to
   t.like(c, { received: MPMC_COUNT, error: null, exit: 0 });
 });
 
-pyTest('bad input: the Python client refuses or detects exactly what TypeScript does, on the named bad headers and the ring fuzz corruption cases', (t) => {
-  const cases = [...badHeaders(), ...corruptedRings(KIND_SPSC, 2000), ...corruptedRings(KIND_MPMC, 2000), ...garbage(200)];
+pyTest('bad input: the Python client refuses or detects exactly what TypeScript does, on the named bad headers and records and the ring fuzz corruption cases', (t) => {
+  const named = [...badHeaders(), ...badRecords()];
+  t.deepEqual(unexpected(named), [], 'the TypeScript rings refuse or detect each named case as expected');
+  const cases = [...named, ...corruptedRings(KIND_SPSC, 2000), ...corruptedRings(KIND_MPMC, 2000), ...garbage(200)];
   const letters = execFileSync('python3', [CHECK], { input: encodeCases(cases), encoding: 'utf8', maxBuffer: 1 << 24, timeout: 120_000 }).trim();
   t.deepEqual(disagreements(cases, letters), []);
   t.false(/[XE]/.test(letters), 'a message longer than the ring allows, or an error of another kind');

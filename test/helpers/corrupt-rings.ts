@@ -6,7 +6,9 @@
 import fc from 'fast-check';
 import { MpmcRing, ShmError, SpscRing } from '../../src/index.js';
 import { HEADER_SIZE, KIND_MPMC, KIND_SPSC, KIND_OFFSET, MAGIC_OFFSET, PARAM_A_OFFSET, STATE_OFFSET, TOTAL_SIZE_OFFSET, VERSION_OFFSET } from '../../src/ring/layout/header.js';
+import * as mpmc from '../../src/ring/layout/mpmc.js';
 import { mpmcRingSize } from '../../src/ring/layout/mpmc.js';
+import * as spsc from '../../src/ring/layout/spsc.js';
 import { DATA_OFFSET } from '../../src/ring/layout/spsc.js';
 
 export const CAPACITY = 512;
@@ -20,6 +22,8 @@ export interface Case {
   image: Uint8Array;
   /** What the TypeScript ring did with it. */
   outcome: 'R' | 'D' | 'U';
+  /** For the named cases: what it should do. */
+  expected?: 'R' | 'D' | 'U';
 }
 
 interface Usable {
@@ -76,9 +80,9 @@ const corruption = (start: number, end: number) =>
   fc.array(fc.record({ offset: fc.integer({ min: start, max: end - 4 }), value: fc.oneof(fc.integer(), fc.constantFrom(0, -1, 1, 8, 0x7fffffff, -0x80000000, CAPACITY, CAPACITY - 8, 1 << 30)) }), { minLength: 1, maxLength: 6 });
 
 /** A case from a ring image: the image is copied before the TypeScript ring uses (and changes) it. */
-function caseOf(name: string, kind: number, sab: SharedArrayBuffer): Case {
+function caseOf(name: string, kind: number, sab: SharedArrayBuffer, expected?: 'R' | 'D' | 'U'): Case {
   const image = new Uint8Array(sab).slice();
-  return { name, kind, image, outcome: exercise(kind, sab) };
+  return { name, kind, image, outcome: exercise(kind, sab), expected };
 }
 
 /** `runs` rings of `kind` with up to 6 random words overwritten (header only, or anywhere). */
@@ -104,6 +108,44 @@ export function garbage(runs: number, seed = 7): Case[] {
   );
 }
 
+/** A fresh ring holding three unread messages of 100 bytes: SPSC records at 0, 112, 224 of the data area; MPMC slots 0-2. */
+function unread(kind: number): SharedArrayBuffer {
+  const sab = new SharedArrayBuffer(kind === KIND_SPSC ? DATA_OFFSET + CAPACITY : mpmcRingSize(SLOTS, SLOT_SIZE, PARTICIPANTS));
+  const ring = kind === KIND_SPSC ? SpscRing.create(sab, { capacity: CAPACITY, role: 'producer' }) : MpmcRing.create(sab, { slots: SLOTS, slotSize: SLOT_SIZE, participants: PARTICIPANTS });
+  for (let i = 0; i < 3; i++) ring.tryWrite(new Uint8Array(kind === KIND_SPSC ? 100 : SLOT_SIZE - 8).fill(i));
+  ring.close();
+  return sab;
+}
+
+/**
+ * Records, slots and positions that only one check catches: a length above the largest
+ * message but within the published bytes, a negative length, an unknown type, a padding record
+ * of the wrong length, misaligned or too distant positions, an impossible slot sequence.
+ */
+export function badRecords(): Case[] {
+  const at = (kind: number, offset: number, value: number, name: string, expected: 'R' | 'D') => {
+    const sab = unread(kind);
+    new DataView(sab).setInt32(offset, value, true);
+    return caseOf(name, kind, sab, expected);
+  };
+  const record = DATA_OFFSET;
+  const slot = mpmc.slotOffset(0, SLOT_SIZE, PARTICIPANTS);
+  return [
+    caseOf('spsc three unread messages', KIND_SPSC, unread(KIND_SPSC), 'U'),
+    at(KIND_SPSC, record + spsc.RECORD_LENGTH_OFFSET, CAPACITY / 2, 'spsc record length above the largest message, within the published bytes', 'D'),
+    at(KIND_SPSC, record + spsc.RECORD_LENGTH_OFFSET, -8, 'spsc negative record length', 'D'),
+    at(KIND_SPSC, record + spsc.RECORD_LENGTH_OFFSET, 300, 'spsc record overrunning the published bytes', 'D'),
+    at(KIND_SPSC, record + spsc.RECORD_TYPE_OFFSET, 3, 'spsc unknown record type', 'D'),
+    at(KIND_SPSC, record + spsc.RECORD_TYPE_OFFSET, spsc.TYPE_PADDING, 'spsc padding record of the wrong length', 'D'),
+    at(KIND_SPSC, spsc.TAIL_OFFSET, 4, 'spsc misaligned tail', 'R'),
+    at(KIND_SPSC, spsc.TAIL_OFFSET, CAPACITY + 8, 'spsc tail more than the capacity past the head', 'R'),
+    caseOf('mpmc three unread messages', KIND_MPMC, unread(KIND_MPMC), 'U'),
+    at(KIND_MPMC, slot + mpmc.SLOT_LENGTH_OFFSET, SLOT_SIZE - 7, 'mpmc slot length above the largest message', 'D'),
+    at(KIND_MPMC, slot + mpmc.SLOT_LENGTH_OFFSET, -2, 'mpmc negative slot length', 'D'),
+    at(KIND_MPMC, slot + mpmc.SLOT_SEQUENCE_OFFSET, 5, 'mpmc slot sequence from nowhere', 'D'),
+  ];
+}
+
 /** Headers that are foreign, of another version or kind, truncated or inconsistent. */
 export function badHeaders(): Case[] {
   const cases: Case[] = [];
@@ -115,17 +157,17 @@ export function badHeaders(): Case[] {
       return sab;
     };
     const k = kind === KIND_SPSC ? 'spsc' : 'mpmc';
-    cases.push(caseOf(`${k} intact`, kind, make()));
-    cases.push(caseOf(`${k} foreign magic`, kind, word(MAGIC_OFFSET, 0x464c457f)));
-    cases.push(caseOf(`${k} version 2`, kind, word(VERSION_OFFSET, 2)));
-    cases.push(caseOf(`${k} the other kind`, kind, word(KIND_OFFSET, kind === KIND_SPSC ? KIND_MPMC : KIND_SPSC)));
-    cases.push(caseOf(`${k} unknown state`, kind, word(STATE_OFFSET, 7)));
-    cases.push(caseOf(`${k} param A not a power of two`, kind, word(PARAM_A_OFFSET, 3 * (kind === KIND_SPSC ? CAPACITY : SLOTS))));
-    cases.push(caseOf(`${k} total size off by 8`, kind, word(TOTAL_SIZE_OFFSET, make().byteLength - 8)));
+    cases.push(caseOf(`${k} intact`, kind, make(), 'U'));
+    cases.push(caseOf(`${k} foreign magic`, kind, word(MAGIC_OFFSET, 0x464c457f), 'R'));
+    cases.push(caseOf(`${k} version 2`, kind, word(VERSION_OFFSET, 2), 'R'));
+    cases.push(caseOf(`${k} the other kind`, kind, word(KIND_OFFSET, kind === KIND_SPSC ? KIND_MPMC : KIND_SPSC), 'R'));
+    cases.push(caseOf(`${k} unknown state`, kind, word(STATE_OFFSET, 7), 'R'));
+    cases.push(caseOf(`${k} param A not a power of two`, kind, word(PARAM_A_OFFSET, 3 * (kind === KIND_SPSC ? CAPACITY : SLOTS)), 'R'));
+    cases.push(caseOf(`${k} total size off by 8`, kind, word(TOTAL_SIZE_OFFSET, make().byteLength - 8), 'R'));
     for (const keep of [0, 4, HEADER_SIZE - 4, HEADER_SIZE, make().byteLength - 8]) {
       const sab = new SharedArrayBuffer(keep);
       new Uint8Array(sab).set(new Uint8Array(make(), 0, keep));
-      cases.push(caseOf(`${k} truncated to ${keep} bytes`, kind, sab));
+      cases.push(caseOf(`${k} truncated to ${keep} bytes`, kind, sab, 'R'));
     }
   }
   return cases;
@@ -141,6 +183,11 @@ export function encodeCases(cases: readonly Case[]): Buffer {
       return [head, Buffer.from(c.image)];
     }),
   );
+}
+
+/** The named cases whose TypeScript outcome is not the one expected. */
+export function unexpected(cases: readonly Case[]): string[] {
+  return cases.flatMap((c) => (c.expected === undefined || c.expected === c.outcome ? [] : [`${c.name}: TypeScript ${c.outcome}, expected ${c.expected}`]));
 }
 
 /** The cases whose outcome differs between the TypeScript rings and `letters` (one per case). */
