@@ -57,8 +57,11 @@ int Int(const Napi::Value& v) { return v.As<Napi::Number>().Int32Value(); }
 size_t Size(const Napi::Value& v) { return static_cast<size_t>(v.As<Napi::Number>().DoubleValue()); }
 bool Bool(const Napi::Value& v) { return v.ToBoolean().Value(); }
 
+// Never follows a link planted at the name (ELOOP), never blocks on a FIFO, never makes a
+// terminal the controlling one: the caller then accepts regular files only (fdStat).
 int OpenPath(bool shm, const std::string& path, int flags, mode_t mode) {
-  return shm ? shm_open(path.c_str(), flags | O_CLOEXEC, mode) : open(path.c_str(), flags | O_CLOEXEC, mode);
+  flags |= O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
+  return shm ? shm_open(path.c_str(), flags, mode) : open(path.c_str(), flags, mode);
 }
 
 // openFd(kind 'shm'|'file', path, create, exclusive, readOnly, mode) -> [fd, created]
@@ -189,17 +192,18 @@ Napi::Value SysvGet(const Napi::CallbackInfo& info) {
   return result;
 }
 
-// sysvStat(id) -> [size, attachments, creatorPid, mode, uid]
+// sysvStat(id) -> [size, attachments, creatorPid, mode, uid, creatorUid]
 Napi::Value SysvStat(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   struct shmid_ds ds;
   if (shmctl(Int(info[0]), IPC_STAT, &ds) != 0) ThrowErrno(env, errno, "shmctl", "");
-  Napi::Array result = Napi::Array::New(env, 5);
+  Napi::Array result = Napi::Array::New(env, 6);
   result.Set(0u, Napi::Number::New(env, static_cast<double>(ds.shm_segsz)));
   result.Set(1u, Napi::Number::New(env, static_cast<double>(ds.shm_nattch)));
   result.Set(2u, Napi::Number::New(env, ds.shm_cpid));
   result.Set(3u, Napi::Number::New(env, ds.shm_perm.mode & 0777));
   result.Set(4u, Napi::Number::New(env, ds.shm_perm.uid));
+  result.Set(5u, Napi::Number::New(env, ds.shm_perm.cuid));
   return result;
 }
 

@@ -7,7 +7,9 @@
  */
 export const SHM_ERROR_CODES = [
   'ERR_SHM_BAD_HEADER', // not a shmring ring, wrong version, truncated or corrupt
-  'ERR_SHM_TRUNCATED', // a segment smaller than the caller requires
+  'ERR_SHM_TRUNCATED', // a segment smaller than the caller requires, or truncated under its mapping
+  'ERR_SHM_NOT_TRUSTED', // an existing object another user owns, or wider than the mode asked
+  'ERR_SHM_TOO_LARGE', // an object larger than maxSize, or than a number holds exactly
   'ERR_MESSAGE_TOO_LARGE', // a message that can never fit the ring
   'ERR_CLOSED', // the handle (or its segment) is closed; a producer closed the stream
   'ERR_TIMEOUT',

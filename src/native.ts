@@ -16,7 +16,7 @@ export interface NativeAddon {
   dupFd(fd: number): number;
   mapFd(fd: number, size: number, readOnly: boolean): SharedArrayBuffer;
   sysvGet(key: number, size: number, create: boolean, exclusive: boolean, mode: number): [id: number, created: boolean];
-  sysvStat(id: number): [size: number, attachments: number, creatorPid: number, mode: number, uid: number];
+  sysvStat(id: number): [size: number, attachments: number, creatorPid: number, mode: number, uid: number, creatorUid: number];
   sysvAttach(id: number, size: number): SharedArrayBuffer;
   sysvRemove(id: number): void;
   ftok(path: string, proj: number): number;

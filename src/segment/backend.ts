@@ -12,10 +12,18 @@ export interface CreateRequest {
   size: number;
   mode: number;
   exclusive: boolean;
+  /** Adopt an existing object whatever its owner and mode (see trust.ts). */
+  trustForeign: boolean;
+  /** The largest existing object this call maps. */
+  maxSize: number;
 }
 
 export interface OpenRequest {
   readOnly: boolean;
   /** The smallest size the caller accepts; smaller objects are ERR_SHM_TRUNCATED. */
   minSize: number;
+  /** Map the object whatever its owner (see trust.ts). */
+  trustForeign: boolean;
+  /** The largest object this call maps; larger ones are ERR_SHM_TOO_LARGE. */
+  maxSize: number;
 }
