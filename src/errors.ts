@@ -92,6 +92,14 @@ export function badHeaderError(reason: string, address?: string): ShmError {
   return new ShmError('ERR_SHM_BAD_HEADER', `not a usable shmring segment${where}: ${reason}`, { address });
 }
 
+export function truncatedError(address: string): ShmError {
+  return new ShmError(
+    'ERR_SHM_TRUNCATED',
+    `segment ${address} was truncated by another process while mapped: its pages now read as zeros and nothing written reaches the shared memory`,
+    { address },
+  );
+}
+
 const NO_OPTIONS = Object.freeze({});
 
 /** Checks an options argument and returns it (a shared empty object when undefined). */

@@ -6,6 +6,8 @@ export interface Mapped {
   size: number;
   /** A descriptor the segment owns (memfd and fd: kinds); closed with the segment. */
   fd?: number;
+  /** [0] becomes 1 once the object was truncated under the mapping (native/sigbus.h). */
+  fault: Int32Array;
 }
 
 export interface CreateRequest {

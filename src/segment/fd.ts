@@ -44,8 +44,8 @@ function mapDescriptor(fd: number, readOnly: boolean, minSize: number, maxSize: 
     throw shmError('ERR_SHM_TRUNCATED', `${address} holds ${size} bytes, fewer than the ${Math.max(minSize, 1)} expected`, { address });
   }
   checkMapSize(address, size, maxSize);
-  const buffer = native.mapFd(fd, size, readOnly);
-  return keepFd ? { buffer, size, fd } : { buffer, size };
+  const [buffer, fault] = native.mapFd(fd, size, readOnly);
+  return keepFd ? { buffer, size, fd, fault: new Int32Array(fault) } : { buffer, size, fault: new Int32Array(fault) };
 }
 
 export function createPath(kind: PathKind, path: string, address: string, req: CreateRequest): Mapped {
@@ -87,10 +87,12 @@ function unlinkQuietly(kind: PathKind, path: string): void {
   }
 }
 
+/** A memfd of `size` bytes, sealed at that size: whoever it is handed to cannot shrink it under our mapping. */
 export function createMemfd(size: number): Mapped {
   const fd = native.memfdCreate('shmring');
   try {
     native.fdReserve(fd, size);
+    native.fdSeal(fd);
     return mapDescriptor(fd, false, size, size, 'anonymous', true);
   } catch (err) {
     closeQuietly(fd);

@@ -1,7 +1,7 @@
 // Segment: one mapping of shared memory, whatever holds it. Its `buffer` is a
 // SharedArrayBuffer over the mapped pages, so Atomics work on it and it can be posted to
 // a worker thread, which then sees the same bytes.
-import { checkInteger, checkOptions, closedError, ShmError, typeError } from '../errors.js';
+import { checkInteger, checkOptions, closedError, ShmError, truncatedError, typeError } from '../errors.js';
 import { native } from '../native.js';
 import { type Address, parseAddress } from './address.js';
 import type { Mapped } from './backend.js';
@@ -99,6 +99,8 @@ export class Segment {
   /** The descriptor of an anonymous or inherited segment: hand it to a child in its stdio. */
   readonly fd: number | undefined;
   #buffer: SharedArrayBuffer | undefined;
+  /** [0] is 1 once the object was truncated under the mapping (see `truncated`). */
+  readonly #fault: Int32Array;
   /** A plain second mapping of the same pages for bulk copies (see plainAlias). */
   #alias: ArrayBuffer | undefined;
   #aliasTried = false;
@@ -109,6 +111,7 @@ export class Segment {
     this.readOnly = readOnly;
     this.fd = mapped.fd;
     this.#buffer = mapped.buffer;
+    this.#fault = mapped.fault;
     segmentsByBuffer.set(mapped.buffer, this);
   }
 
@@ -150,10 +153,29 @@ export class Segment {
     withAddress(parsed, () => backendOf(parsed).unlink(parsed));
   }
 
-  /** The shared bytes. Throws ERR_CLOSED after close(); views taken before then read zeros. */
+  /**
+   * The shared bytes. Throws ERR_CLOSED after close(), ERR_SHM_TRUNCATED once truncated;
+   * views taken before then read zeros.
+   */
   get buffer(): SharedArrayBuffer {
     if (this.#buffer === undefined) throw closedError(`segment ${this.address}`);
+    if (this.#fault[0] !== 0) throw truncatedError(this.address);
     return this.#buffer;
+  }
+
+  /**
+   * Whether another process truncated the object under this mapping: an access past its new
+   * end raised SIGBUS, and shmring replaced the whole mapping with private zero pages instead
+   * of letting the signal kill the process. Set only once an access faulted (a truncation
+   * nobody touched yet is not seen), in any thread of this process; never cleared.
+   */
+  get truncated(): boolean {
+    return this.#fault[0] !== 0;
+  }
+
+  /** Throws ERR_SHM_TRUNCATED if `truncated` (for the slow paths of rings, waits and locks). */
+  checkIntact(): void {
+    if (this.#fault[0] !== 0) throw truncatedError(this.address);
   }
 
   get closed(): boolean {

@@ -20,7 +20,8 @@ function attach(id: number, minSize: number, maxSize: number, address: string, t
     throw shmError('ERR_SHM_TRUNCATED', `${address} holds ${size} bytes, fewer than the ${minSize} expected`, { address });
   }
   checkMapSize(address, size, maxSize);
-  return { buffer: native.sysvAttach(id, size), size };
+  const [buffer, fault] = native.sysvAttach(id, size);
+  return { buffer, size, fault: new Int32Array(fault) };
 }
 
 export function createSysv(key: number, address: string, req: CreateRequest): Mapped {
