@@ -25,6 +25,7 @@ export const SHM_ERROR_CODES = [
   'ERR_BAD_MESSAGE', // a channel record that cannot be a message ('messageerror')
   'EDEADLK', // locking a mutex this thread holds (errno name, raised in TypeScript)
   'EINVAL', // not a shared memory object or regular file (errno name, raised in TypeScript)
+  'ELOOP', // a symbolic link at a segment's name, never followed (errno name, raised in TypeScript)
   'ENOENT', // connectParent() in a process no shmring fork() started (errno name, raised in TypeScript)
 ] as const;
 

@@ -95,6 +95,12 @@ export class RingHandle {
     }
   }
 
+  /** checkOpen, then checkIntact: for the slow paths that open or re-check a side. */
+  checkUsable(): void {
+    this.checkOpen();
+    this.checkIntact();
+  }
+
   /**
    * Whether this ring may still publish: not broken, and its segment not truncated (which
    * breaks it now). For flush and close, which skip their shared writes on a broken ring.

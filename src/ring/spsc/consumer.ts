@@ -277,8 +277,7 @@ export class Consumer extends SpscSide {
 
   /** For a blocked consumer: ERR_CLOSED, or ERR_PEER_DEAD once the producer died and everything it published was read. */
   checkWaiting(): void {
-    this.h.checkOpen();
-    this.h.checkIntact();
+    this.h.checkUsable();
     if (this.parts.peerDead() && this.#next() < 0) throw shmError('ERR_PEER_DEAD', 'the producer died and every message it published was read');
   }
 

@@ -186,9 +186,8 @@ export class Producer extends SpscSide {
       this.#published();
       return true;
     }
-    this.h.checkIntact(); // a truncated segment looks full or corrupt: say which
+    this.countWait(); // ERR_SHM_TRUNCATED for a truncated segment, which looks full
     this.#publish(); // looks full: let the consumer see everything so it can make room
-    this.fullWaits++;
     return false;
   }
 
@@ -215,10 +214,7 @@ export class Producer extends SpscSide {
       // Corked, the last records wait for uncork() like any others, unless the ring is full.
       if (this.hold !== CORKED || n < messages.length) this.#publish();
     }
-    if (n < messages.length) {
-      this.h.checkIntact();
-      this.fullWaits++;
-    }
+    if (n < messages.length) this.countWait();
     return n;
   }
 
@@ -242,8 +238,7 @@ export class Producer extends SpscSide {
 
   /** For a blocked producer: ERR_CLOSED, ERR_PEER_DEAD when waiting cannot help. */
   checkWaiting(): void {
-    this.h.checkOpen();
-    this.h.checkIntact();
+    this.h.checkUsable();
     if (this.parts.peerDead()) throw shmError('ERR_PEER_DEAD', 'the consumer died while the ring was full');
   }
 
@@ -265,9 +260,8 @@ export class Producer extends SpscSide {
     this.checkClaim(length);
     const claim = this.claimNow(length);
     if (claim === null) {
-      this.h.checkIntact();
+      this.countWait();
       this.#publish(); // looks full (and a padding record may have been written)
-      this.fullWaits++;
     }
     return claim;
   }
