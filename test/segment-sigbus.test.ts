@@ -60,11 +60,13 @@ for (const [kind, make] of [
   });
 }
 
-test('shm: a consumer parked in read() while the object is truncated survives and gets ERR_SHM_TRUNCATED', async (t) => {
-  const outcome = await victim(t, 'read', shmAddress(t));
-  t.like(outcome, { childCode: 0, readCode: 'ERR_SHM_TRUNCATED', readAsyncCode: 'ERR_SHM_TRUNCATED', truncated: true });
-  t.true((outcome.blockedMs as number) >= 400, `read() returned after ${outcome.blockedMs} ms, before the truncation`);
-});
+for (const call of ['read', 'readAsync']) {
+  test(`shm: a consumer parked in ${call}() while the object is truncated survives and gets ERR_SHM_TRUNCATED`, async (t) => {
+    const outcome = await victim(t, call, shmAddress(t));
+    t.like(outcome, { childCode: 0, readCode: 'ERR_SHM_TRUNCATED', againCode: 'ERR_SHM_TRUNCATED', truncated: true });
+    t.true((outcome.blockedMs as number) >= 400, `${call}() returned after ${outcome.blockedMs} ms, before the truncation`);
+  });
+}
 
 test('fd: an unsealed memfd handed to us and truncated by a child: we survive and get ERR_SHM_TRUNCATED', async (t) => {
   const outcome = await victim(t, 'memfd', 'fd:0');
