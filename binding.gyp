@@ -11,6 +11,7 @@
         "native/addon.cc",
         "native/buffers.cc",
         "native/segment.cc",
+        "native/sigbus.cc",
         "native/futex.cc",
         "native/queues.cc",
         "native/loop-poll.cc"

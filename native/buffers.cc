@@ -23,7 +23,11 @@
 namespace shmring {
 namespace {
 
-void UnmapPlain(void* data, size_t length) { munmap(data, length); }
+// What to call when a buffer over foreign memory is collected.
+struct Release {
+  ReleaseFn fn;
+  void* hint;
+};
 
 }  // namespace
 
@@ -38,7 +42,11 @@ using IsSab = napi_status (*)(napi_env, napi_value, bool*);
 CreateExternalSab createExternalSab = nullptr;
 IsSab isSab = nullptr;
 
-void FinalizePlain(napi_env, void* data, void* hint) { UnmapPlain(data, reinterpret_cast<size_t>(hint)); }
+void FinalizePlain(napi_env, void* data, void* hint) {
+  auto* release = static_cast<Release*>(hint);
+  release->fn(data, release->hint);
+  delete release;
+}
 
 }  // namespace
 
@@ -69,9 +77,12 @@ void* SharedBufferData(const Napi::Value& value, size_t* length) {
   return data;
 }
 
-Napi::Value NewPlainBuffer(Napi::Env env, void* addr, size_t length) {
+Napi::Value NewPlainBuffer(Napi::Env env, void* addr, size_t length, ReleaseFn release, void* hint) {
   napi_value result;
-  NAPI_THROW_IF_FAILED(env, napi_create_external_arraybuffer(env, addr, length, FinalizePlain, reinterpret_cast<void*>(length), &result), Napi::Value());
+  auto* data = new Release{release, hint};
+  napi_status status = napi_create_external_arraybuffer(env, addr, length, FinalizePlain, data, &result);
+  if (status != napi_ok) delete data;
+  NAPI_THROW_IF_FAILED(env, status, Napi::Value());
   return Napi::Value(env, result);
 }
 
@@ -100,18 +111,11 @@ napi_value ToNapi(v8::Local<v8::Value> local) {
   return v;
 }
 
-struct Release {
-  ReleaseFn fn;
-  void* hint;
-};
-
 void ReleaseShared(void* data, size_t, void* deleterData) {
   auto* release = static_cast<Release*>(deleterData);
   release->fn(data, release->hint);
   delete release;
 }
-
-void ReleasePlain(void* data, size_t length, void*) { UnmapPlain(data, length); }
 
 }  // namespace
 
@@ -143,9 +147,10 @@ void* SharedBufferData(const Napi::Value& value, size_t* length) {
   return sab->Data();
 }
 
-Napi::Value NewPlainBuffer(Napi::Env env, void* addr, size_t length) {
+Napi::Value NewPlainBuffer(Napi::Env env, void* addr, size_t length, ReleaseFn release, void* hint) {
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
-  std::shared_ptr<v8::BackingStore> store = v8::ArrayBuffer::NewBackingStore(addr, length, ReleasePlain, nullptr);
+  std::shared_ptr<v8::BackingStore> store =
+      v8::ArrayBuffer::NewBackingStore(addr, length, ReleaseShared, new Release{release, hint});
   return Napi::Value(env, ToNapi(v8::ArrayBuffer::New(isolate, std::move(store))));
 }
 

@@ -23,8 +23,9 @@ Napi::Value NewSharedBuffer(Napi::Env env, void* addr, size_t length, ReleaseFn 
 // The memory of a SharedArrayBuffer (TypeError for anything else).
 void* SharedBufferData(const Napi::Value& value, size_t* length);
 
-// A plain ArrayBuffer over [addr, addr + length), munmapped when collected or detached.
-Napi::Value NewPlainBuffer(Napi::Env env, void* addr, size_t length);
+// A plain ArrayBuffer over [addr, addr + length); `release(data, hint)` runs when it is
+// collected or detached (and unmaps it).
+Napi::Value NewPlainBuffer(Napi::Env env, void* addr, size_t length, ReleaseFn release, void* hint);
 
 // Detaches a plain ArrayBuffer made by NewPlainBuffer: its views become empty.
 void DetachPlainBuffer(const Napi::Value& value);

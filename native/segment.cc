@@ -14,6 +14,7 @@
 
 #include "buffers.h"
 #include "common.h"
+#include "sigbus.h"
 
 namespace shmring {
 namespace {
@@ -21,10 +22,13 @@ namespace {
 // One live mapping. The SharedArrayBuffer's deleter owns it: the mapping is released
 // when the last view (in any thread) is collected. close() swaps the shared pages for
 // private zero pages at the same address first, so views held after close() read
-// zeros instead of faulting.
+// zeros instead of faulting. A SIGBUS in the mapping (its object was truncated) does the
+// same swap and sets the fault word (sigbus.h).
 struct Mapping {
   void* addr;
   size_t length;
+  FaultCell* fault;
+  Guard* guard;
 };
 
 std::mutex registryLock;
@@ -39,17 +43,24 @@ void ReleaseMapping(void*, void* hint) {
     std::lock_guard<std::mutex> guard(registryLock);
     Registry().erase(mapping->addr);
   }
+  UnguardRange(mapping->guard);  // before munmap: no handler may map over a freed range
   munmap(mapping->addr, mapping->length);
+  ReleaseFaultCell(mapping->fault);
   delete mapping;
 }
 
+// -> [buffer: SharedArrayBuffer, fault: SharedArrayBuffer of the fault word (sigbus.h)]
 Napi::Value WrapMapping(Napi::Env env, void* addr, size_t length) {
-  auto* mapping = new Mapping{addr, length};
+  FaultCell* fault = NewFaultCell();
+  auto* mapping = new Mapping{addr, length, fault, GuardRange(addr, length, fault)};
   {
     std::lock_guard<std::mutex> guard(registryLock);
     Registry()[addr] = mapping;
   }
-  return NewSharedBuffer(env, addr, length, ReleaseMapping, mapping);
+  Napi::Array result = Napi::Array::New(env, 2);
+  result.Set(0u, NewSharedBuffer(env, addr, length, ReleaseMapping, mapping));
+  result.Set(1u, FaultBuffer(env, fault));
+  return result;
 }
 
 std::string Str(const Napi::Value& v) { return v.As<Napi::String>().Utf8Value(); }
@@ -57,8 +68,11 @@ int Int(const Napi::Value& v) { return v.As<Napi::Number>().Int32Value(); }
 size_t Size(const Napi::Value& v) { return static_cast<size_t>(v.As<Napi::Number>().DoubleValue()); }
 bool Bool(const Napi::Value& v) { return v.ToBoolean().Value(); }
 
+// Never follows a link planted at the name (ELOOP), never blocks on a FIFO, never makes a
+// terminal the controlling one: the caller then accepts regular files only (fdStat).
 int OpenPath(bool shm, const std::string& path, int flags, mode_t mode) {
-  return shm ? shm_open(path.c_str(), flags | O_CLOEXEC, mode) : open(path.c_str(), flags | O_CLOEXEC, mode);
+  flags |= O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
+  return shm ? shm_open(path.c_str(), flags, mode) : open(path.c_str(), flags, mode);
 }
 
 // openFd(kind 'shm'|'file', path, create, exclusive, readOnly, mode) -> [fd, created]
@@ -106,9 +120,18 @@ Napi::Value Unlink(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value MemfdCreate(const Napi::CallbackInfo& info) {
-  int fd = memfd_create(Str(info[0]).c_str(), MFD_CLOEXEC);
+  int fd = memfd_create(Str(info[0]).c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (fd < 0) ThrowErrno(info.Env(), errno, "memfd_create", "");
   return Napi::Number::New(info.Env(), fd);
+}
+
+// fdSeal(fd): fixes a sized memfd's size for good (no process it is handed to can shrink it
+// under our mapping, which would SIGBUS us, or grow it) and forbids further seals.
+Napi::Value FdSeal(const Napi::CallbackInfo& info) {
+  if (fcntl(Int(info[0]), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
+    ThrowErrno(info.Env(), errno, "fcntl", "");
+  }
+  return info.Env().Undefined();
 }
 
 // fdStat(fd) -> [size, isRegular, mode, uid]
@@ -150,7 +173,7 @@ Napi::Value DupFd(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), fd);
 }
 
-// mapFd(fd, size, readOnly) -> SharedArrayBuffer. A read-only segment is a private
+// mapFd(fd, size, readOnly) -> [SharedArrayBuffer, fault word] (see WrapMapping). A read-only segment is a private
 // mapping of a read-only descriptor: it shows the shared bytes, and a stray write from
 // JavaScript stays in this process instead of faulting on a read-only page.
 Napi::Value MapFd(const Napi::CallbackInfo& info) {
@@ -189,21 +212,22 @@ Napi::Value SysvGet(const Napi::CallbackInfo& info) {
   return result;
 }
 
-// sysvStat(id) -> [size, attachments, creatorPid, mode, uid]
+// sysvStat(id) -> [size, attachments, creatorPid, mode, uid, creatorUid]
 Napi::Value SysvStat(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   struct shmid_ds ds;
   if (shmctl(Int(info[0]), IPC_STAT, &ds) != 0) ThrowErrno(env, errno, "shmctl", "");
-  Napi::Array result = Napi::Array::New(env, 5);
+  Napi::Array result = Napi::Array::New(env, 6);
   result.Set(0u, Napi::Number::New(env, static_cast<double>(ds.shm_segsz)));
   result.Set(1u, Napi::Number::New(env, static_cast<double>(ds.shm_nattch)));
   result.Set(2u, Napi::Number::New(env, ds.shm_cpid));
   result.Set(3u, Napi::Number::New(env, ds.shm_perm.mode & 0777));
   result.Set(4u, Napi::Number::New(env, ds.shm_perm.uid));
+  result.Set(5u, Napi::Number::New(env, ds.shm_perm.cuid));
   return result;
 }
 
-// sysvAttach(id, size) -> SharedArrayBuffer over the whole segment.
+// sysvAttach(id, size) -> [SharedArrayBuffer over the whole segment, fault word].
 Napi::Value SysvAttach(const Napi::CallbackInfo& info) {
   int id = Int(info[0]);
   size_t size = Size(info[1]);
@@ -226,13 +250,16 @@ Napi::Value Ftok(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), key);
 }
 
-// The pages of info[0], a SharedArrayBuffer this addon mapped and has not unmapped yet.
-void* LiveMapping(const Napi::CallbackInfo& info, size_t* length) {
+// The pages of info[0], a SharedArrayBuffer this addon mapped and has not unmapped yet
+// (and, if asked, their fault word with a reference the caller releases).
+void* LiveMapping(const Napi::CallbackInfo& info, size_t* length, FaultCell** fault = nullptr) {
   void* data = SharedBufferData(info[0], length);
   std::lock_guard<std::mutex> guard(registryLock);
-  if (Registry().find(data) == Registry().end()) {
+  auto found = Registry().find(data);
+  if (found == Registry().end()) {
     throw Napi::TypeError::New(info.Env(), "buffer is not a live shmring mapping");
   }
+  if (fault != nullptr) *fault = RetainFaultCell(found->second->fault);
   return data;
 }
 
@@ -252,15 +279,33 @@ Napi::Value Unmap(const Napi::CallbackInfo& info) {
 // SharedArrayBuffer with a relaxed-atomic loop, but between plain buffers with memmove.
 // mremap with an old size of 0 duplicates a shared mapping (POSIX shm, file, memfd or
 // System V). A private mapping (a read-only segment) cannot be duplicated: undefined.
+// The alias is guarded like the mapping and shares its fault word.
+struct AliasMapping {
+  size_t length;
+  Guard* guard;
+};
+
+void ReleaseAlias(void* data, void* hint) {
+  auto* alias = static_cast<AliasMapping*>(hint);
+  UnguardRange(alias->guard);
+  munmap(data, alias->length);
+  delete alias;
+}
+
 Napi::Value Alias(const Napi::CallbackInfo& info) {
   size_t length = 0;
-  void* data = LiveMapping(info, &length);
+  FaultCell* fault = nullptr;
+  void* data = LiveMapping(info, &length, &fault);
   void* addr = mremap(data, 0, length, MREMAP_MAYMOVE);
+  int err = errno;
   if (addr == MAP_FAILED) {
-    if (errno == EINVAL) return info.Env().Undefined();
-    ThrowErrno(info.Env(), errno, "mremap", "");
+    ReleaseFaultCell(fault);
+    if (err == EINVAL) return info.Env().Undefined();
+    ThrowErrno(info.Env(), err, "mremap", "");
   }
-  return NewPlainBuffer(info.Env(), addr, length);
+  auto* alias = new AliasMapping{length, GuardRange(addr, length, fault)};
+  ReleaseFaultCell(fault);  // the guard holds its own reference
+  return NewPlainBuffer(info.Env(), addr, length, ReleaseAlias, alias);
 }
 
 // unalias(arrayBuffer): detaches the alias (its views become empty) and so unmaps it.
@@ -279,9 +324,11 @@ Napi::Value Flush(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitSegment(Napi::Env env, Napi::Object exports) {
+  InstallSigbusHandler();
   exports.Set("openFd", Napi::Function::New(env, OpenFd, "openFd"));
   exports.Set("unlink", Napi::Function::New(env, Unlink, "unlink"));
   exports.Set("memfdCreate", Napi::Function::New(env, MemfdCreate, "memfdCreate"));
+  exports.Set("fdSeal", Napi::Function::New(env, FdSeal, "fdSeal"));
   exports.Set("fdStat", Napi::Function::New(env, FdStat, "fdStat"));
   exports.Set("fdReserve", Napi::Function::New(env, FdReserve, "fdReserve"));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));

@@ -7,7 +7,9 @@
  */
 export const SHM_ERROR_CODES = [
   'ERR_SHM_BAD_HEADER', // not a shmring ring, wrong version, truncated or corrupt
-  'ERR_SHM_TRUNCATED', // a segment smaller than the caller requires
+  'ERR_SHM_TRUNCATED', // a segment smaller than the caller requires, or truncated under its mapping
+  'ERR_SHM_NOT_TRUSTED', // an existing object another user owns, or wider than the mode asked
+  'ERR_SHM_TOO_LARGE', // an object larger than maxSize, or than a number holds exactly
   'ERR_MESSAGE_TOO_LARGE', // a message that can never fit the ring
   'ERR_CLOSED', // the handle (or its segment) is closed; a producer closed the stream
   'ERR_TIMEOUT',
@@ -23,6 +25,7 @@ export const SHM_ERROR_CODES = [
   'ERR_BAD_MESSAGE', // a channel record that cannot be a message ('messageerror')
   'EDEADLK', // locking a mutex this thread holds (errno name, raised in TypeScript)
   'EINVAL', // not a shared memory object or regular file (errno name, raised in TypeScript)
+  'ELOOP', // a symbolic link at a segment's name, never followed (errno name, raised in TypeScript)
   'ENOENT', // connectParent() in a process no shmring fork() started (errno name, raised in TypeScript)
 ] as const;
 
@@ -88,6 +91,14 @@ export function abortError(what: string, reason: unknown): ShmError {
 export function badHeaderError(reason: string, address?: string): ShmError {
   const where = address === undefined ? '' : ` (${address})`;
   return new ShmError('ERR_SHM_BAD_HEADER', `not a usable shmring segment${where}: ${reason}`, { address });
+}
+
+export function truncatedError(address: string): ShmError {
+  return new ShmError(
+    'ERR_SHM_TRUNCATED',
+    `segment ${address} was truncated by another process while mapped: its pages now read as zeros and nothing written reaches the shared memory`,
+    { address },
+  );
 }
 
 const NO_OPTIONS = Object.freeze({});

@@ -10,14 +10,16 @@ export interface NativeAddon {
   openFd(kind: 'shm' | 'file', path: string, create: boolean, exclusive: boolean, readOnly: boolean, mode: number): [fd: number, created: boolean];
   unlink(kind: 'shm' | 'file', path: string): void;
   memfdCreate(name: string): number;
+  fdSeal(fd: number): void;
   fdStat(fd: number): [size: number, isRegular: boolean, mode: number, uid: number];
   fdReserve(fd: number, size: number): void;
   closeFd(fd: number): void;
   dupFd(fd: number): number;
-  mapFd(fd: number, size: number, readOnly: boolean): SharedArrayBuffer;
+  /** The mapping and its fault word (1 once a SIGBUS replaced the mapping with zero pages). */
+  mapFd(fd: number, size: number, readOnly: boolean): [buffer: SharedArrayBuffer, fault: SharedArrayBuffer];
   sysvGet(key: number, size: number, create: boolean, exclusive: boolean, mode: number): [id: number, created: boolean];
-  sysvStat(id: number): [size: number, attachments: number, creatorPid: number, mode: number, uid: number];
-  sysvAttach(id: number, size: number): SharedArrayBuffer;
+  sysvStat(id: number): [size: number, attachments: number, creatorPid: number, mode: number, uid: number, creatorUid: number];
+  sysvAttach(id: number, size: number): [buffer: SharedArrayBuffer, fault: SharedArrayBuffer];
   sysvRemove(id: number): void;
   ftok(path: string, proj: number): number;
   unmap(buffer: SharedArrayBuffer): void;

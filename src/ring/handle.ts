@@ -2,7 +2,7 @@
 // segment it may own, open/closed/broken state, its wait strategy, blocking through the
 // one wait loop (sync/waiting.ts), the checks and counters both kinds share, and the
 // async iteration both offer. Owns no shared bytes.
-import { badHeaderError, closedError, rangeError, type ShmError, shmError, typeError } from '../errors.js';
+import { badHeaderError, closedError, rangeError, type ShmError, shmError, truncatedError, typeError } from '../errors.js';
 import type { Segment } from '../segment/segment.js';
 import { type BlockOptions, waitAsync, type WaitJob, waitSync } from '../sync/waiting.js';
 import { defaultWaitStrategy, WaitStrategy } from '../sync/wait-strategy.js';
@@ -71,10 +71,43 @@ export class RingHandle {
     if (this.broken !== undefined) throw this.broken;
   }
 
-  /** Marks the ring unusable: a shared value broke an invariant (corruption or a hostile writer). */
+  /**
+   * Marks the ring unusable: a shared value broke an invariant (corruption or a hostile
+   * writer), or the segment was truncated under it and now reads as zeros.
+   */
   corrupt(reason: string): never {
+    this.checkIntact();
     this.broken = badHeaderError(`corrupt ring: ${reason}`, this.address);
     throw this.broken;
+  }
+
+  /**
+   * ERR_SHM_TRUNCATED, for good, once the segment was truncated under the ring (see
+   * Segment.truncated). One load of a fault word; called on the slow paths only (opening a
+   * side, a ring found full or empty, blocking calls and their periodic checks), never per
+   * message: writes made between the truncation and the next slow path are lost unreported,
+   * as the shared memory that should have carried them is gone.
+   */
+  checkIntact(): void {
+    if (this.#segment?.truncated === true) {
+      this.broken = truncatedError(this.address);
+      throw this.broken;
+    }
+  }
+
+  /** checkOpen, then checkIntact: for the slow paths that open or re-check a side. */
+  checkUsable(): void {
+    this.checkOpen();
+    this.checkIntact();
+  }
+
+  /**
+   * Whether this ring may still publish: not broken, and its segment not truncated (which
+   * breaks it now). For flush and close, which skip their shared writes on a broken ring.
+   */
+  sound(): boolean {
+    if (this.broken === undefined && this.#segment?.truncated === true) this.broken = truncatedError(this.address);
+    return this.broken === undefined;
   }
 
   /** ERR_MESSAGE_TOO_LARGE for a message of `length` bytes when at most `max` fit. */
@@ -84,11 +117,17 @@ export class RingHandle {
 
   /** Blocks the thread until job gives a value (see sync/waiting.ts). */
   waitSync<T>(job: WaitJob<T>, options: BlockOptions | undefined): T {
+    this.checkIntact();
     return waitSync(this.strategy, job, options);
   }
 
   /** As waitSync without blocking the event loop; ERR_CLOSED when this handle closes meanwhile. */
   waitAsync<T>(job: WaitJob<T>, options: BlockOptions | undefined): Promise<T> {
+    try {
+      this.checkIntact();
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return waitAsync(this.strategy, job, options, this.#closing.signal, `ring ${this.address}`);
   }
 

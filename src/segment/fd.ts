@@ -1,9 +1,10 @@
 // Descriptor-backed shared memory: POSIX shm objects (shm_open), regular files (open),
 // memfds (memfd_create) and inherited descriptors. All are sized with fallocate and
 // mapped MAP_SHARED; the descriptor is closed once mapped unless the segment exposes it.
-import { shmError } from '../errors.js';
+import { ShmError, shmError } from '../errors.js';
 import { native } from '../native.js';
 import type { CreateRequest, Mapped, OpenRequest } from './backend.js';
+import { checkMapSize, checkTrusted } from './trust.js';
 
 export type PathKind = 'shm' | 'file';
 
@@ -15,24 +16,46 @@ function closeQuietly(fd: number): void {
   }
 }
 
-function mapDescriptor(fd: number, readOnly: boolean, minSize: number, address: string, keepFd: boolean): Mapped {
-  const [size, isRegular] = native.fdStat(fd);
+/**
+ * open/shm_open of a name (never following a symbolic link at it, never blocking on a FIFO):
+ * a link planted there is ELOOP, said plainly.
+ */
+function openName(kind: PathKind, path: string, address: string, create: boolean, exclusive: boolean, readOnly: boolean, mode: number): [fd: number, created: boolean] {
+  try {
+    return native.openFd(kind, path, create, exclusive, readOnly, mode);
+  } catch (err) {
+    if (!(err instanceof ShmError) || err.code !== 'ELOOP') throw err;
+    throw shmError('ELOOP', `ELOOP: ${address} is a symbolic link; shmring does not follow links at a segment's name`, { errno: err.errno, syscall: err.syscall, address });
+  }
+}
+
+/** Refuses anything but a regular file or shm object (a FIFO, device, socket or directory). */
+function statRegular(fd: number, address: string): { size: number; mode: number; uid: number } {
+  const [size, isRegular, mode, uid] = native.fdStat(fd);
   if (!isRegular) {
     throw shmError('EINVAL', `EINVAL: ${address} is not a shared memory object or regular file`, { errno: 22, address });
   }
+  return { size, mode, uid };
+}
+
+function mapDescriptor(fd: number, readOnly: boolean, minSize: number, maxSize: number, address: string, keepFd: boolean): Mapped {
+  const { size } = statRegular(fd, address);
   if (size === 0 || size < minSize) {
     throw shmError('ERR_SHM_TRUNCATED', `${address} holds ${size} bytes, fewer than the ${Math.max(minSize, 1)} expected`, { address });
   }
-  const buffer = native.mapFd(fd, size, readOnly);
-  return keepFd ? { buffer, size, fd } : { buffer, size };
+  checkMapSize(address, size, maxSize);
+  const [buffer, fault] = native.mapFd(fd, size, readOnly);
+  return keepFd ? { buffer, size, fd, fault: new Int32Array(fault) } : { buffer, size, fault: new Int32Array(fault) };
 }
 
 export function createPath(kind: PathKind, path: string, address: string, req: CreateRequest): Mapped {
-  const [fd, created] = native.openFd(kind, path, true, req.exclusive, false, req.mode);
+  const [fd, created] = openName(kind, path, address, true, req.exclusive, false, req.mode);
   try {
-    const [existing] = native.fdStat(fd);
-    if (existing < req.size) native.fdReserve(fd, req.size);
-    return mapDescriptor(fd, false, req.size, address, false);
+    const existing = statRegular(fd, address);
+    if (!created && !req.trustForeign) checkTrusted(address, [existing.uid], existing.mode, req.mode);
+    checkMapSize(address, existing.size, req.maxSize);
+    if (existing.size < req.size) native.fdReserve(fd, req.size);
+    return mapDescriptor(fd, false, req.size, req.maxSize, address, false);
   } catch (err) {
     if (created) unlinkQuietly(kind, path);
     throw err;
@@ -42,9 +65,11 @@ export function createPath(kind: PathKind, path: string, address: string, req: C
 }
 
 export function openPath(kind: PathKind, path: string, address: string, req: OpenRequest): Mapped {
-  const [fd] = native.openFd(kind, path, false, false, req.readOnly, 0);
+  const [fd] = openName(kind, path, address, false, false, req.readOnly, 0);
   try {
-    return mapDescriptor(fd, req.readOnly, req.minSize, address, false);
+    const existing = statRegular(fd, address);
+    if (!req.trustForeign) checkTrusted(address, [existing.uid], existing.mode, undefined);
+    return mapDescriptor(fd, req.readOnly, req.minSize, req.maxSize, address, false);
   } finally {
     closeQuietly(fd);
   }
@@ -62,11 +87,13 @@ function unlinkQuietly(kind: PathKind, path: string): void {
   }
 }
 
+/** A memfd of `size` bytes, sealed at that size: whoever it is handed to cannot shrink it under our mapping. */
 export function createMemfd(size: number): Mapped {
   const fd = native.memfdCreate('shmring');
   try {
     native.fdReserve(fd, size);
-    return mapDescriptor(fd, false, size, 'anonymous', true);
+    native.fdSeal(fd);
+    return mapDescriptor(fd, false, size, size, 'anonymous', true);
   } catch (err) {
     closeQuietly(fd);
     throw err;
@@ -77,7 +104,7 @@ export function createMemfd(size: number): Mapped {
 export function openInherited(fd: number, address: string, req: OpenRequest): Mapped {
   const own = native.dupFd(fd);
   try {
-    return mapDescriptor(own, req.readOnly, req.minSize, address, true);
+    return mapDescriptor(own, req.readOnly, req.minSize, req.maxSize, address, true);
   } catch (err) {
     closeQuietly(own);
     throw err;

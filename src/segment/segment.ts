@@ -1,15 +1,16 @@
 // Segment: one mapping of shared memory, whatever holds it. Its `buffer` is a
 // SharedArrayBuffer over the mapped pages, so Atomics work on it and it can be posted to
 // a worker thread, which then sees the same bytes.
-import { checkInteger, checkOptions, closedError, ShmError, typeError } from '../errors.js';
+import { checkInteger, checkOptions, closedError, ShmError, truncatedError, typeError } from '../errors.js';
 import { native } from '../native.js';
 import { type Address, parseAddress } from './address.js';
 import type { Mapped } from './backend.js';
 import { backendOf } from './backends.js';
 import { closeQuietly, createMemfd } from './fd.js';
+import { MAX_SEGMENT_SIZE } from './trust.js';
 
-/** Largest segment shmring maps (1 TiB); the OS may refuse less (ENOSPC, EINVAL, ENOMEM). */
-export const MAX_SEGMENT_SIZE = 2 ** 40;
+/** Largest segment shmring creates or maps by default (1 TiB); the OS may refuse less (ENOSPC, EINVAL, ENOMEM). */
+export { MAX_SEGMENT_SIZE };
 
 export interface CreateOptions {
   /** Bytes, 1 to MAX_SEGMENT_SIZE. */
@@ -18,6 +19,13 @@ export interface CreateOptions {
   mode?: number;
   /** Fail with EEXIST if it exists (default true); false opens an existing one, growing it to `size`. */
   exclusive?: boolean;
+  /**
+   * With exclusive=false, adopt an existing object even if another user (not root) owns it or
+   * its mode is wider than `mode` (default false: ERR_SHM_NOT_TRUSTED).
+   */
+  trustForeign?: boolean;
+  /** The largest existing object to map (default and cap of `size`: MAX_SEGMENT_SIZE); larger is ERR_SHM_TOO_LARGE. */
+  maxSize?: number;
 }
 
 export interface OpenOptions {
@@ -25,6 +33,10 @@ export interface OpenOptions {
   readOnly?: boolean;
   /** Fail with ERR_SHM_TRUNCATED if the segment holds fewer bytes than this. */
   size?: number;
+  /** Map it even if another user (not root) owns it (default false: ERR_SHM_NOT_TRUSTED). */
+  trustForeign?: boolean;
+  /** Fail with ERR_SHM_TOO_LARGE if the segment holds more bytes than this (default MAX_SEGMENT_SIZE). */
+  maxSize?: number;
 }
 
 type CloseHook = (segment: Segment, buffer: SharedArrayBuffer) => void;
@@ -42,8 +54,13 @@ export function onSegmentClose(hook: CloseHook): void {
   closeHooks.push(hook);
 }
 
-function checkSize(value: unknown, name = 'size'): number {
-  return checkInteger(name, value, 1, MAX_SEGMENT_SIZE);
+function checkSize(value: unknown, name = 'size', max = MAX_SEGMENT_SIZE): number {
+  return checkInteger(name, value, 1, max);
+}
+
+/** maxSize: up to the largest size a number holds exactly, so that no object size rounds below it. */
+function checkMaxSize(value: unknown): number {
+  return value === undefined ? MAX_SEGMENT_SIZE : checkInteger('maxSize', value, 1, Number.MAX_SAFE_INTEGER);
 }
 
 function checkBoolean(name: string, value: unknown, fallback: boolean): boolean {
@@ -82,6 +99,8 @@ export class Segment {
   /** The descriptor of an anonymous or inherited segment: hand it to a child in its stdio. */
   readonly fd: number | undefined;
   #buffer: SharedArrayBuffer | undefined;
+  /** [0] is 1 once the object was truncated under the mapping (see `truncated`). */
+  readonly #fault: Int32Array;
   /** A plain second mapping of the same pages for bulk copies (see plainAlias). */
   #alias: ArrayBuffer | undefined;
   #aliasTried = false;
@@ -92,6 +111,7 @@ export class Segment {
     this.readOnly = readOnly;
     this.fd = mapped.fd;
     this.#buffer = mapped.buffer;
+    this.#fault = mapped.fault;
     segmentsByBuffer.set(mapped.buffer, this);
   }
 
@@ -99,10 +119,12 @@ export class Segment {
   static create(address: string, options: CreateOptions): Segment {
     const parsed = parseAddress(address);
     const opts = checkOptions(options as unknown as Record<string, unknown> | undefined);
-    const size = checkSize(opts.size);
+    const maxSize = checkMaxSize(opts.maxSize);
+    const size = checkSize(opts.size, 'size', Math.min(maxSize, MAX_SEGMENT_SIZE));
     const mode = opts.mode === undefined ? 0o600 : checkInteger('mode', opts.mode, 0, 0o777);
     const exclusive = checkBoolean('exclusive', opts.exclusive, true);
-    const req = { size, mode, exclusive };
+    const trustForeign = checkBoolean('trustForeign', opts.trustForeign, false);
+    const req = { size, mode, exclusive, trustForeign, maxSize };
     const mapped = withAddress(parsed, () => backendOf(parsed).create(parsed, req));
     return new Segment(parsed.text, mapped, false);
   }
@@ -113,7 +135,9 @@ export class Segment {
     const opts = checkOptions(options as unknown as Record<string, unknown> | undefined);
     const readOnly = checkBoolean('readOnly', opts.readOnly, false);
     const minSize = opts.size === undefined ? 0 : checkSize(opts.size);
-    const req = { readOnly, minSize };
+    const trustForeign = checkBoolean('trustForeign', opts.trustForeign, false);
+    const maxSize = checkMaxSize(opts.maxSize);
+    const req = { readOnly, minSize, trustForeign, maxSize };
     const mapped = withAddress(parsed, () => backendOf(parsed).open(parsed, req));
     return new Segment(parsed.text, mapped, readOnly);
   }
@@ -129,10 +153,29 @@ export class Segment {
     withAddress(parsed, () => backendOf(parsed).unlink(parsed));
   }
 
-  /** The shared bytes. Throws ERR_CLOSED after close(); views taken before then read zeros. */
+  /**
+   * The shared bytes. Throws ERR_CLOSED after close(), ERR_SHM_TRUNCATED once truncated;
+   * views taken before then read zeros.
+   */
   get buffer(): SharedArrayBuffer {
     if (this.#buffer === undefined) throw closedError(`segment ${this.address}`);
+    if (this.#fault[0] !== 0) throw truncatedError(this.address);
     return this.#buffer;
+  }
+
+  /**
+   * Whether another process truncated the object under this mapping: an access past its new
+   * end raised SIGBUS, and shmring replaced the whole mapping with private zero pages instead
+   * of letting the signal kill the process. Set only once an access faulted (a truncation
+   * nobody touched yet is not seen), in any thread of this process; never cleared.
+   */
+  get truncated(): boolean {
+    return this.#fault[0] !== 0;
+  }
+
+  /** Throws ERR_SHM_TRUNCATED if `truncated` (for the slow paths of rings, waits and locks). */
+  checkIntact(): void {
+    if (this.#fault[0] !== 0) throw truncatedError(this.address);
   }
 
   get closed(): boolean {

@@ -3,23 +3,32 @@
 import { shmError } from '../errors.js';
 import { native } from '../native.js';
 import type { CreateRequest, Mapped, OpenRequest } from './backend.js';
+import { checkMapSize, checkTrusted } from './trust.js';
 
 export function sysvKey(address: { kind: 'sysv'; key: number } | { kind: 'sysv-ftok'; path: string; proj: number }): number {
   return address.kind === 'sysv' ? address.key : native.ftok(address.path, address.proj);
 }
 
-function attach(id: number, minSize: number, address: string): Mapped {
-  const [size] = native.sysvStat(id);
+/**
+ * Attaches segment `id` after checking it: its size, and unless trusted, who controls it (its
+ * owner and its creator, who may both change its mode or remove it) and, for a create, its mode.
+ */
+function attach(id: number, minSize: number, maxSize: number, address: string, trust: { wanted: number | undefined } | undefined): Mapped {
+  const [size, , , mode, uid, cuid] = native.sysvStat(id);
+  if (trust !== undefined) checkTrusted(address, [uid, cuid], mode, trust.wanted);
   if (size < minSize) {
     throw shmError('ERR_SHM_TRUNCATED', `${address} holds ${size} bytes, fewer than the ${minSize} expected`, { address });
   }
-  return { buffer: native.sysvAttach(id, size), size };
+  checkMapSize(address, size, maxSize);
+  const [buffer, fault] = native.sysvAttach(id, size);
+  return { buffer, size, fault: new Int32Array(fault) };
 }
 
 export function createSysv(key: number, address: string, req: CreateRequest): Mapped {
   const [id, created] = native.sysvGet(key, req.size, true, req.exclusive, req.mode);
   try {
-    return attach(id, req.size, address);
+    const trust = created || req.trustForeign ? undefined : { wanted: req.mode };
+    return attach(id, req.size, req.maxSize, address, trust);
   } catch (err) {
     if (created) native.sysvRemove(id);
     throw err;
@@ -33,7 +42,7 @@ export function openSysv(key: number, address: string, req: OpenRequest): Mapped
     throw shmError('ERR_NOT_SUPPORTED', `readOnly is not supported for System V segments (${address})`, { address });
   }
   const [id] = native.sysvGet(key, 0, false, false, 0);
-  return attach(id, Math.max(req.minSize, 1), address);
+  return attach(id, Math.max(req.minSize, 1), req.maxSize, address, req.trustForeign ? undefined : { wanted: undefined });
 }
 
 export function unlinkSysv(key: number): void {

@@ -2,7 +2,7 @@
 // this: in V8 they only meet waiters of the same process. wait() blocks the calling
 // thread; waitAsync() never blocks the event loop and holds no libuv pool thread (a
 // native waiter thread sleeps in futex_waitv for up to 127 words at once).
-import { abortError, checkSignal, checkTimeout, closedError, rangeError, shmError, typeError } from '../errors.js';
+import { abortError, checkSignal, checkTimeout, closedError, rangeError, ShmError, shmError, truncatedError, typeError } from '../errors.js';
 import { native } from '../native.js';
 import { onSegmentClose, segmentOf } from '../segment/segment.js';
 
@@ -18,7 +18,7 @@ export interface WaitAsyncOptions {
   ref?: boolean;
 }
 
-/** Checks a word reference and returns nothing; throws TypeError/RangeError/ERR_CLOSED. */
+/** Checks a word reference and returns nothing; throws TypeError/RangeError/ERR_CLOSED/ERR_SHM_TRUNCATED. */
 export function checkWord(i32: unknown, index: unknown): asserts i32 is Int32Array {
   if (!(i32 instanceof Int32Array)) throw typeError('i32', i32, 'an Int32Array');
   if (!(i32.buffer instanceof SharedArrayBuffer)) {
@@ -29,7 +29,10 @@ export function checkWord(i32: unknown, index: unknown): asserts i32 is Int32Arr
     throw rangeError('index', index, `an integer from 0 to ${i32.length - 1}`);
   }
   const segment = segmentOf(i32.buffer);
-  if (segment !== undefined && segment.closed) throw closedError(`segment ${segment.address}`);
+  if (segment !== undefined) {
+    if (segment.closed) throw closedError(`segment ${segment.address}`);
+    segment.checkIntact(); // ERR_SHM_TRUNCATED: the word now lives on private zero pages
+  }
 }
 
 function checkExpected(expected: unknown): number {
@@ -37,19 +40,40 @@ function checkExpected(expected: unknown): number {
   return expected | 0;
 }
 
+/**
+ * The error of a futex call that failed with `err`. The kernel answers EFAULT, not SIGBUS,
+ * for a word whose page was truncated away: one load of the word from JavaScript takes the
+ * SIGBUS that the segment's guard turns into zero pages, and the error becomes ERR_SHM_TRUNCATED.
+ */
+function futexError(i32: Int32Array, index: number, err: unknown): unknown {
+  if (!(err instanceof ShmError) || err.code !== 'EFAULT') return err;
+  const segment = segmentOf(i32.buffer);
+  if (segment === undefined) return err;
+  Atomics.load(i32, index);
+  return segment.truncated ? truncatedError(segment.address) : err;
+}
+
 /** Sleeps while i32[index] === expected, until woken or timed out. Blocks the thread. */
 export function wait(i32: Int32Array, index: number, expected: number, timeoutMs?: number): WaitResult {
   checkWord(i32, index);
   const value = checkExpected(expected);
   const timeout = checkTimeout(timeoutMs, 'timeoutMs');
-  return RESULTS[native.futexWait(i32, index, value, timeout)]!;
+  try {
+    return RESULTS[native.futexWait(i32, index, value, timeout)]!;
+  } catch (err) {
+    throw futexError(i32, index, err);
+  }
 }
 
 /** Wakes up to `count` waiters (default all) on i32[index], in any process; returns how many. */
 export function wake(i32: Int32Array, index: number, count = Infinity): number {
   checkWord(i32, index);
   if (typeof count !== 'number' || Number.isNaN(count) || count < 0) throw rangeError('count', count, 'a number >= 0');
-  return native.futexWake(i32, index, count === Infinity ? -1 : Math.floor(count));
+  try {
+    return native.futexWake(i32, index, count === Infinity ? -1 : Math.floor(count));
+  } catch (err) {
+    throw futexError(i32, index, err);
+  }
 }
 
 interface Pending {

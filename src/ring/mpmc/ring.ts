@@ -184,7 +184,7 @@ export class MpmcRing implements AsyncIterable<Uint8Array> {
     this.#h.checkOpen();
     this.#checkLength(bytes.length);
     const ok = this.#slots.writeOne(bytes);
-    if (!ok) this.#fullWaits++;
+    if (!ok) this.#foundFull();
     return ok;
   }
 
@@ -195,7 +195,7 @@ export class MpmcRing implements AsyncIterable<Uint8Array> {
     this.#h.checkOpen();
     let n = 0;
     while (n < messages.length && this.#slots.writeOne(messages[n]!)) n++;
-    if (n < messages.length) this.#fullWaits++;
+    if (n < messages.length) this.#foundFull();
     return n;
   }
 
@@ -207,7 +207,7 @@ export class MpmcRing implements AsyncIterable<Uint8Array> {
   tryRead(): Uint8Array | null {
     this.#h.checkOpen();
     const message = this.#slots.readOne();
-    if (message === null) this.#emptyWaits++;
+    if (message === null) this.#foundEmpty();
     return message;
   }
 
@@ -225,8 +225,20 @@ export class MpmcRing implements AsyncIterable<Uint8Array> {
       n++;
       fn(message);
     }
-    if (n === 0) this.#emptyWaits++;
+    if (n === 0) this.#foundEmpty();
     return n;
+  }
+
+  /** Counts a write that found the ring full; a truncated segment (which looks full or corrupt) is ERR_SHM_TRUNCATED. */
+  #foundFull(): void {
+    this.#h.checkIntact();
+    this.#fullWaits++;
+  }
+
+  /** As #foundFull for a read that found the ring empty. */
+  #foundEmpty(): void {
+    this.#h.checkIntact();
+    this.#emptyWaits++;
   }
 
   /** A blocking operation of this handle; MPMC sleepers are woken through the event words only, so it does not spin. */
@@ -237,10 +249,13 @@ export class MpmcRing implements AsyncIterable<Uint8Array> {
       attempt,
       point: producing ? slots.spacePoint : slots.dataPoint,
       spin: false,
-      check: () => this.#registry.checkPeers(producing ? ROLE_CONSUMER : ROLE_PRODUCER),
+      check: () => {
+        this.#h.checkIntact();
+        this.#registry.checkPeers(producing ? ROLE_CONSUMER : ROLE_PRODUCER);
+      },
       onWait: () => {
-        if (producing) this.#fullWaits++;
-        else this.#emptyWaits++;
+        if (producing) this.#foundFull();
+        else this.#foundEmpty();
         flushDeferred(); // an SPSC peer in this thread may hold what the other side waits for
       },
       beforePark: flushDeferred,
@@ -314,7 +329,7 @@ export class MpmcRing implements AsyncIterable<Uint8Array> {
    */
   close(): void {
     if (this.#h.closed) return;
-    this.#registry.leave(this.#h.broken === undefined);
+    this.#registry.leave(this.#h.sound());
     this.#h.end();
   }
 }

@@ -160,6 +160,7 @@ export class Consumer extends SpscSide {
 
   /** A read found the ring empty: give back everything read so far, and count it. */
   #foundEmpty(): void {
+    this.h.checkIntact(); // a truncated segment looks empty or corrupt: say which
     this.#release();
     this.emptyWaits++;
   }
@@ -236,7 +237,10 @@ export class Consumer extends SpscSide {
       // Corked, the last records wait for uncork() (an empty ring was released by #next).
       if (this.hold !== CORKED) this.#release();
     }
-    if (n === 0) this.emptyWaits++;
+    if (n === 0) {
+      this.h.checkIntact();
+      this.emptyWaits++;
+    }
     return n;
   }
 
@@ -267,12 +271,13 @@ export class Consumer extends SpscSide {
   }
 
   countWait(): void {
+    this.h.checkIntact();
     this.emptyWaits++;
   }
 
   /** For a blocked consumer: ERR_CLOSED, or ERR_PEER_DEAD once the producer died and everything it published was read. */
   checkWaiting(): void {
-    this.h.checkOpen();
+    this.h.checkUsable();
     if (this.parts.peerDead() && this.#next() < 0) throw shmError('ERR_PEER_DEAD', 'the producer died and every message it published was read');
   }
 
@@ -299,13 +304,13 @@ export class Consumer extends SpscSide {
 
   /** Releases what this side read, if the handle is open and sound. */
   flush(): void {
-    if (this.h.closed || this.h.broken !== undefined) return;
+    if (this.h.closed || !this.h.sound()) return;
     this.#release();
   }
 
   /** For close(): releases everything read (unless broken) and leaves the fast path. */
   closeSide(): void {
     this.leave();
-    if (this.h.broken === undefined) this.#release();
+    if (this.h.sound()) this.#release();
   }
 }

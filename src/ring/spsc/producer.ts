@@ -175,7 +175,7 @@ export class Producer extends SpscSide {
 
   /** Publishes what this side wrote, if it is the producer of an open, sound ring. */
   flush(): void {
-    if (this.h.closed || this.h.broken !== undefined) return;
+    if (this.h.closed || !this.h.sound()) return;
     this.#publish();
   }
 
@@ -186,8 +186,8 @@ export class Producer extends SpscSide {
       this.#published();
       return true;
     }
+    this.countWait(); // ERR_SHM_TRUNCATED for a truncated segment, which looks full
     this.#publish(); // looks full: let the consumer see everything so it can make room
-    this.fullWaits++;
     return false;
   }
 
@@ -214,7 +214,7 @@ export class Producer extends SpscSide {
       // Corked, the last records wait for uncork() like any others, unless the ring is full.
       if (this.hold !== CORKED || n < messages.length) this.#publish();
     }
-    if (n < messages.length) this.fullWaits++;
+    if (n < messages.length) this.countWait();
     return n;
   }
 
@@ -232,12 +232,13 @@ export class Producer extends SpscSide {
   }
 
   countWait(): void {
+    this.h.checkIntact();
     this.fullWaits++;
   }
 
   /** For a blocked producer: ERR_CLOSED, ERR_PEER_DEAD when waiting cannot help. */
   checkWaiting(): void {
-    this.h.checkOpen();
+    this.h.checkUsable();
     if (this.parts.peerDead()) throw shmError('ERR_PEER_DEAD', 'the consumer died while the ring was full');
   }
 
@@ -259,8 +260,8 @@ export class Producer extends SpscSide {
     this.checkClaim(length);
     const claim = this.claimNow(length);
     if (claim === null) {
+      this.countWait();
       this.#publish(); // looks full (and a padding record may have been written)
-      this.fullWaits++;
     }
     return claim;
   }

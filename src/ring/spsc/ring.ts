@@ -319,7 +319,7 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   close(): void {
     if (this.#h.closed) return;
     try {
-      if (this.#producerRole.held && this.#h.broken === undefined) this.#producer.closeSide();
+      if (this.#producerRole.held && this.#h.sound()) this.#producer.closeSide();
       else this.#producer.forget();
       this.#consumer.closeSide();
     } finally {

@@ -112,7 +112,7 @@ export abstract class SpscSide {
 
   /** Opens the fast path, or throws why this handle cannot use this side now. */
   protected open(): void {
-    this.h.checkOpen();
+    this.h.checkUsable();
     this.parts.takeRole();
     this.ready = true;
   }
