@@ -79,8 +79,8 @@ export class Segment {
   readonly address: string;
   readonly size: number;
   readonly readOnly: boolean;
-  /** The descriptor of an anonymous or inherited segment: hand it to a child in its stdio. */
-  readonly fd: number | undefined;
+  /** The descriptor of an anonymous or inherited segment (kept until close()). */
+  #fd: number | undefined;
   #buffer: SharedArrayBuffer | undefined;
   /** A plain second mapping of the same pages for bulk copies (see plainAlias). */
   #alias: ArrayBuffer | undefined;
@@ -90,7 +90,7 @@ export class Segment {
     this.address = address;
     this.size = mapped.size;
     this.readOnly = readOnly;
-    this.fd = mapped.fd;
+    this.#fd = mapped.fd;
     this.#buffer = mapped.buffer;
     segmentsByBuffer.set(mapped.buffer, this);
   }
@@ -133,6 +133,14 @@ export class Segment {
   get buffer(): SharedArrayBuffer {
     if (this.#buffer === undefined) throw closedError(`segment ${this.address}`);
     return this.#buffer;
+  }
+
+  /**
+   * The descriptor of an anonymous or inherited segment: hand it to a child in its stdio.
+   * undefined for named segments, and after close() (the number may belong to another file then).
+   */
+  get fd(): number | undefined {
+    return this.#fd;
   }
 
   get closed(): boolean {
@@ -178,7 +186,9 @@ export class Segment {
     if (this.#alias !== undefined) native.unalias(this.#alias); // its views become empty
     this.#alias = undefined;
     native.unmap(buffer);
-    if (this.fd !== undefined) closeQuietly(this.fd);
+    const fd = this.#fd;
+    this.#fd = undefined;
+    if (fd !== undefined) closeQuietly(fd);
     if (first !== undefined) throw first;
   }
 }
