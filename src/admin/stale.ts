@@ -93,7 +93,13 @@ export interface Removal {
  */
 export function removeStale(segments: FoundSegment[] = findSegments()): Removal[] {
   const report: Removal[] = [];
+  const uid = callerUid();
   for (const s of segments) {
+    if (uid !== 0 && s.uid !== uid) {
+      // Only root judges other users' segments (and only the owner or root may remove them).
+      if (s.stale || isStaleRing(s.ring, s.users)) report.push({ address: s.address, outcome: 'kept', reason: `owned by uid ${s.uid}, not by this user` });
+      continue;
+    }
     if (!s.stale) {
       if (!s.usersKnown && isStaleRing(s.ring, s.users)) {
         const reason = 'unknown: processes whose /proc/PID/maps this user cannot read may map it (root can judge it)';
