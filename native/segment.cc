@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <mutex>
 #include <unordered_map>
 
@@ -238,6 +239,24 @@ Napi::Value SysvAttach(const Napi::CallbackInfo& info) {
   return WrapMapping(info.Env(), addr, size);
 }
 
+// sysvPeek(id, max) -> Uint8Array: a copy of the first max bytes (at most the segment's
+// size), read through a read-only attachment (SHM_RDONLY) that is detached at once. For
+// tools that look at segments that may be another application's: never attached writable.
+Napi::Value SysvPeek(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int id = Int(info[0]);
+  size_t max = Size(info[1]);
+  struct shmid_ds ds;
+  if (shmctl(id, IPC_STAT, &ds) != 0) ThrowErrno(env, errno, "shmctl", "");
+  size_t length = ds.shm_segsz < max ? ds.shm_segsz : max;
+  void* addr = shmat(id, nullptr, SHM_RDONLY);
+  if (addr == reinterpret_cast<void*>(-1)) ThrowErrno(env, errno, "shmat", "");
+  Napi::Uint8Array copy = Napi::Uint8Array::New(env, length);
+  std::memcpy(copy.Data(), addr, length);
+  shmdt(addr);
+  return copy;
+}
+
 Napi::Value SysvRemove(const Napi::CallbackInfo& info) {
   if (shmctl(Int(info[0]), IPC_RMID, nullptr) != 0) ThrowErrno(info.Env(), errno, "shmctl", "");
   return info.Env().Undefined();
@@ -337,6 +356,7 @@ void InitSegment(Napi::Env env, Napi::Object exports) {
   exports.Set("sysvGet", Napi::Function::New(env, SysvGet, "sysvGet"));
   exports.Set("sysvStat", Napi::Function::New(env, SysvStat, "sysvStat"));
   exports.Set("sysvAttach", Napi::Function::New(env, SysvAttach, "sysvAttach"));
+  exports.Set("sysvPeek", Napi::Function::New(env, SysvPeek, "sysvPeek"));
   exports.Set("sysvRemove", Napi::Function::New(env, SysvRemove, "sysvRemove"));
   exports.Set("ftok", Napi::Function::New(env, Ftok, "ftok"));
   exports.Set("unmap", Napi::Function::New(env, Unmap, "unmap"));

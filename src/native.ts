@@ -20,6 +20,7 @@ export interface NativeAddon {
   sysvGet(key: number, size: number, create: boolean, exclusive: boolean, mode: number): [id: number, created: boolean];
   sysvStat(id: number): [size: number, attachments: number, creatorPid: number, mode: number, uid: number, creatorUid: number];
   sysvAttach(id: number, size: number): [buffer: SharedArrayBuffer, fault: SharedArrayBuffer];
+  sysvPeek(id: number, max: number): Uint8Array;
   sysvRemove(id: number): void;
   ftok(path: string, proj: number): number;
   unmap(buffer: SharedArrayBuffer): void;

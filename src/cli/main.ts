@@ -1,15 +1,18 @@
 // The `shmring` command: inspect, ls, rm and bench. Output is for people (or --json for
-// scripts); bad arguments print the usage and exit with code 2.
+// scripts); bad arguments print the usage and exit with code 2. Every name and message
+// printed for people goes through printable() (anyone can name a /dev/shm object).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ShmError } from '../errors.js';
-import { describeRing, type RingDescription } from '../ring/inspect.js';
-import { findSegments, type FoundSegment } from '../admin/stale.js';
+import { describeRing, PROBE_BYTES, type RingDescription } from '../ring/inspect.js';
+import { findSegments, removeStale } from '../admin/stale.js';
 import { parseAddress } from '../segment/address.js';
+import { peekSysv } from '../segment/discovery.js';
 import { Segment } from '../segment/segment.js';
+import { jsonForTerminal, printable } from './printable.js';
 
 const USAGE = `usage: shmring <command>
   shmring inspect <address> [--offset N] [--json]
@@ -17,19 +20,23 @@ const USAGE = `usage: shmring <command>
                                        (at byteOffset N of the segment, default 0)
   shmring ls [--stale] [--json]        shmring segments on this machine (POSIX shm and System V)
   shmring rm <address>...              remove segments (shm_unlink, unlink, IPC_RMID)
-  shmring rm --stale                   remove every stale segment (no process maps it, all participants dead)
+  shmring rm --stale                   remove every stale segment (no process maps it, all participants dead);
+                                       not root: only your own, and only what no unseen process may map
   shmring bench [options]              run the benchmark (from a clone of the repository)
-addresses: shm:NAME, file:/abs/path, sysv:KEY, sysv:/path:PROJ`;
+addresses: shm:NAME, file:/abs/path, sysv:KEY, sysv:/path:PROJ
+names are printed with C-style escapes (\\\\, \\n, \\xHH, \\u{HHHH}); --json keeps them raw`;
 
 class UsageError extends Error {}
 
 function describe(address: string, size: number, ring: RingDescription, extra = ''): string {
-  const lines = [`${address}  ${ring.kind} ring v${ring.version}, ${size} bytes${ring.ready ? '' : ' (NOT READY)'}${extra}`];
+  const lines = [`${printable(address)}  ${ring.kind} ring v${ring.version}, ${size} bytes${ring.ready ? '' : ' (NOT READY)'}${extra}`];
   lines.push(`  ${Object.entries(ring.figures).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   if (ring.producerClosed) lines.push('  the producer closed the stream');
   for (const p of ring.participants) {
     const where = p.state === undefined ? '' : ` ${p.state}${p.state === 'idle' ? '' : ` at ${p.position}`}`;
-    lines.push(`  ${p.role}: pid ${p.pid} ${p.alive ? 'alive' : 'dead'}${where}`);
+    const who = `pid ${p.pid}${p.thread === undefined ? '' : ` thread ${p.thread}`}`;
+    const alive = p.foreignNamespace ? 'in another PID namespace (counted alive)' : p.alive ? 'alive' : 'dead';
+    lines.push(`  ${p.role}: ${who} ${alive}${where}`);
   }
   if (ring.participants.length === 0) lines.push('  no participants');
   return lines.join('\n');
@@ -51,31 +58,44 @@ function inspect(args: string[]): number {
   if (rest.length !== 1) throw new UsageError('inspect takes one address');
   const address = rest[0]!;
   const parsed = parseAddress(address);
-  const segment = Segment.open(address, parsed.kind === 'sysv' || parsed.kind === 'sysv-ftok' ? {} : { readOnly: true });
-  try {
-    const ring = offset <= segment.size ? describeRing(new Uint8Array(segment.buffer, offset)) : undefined;
-    if (ring === undefined) {
-      console.error(`${address}: ${segment.size} bytes, not a shmring ring (no ring header at offset ${offset})`);
-      return 1;
+  let size: number;
+  let ring: RingDescription | undefined;
+  if (parsed.kind === 'sysv' || parsed.kind === 'sysv-ftok') {
+    // A copy through a read-only attachment: System V has no private mapping to open instead.
+    const peeked = peekSysv(address, offset + PROBE_BYTES);
+    size = peeked.size;
+    ring = offset <= peeked.bytes.length ? describeRing(peeked.bytes.subarray(offset)) : undefined;
+  } else {
+    const segment = Segment.open(address, { readOnly: true });
+    size = segment.size;
+    try {
+      ring = offset <= segment.size ? describeRing(new Uint8Array(segment.buffer, offset)) : undefined;
+    } finally {
+      segment.close();
     }
-    console.log(json ? JSON.stringify({ address, size: segment.size, ...ring }) : describe(address, segment.size, ring));
-    return 0;
-  } finally {
-    segment.close();
   }
+  if (ring === undefined) {
+    console.error(`${printable(address)}: ${size} bytes, not a shmring ring (no ring header at offset ${offset})`);
+    return 1;
+  }
+  console.log(json ? jsonForTerminal({ address, size, ...ring }) : describe(address, size, ring));
+  return 0;
 }
 
 function list(args: string[]): number {
   const json = args.includes('--json');
   const staleOnly = args.includes('--stale');
-  for (const a of args) if (a !== '--json' && a !== '--stale') throw new UsageError(`unknown option ${JSON.stringify(a)}`);
+  for (const a of args) if (a !== '--json' && a !== '--stale') throw new UsageError(`unknown option ${jsonForTerminal(a)}`);
   const found = findSegments().filter((s) => !staleOnly || s.stale);
   if (json) {
-    console.log(JSON.stringify(found));
+    console.log(jsonForTerminal(found));
   } else if (found.length === 0) {
     console.log(staleOnly ? 'no stale shmring segments' : 'no shmring segments');
   } else {
-    for (const s of found) console.log(describe(s.address, s.size, s.ring, `, used by ${s.users} process(es)${s.stale ? ', STALE' : ''}`));
+    for (const s of found) {
+      const users = s.usersKnown ? `${s.users}` : `at least ${s.users} (unknown: some processes' maps cannot be read)`;
+      console.log(describe(s.address, s.size, s.ring, `, used by ${users} process(es)${s.stale ? ', STALE' : ''}`));
+    }
   }
   return 0;
 }
@@ -84,13 +104,15 @@ function remove(args: string[]): number {
   if (args.length === 0) throw new UsageError('rm takes addresses or --stale');
   if (args.includes('--stale')) {
     if (args.length !== 1) throw new UsageError('rm --stale takes no addresses');
-    const stale: FoundSegment[] = findSegments().filter((s) => s.stale);
-    for (const s of stale) {
-      Segment.unlink(s.address);
-      console.log(`removed ${s.address}`);
+    // One line per segment (removed / kept: reason / failed: error); an error does not stop the rest.
+    const report = removeStale();
+    for (const r of report) {
+      const line = `${r.outcome} ${printable(r.address)}${r.reason === undefined ? '' : `: ${printable(r.reason)}`}`;
+      if (r.outcome === 'failed') console.error(line);
+      else console.log(line);
     }
-    if (stale.length === 0) console.log('no stale shmring segments');
-    return 0;
+    if (report.length === 0) console.log('no stale shmring segments');
+    return report.some((r) => r.outcome === 'failed') ? 1 : 0;
   }
   let status = 0;
   for (const address of args) {
@@ -99,10 +121,10 @@ function remove(args: string[]): number {
   for (const address of args) {
     try {
       Segment.unlink(address);
-      console.log(`removed ${address}`);
+      console.log(`removed ${printable(address)}`);
     } catch (err) {
       if (!(err instanceof ShmError)) throw err;
-      console.error(`${address}: ${err.message}`);
+      console.error(`${printable(address)}: ${printable(err.message)}`);
       status = 1;
     }
   }
@@ -144,15 +166,15 @@ export function main(argv: string[]): number {
         console.log(USAGE);
         return 0;
       default:
-        throw new UsageError(command === undefined ? 'no command' : `unknown command ${JSON.stringify(command)}`);
+        throw new UsageError(command === undefined ? 'no command' : `unknown command ${jsonForTerminal(command)}`);
     }
   } catch (err) {
     if (err instanceof UsageError || err instanceof TypeError || err instanceof RangeError) {
-      console.error(`shmring: ${err.message}\n${USAGE}`);
+      console.error(`shmring: ${printable(err.message)}\n${USAGE}`);
       return 2;
     }
     if (err instanceof ShmError) {
-      console.error(`shmring: ${err.message}`);
+      console.error(`shmring: ${printable(err.message)}`);
       return 1;
     }
     throw err;

@@ -2,7 +2,7 @@
 // positions, fill level, role owners and whether they live, and the stale verdict.
 // Read-only, and as tolerant of corrupt bytes as the rings themselves: anything
 // inconsistent is reported, not trusted. Give it the bytes from the ring's byteOffset.
-import { identityPid, isAlive } from '../sync/identity.js';
+import { identityProcess, identityThread, isAlive, isForeign } from '../sync/identity.js';
 import {
   CONSUMER_OWNER_OFFSET,
   HEADER_SIZE,
@@ -38,7 +38,12 @@ export const PROBE_BYTES = entryOffset(MAX_PARTICIPANTS);
 
 export interface Participant {
   role: string;
+  /** The process (in the participant's own PID namespace when `foreignNamespace`). */
   pid: number;
+  /** The worker thread's OS id, when the participant is not its process's main thread. */
+  thread?: number;
+  /** Recorded in another PID namespace: its ids mean nothing here and it counts as alive. */
+  foreignNamespace?: true;
   alive: boolean;
   state?: string;
   position?: number;
@@ -57,6 +62,13 @@ export interface RingDescription {
 
 const STATES = ['idle', 'producing', 'consuming'];
 
+/** Process, thread, namespace and liveness of an identity, for people. */
+function who(identity: bigint): Pick<Participant, 'pid' | 'thread' | 'foreignNamespace' | 'alive'> {
+  const thread = identityThread(identity);
+  const pid = identityProcess(identity);
+  return { pid, ...(thread === pid ? {} : { thread }), ...(isForeign(identity) ? { foreignNamespace: true as const } : {}), alive: isAlive(identity) };
+}
+
 /** Describes the ring in `bytes` (a copy or a live view), or undefined if it is not one. */
 export function describeRing(bytes: Uint8Array): RingDescription | undefined {
   if (bytes.byteLength < HEADER_SIZE) return undefined;
@@ -67,7 +79,7 @@ export function describeRing(bytes: Uint8Array): RingDescription | undefined {
   if (kind !== KIND_SPSC && kind !== KIND_MPMC) return undefined;
   const owner = (offset: number, role: string): Participant[] => {
     const identity = view.getBigInt64(offset, true);
-    return identity === 0n ? [] : [{ role, pid: identityPid(identity), alive: isAlive(identity) }];
+    return identity === 0n ? [] : [{ role, ...who(identity) }];
   };
   const base = { version: u32(VERSION_OFFSET), ready: u32(STATE_OFFSET) === STATE_READY, totalSize: u32(TOTAL_SIZE_OFFSET) };
   if (kind === KIND_SPSC) {
@@ -92,8 +104,7 @@ export function describeRing(bytes: Uint8Array): RingDescription | undefined {
     if (identity === 0n) continue;
     entries.push({
       role: `entry ${i}`,
-      pid: identityPid(identity),
-      alive: isAlive(identity),
+      ...who(identity),
       state: STATES[view.getInt32(entryStateOffset(i), true)] ?? 'corrupt',
       position: u32(entryPositionOffset(i)),
     });

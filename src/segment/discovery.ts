@@ -1,29 +1,55 @@
 // Which shared memory segments exist on this machine and how many processes map them:
 // POSIX shm objects in /dev/shm (mappers counted from /proc/*/maps) and System V segments
-// (/proc/sysvipc/shm, with their attach count). Reads /proc and /dev/shm only; knows
-// nothing of what the segments hold (rings judge that: ring/inspect.ts, admin/stale.ts).
-import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+// (/proc/sysvipc/shm, with their attach count). Reads /proc and /dev/shm only, and System V
+// segments through read-only attachments detached at once; knows nothing of what the
+// segments hold (rings judge that: ring/inspect.ts, admin/stale.ts).
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { native } from '../native.js';
 import { parseAddress } from './address.js';
 import { sysvKey } from './sysv.js';
 
 export interface SysvSegment {
   address: string;
   key: number;
+  /** The shmid: remove by it, not by the key again (the key may name a new segment by then). */
+  id: number;
   size: number;
-  /** Processes attached now. */
+  /** Processes attached now (the kernel's count: complete whoever the caller is). */
   attached: number;
+  uid: number;
+  mode: number;
 }
 
-/** For each /dev/shm path in `wanted` (every one if undefined), how many processes map it now. */
-export function shmMappers(wanted?: string): Map<string, number> {
+export interface Mappers {
+  /** For each /dev/shm path, how many processes whose maps could be read map it. */
+  counts: Map<string, number>;
+  /**
+   * The owners of processes whose /proc/PID/maps could not be read (another user's). Root's
+   * are left out: they are unreadable to every other user everywhere (and to root itself
+   * in some sandboxes), and are taken not to map users' shmring segments.
+   */
+  unseenUids: Set<number>;
+}
+
+/** How many processes map each /dev/shm path in `wanted` (every one if undefined), and whom we could not see. */
+export function scanMappers(wanted?: string): Mappers {
   const counts = new Map<string, number>();
+  const unseenUids = new Set<number>();
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     let maps: string;
     try {
       maps = readFileSync(`/proc/${pid}/maps`, 'latin1');
-    } catch {
-      continue; // gone, or not ours to read
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ESRCH') continue; // gone
+      try {
+        const uid = statSync(`/proc/${pid}`).uid; // not ours to read: it may map what its owner can open
+        if (uid !== 0) unseenUids.add(uid);
+      } catch {
+        // gone meanwhile
+      }
+      continue;
     }
     if (wanted !== undefined && !maps.includes(wanted)) continue;
     const seen = new Set<string>();
@@ -35,7 +61,17 @@ export function shmMappers(wanted?: string): Map<string, number> {
     }
     for (const path of seen) counts.set(path, (counts.get(path) ?? 0) + 1);
   }
-  return counts;
+  return { counts, unseenUids };
+}
+
+/**
+ * Whether a process this caller could not see may map a /dev/shm object of owner `uid`
+ * and permission bits `mode`: one of its owner's processes, or anyone's if group or others
+ * may open it. Root's processes are not counted (see Mappers.unseenUids).
+ */
+export function mayBeMappedUnseen(unseenUids: Set<number>, uid: number, mode: number): boolean {
+  if (unseenUids.size === 0) return false;
+  return (mode & 0o066) !== 0 || unseenUids.has(uid);
 }
 
 /** Names of the POSIX shm objects (entries of /dev/shm). */
@@ -52,19 +88,44 @@ export function sysvSegments(): SysvSegment[] {
     return []; // no System V IPC here
   }
   const found: SysvSegment[] = [];
+  // key shmid perms size cpid lpid nattch uid gid ...
   for (const line of table.split('\n').slice(1)) {
     const f = line.trim().split(/\s+/);
-    if (f.length < 7) continue;
+    if (f.length < 8) continue;
     const key = Number(f[0]);
     const size = Number(f[3]);
     if (key === 0 || !Number.isFinite(size)) continue;
-    found.push({ address: `sysv:0x${(key >>> 0).toString(16)}`, key: key >>> 0, size, attached: Number(f[6]) });
+    const mode = parseInt(f[2]!, 8) & 0o777;
+    found.push({ address: `sysv:0x${(key >>> 0).toString(16)}`, key: key >>> 0, id: Number(f[1]), size, attached: Number(f[6]), uid: Number(f[7]), mode });
   }
   return found;
 }
 
-/** The first `max` bytes of a file (a /dev/shm object) and its size, or undefined if it cannot be read. */
-export function readHead(path: string, max: number): { size: number; bytes: Uint8Array } | undefined {
+/**
+ * The first `max` bytes of System V segment `id`, through a read-only attachment detached
+ * at once (it never attaches another application's segment writable); undefined if it
+ * cannot be read.
+ */
+export function readSysvHead(id: number, max: number): Uint8Array | undefined {
+  try {
+    return native.sysvPeek(id, max);
+  } catch {
+    return undefined;
+  }
+}
+
+export interface FileHead {
+  size: number;
+  bytes: Uint8Array;
+  uid: number;
+  mode: number;
+  /** Device and inode: the object this probe read, to tell it from one made later under the same name. */
+  dev: number;
+  ino: number;
+}
+
+/** The first `max` bytes of a file (a /dev/shm object), its size and owner, or undefined if it cannot be read. */
+export function readHead(path: string, max: number): FileHead | undefined {
   let fd: number;
   try {
     // Never blocks (a FIFO planted in /dev/shm), never follows a link, never becomes a tty.
@@ -78,25 +139,56 @@ export function readHead(path: string, max: number): { size: number; bytes: Uint
     const size = stat.size;
     const bytes = new Uint8Array(Math.min(size, max));
     readSync(fd, bytes, 0, bytes.length, 0);
-    return { size, bytes };
+    return { size, bytes, uid: stat.uid, mode: stat.mode & 0o777, dev: stat.dev, ino: stat.ino };
   } finally {
     closeSync(fd);
   }
 }
 
+/** Whether `path` still names the object a probe read (same device and inode). */
+export function sameObject(path: string, head: { dev: number; ino: number }): boolean {
+  try {
+    const stat = lstatSync(path);
+    return stat.dev === head.dev && stat.ino === head.ino;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * How many processes map (POSIX shm) or attach (System V) the segment at `address` now;
- * undefined for kinds nobody can count (files, descriptors) or a segment that is gone.
+ * undefined for kinds nobody can count (files, descriptors), a segment that is gone, or
+ * a POSIX object that processes this caller cannot see (another user's) may map.
  */
 export function usersOf(address: string): number | undefined {
   const parsed = parseAddress(address);
   if (parsed.kind === 'shm') {
     const path = `/dev/shm/${parsed.name}`;
-    return shmMappers(path).get(path) ?? 0;
+    let stat;
+    try {
+      stat = lstatSync(path);
+    } catch {
+      return undefined;
+    }
+    const { counts, unseenUids } = scanMappers(path);
+    if (mayBeMappedUnseen(unseenUids, stat.uid, stat.mode & 0o777)) return undefined;
+    return counts.get(path) ?? 0;
   }
   if (parsed.kind === 'sysv' || parsed.kind === 'sysv-ftok') {
     const key = sysvKey(parsed) >>> 0;
     return sysvSegments().find((s) => s.key === key)?.attached;
   }
   return undefined;
+}
+
+/**
+ * The size and first `max` bytes of the System V segment at a `sysv:` address, read-only
+ * (see readSysvHead); ShmError (ENOENT, EACCES, ...) if it cannot be read.
+ */
+export function peekSysv(address: string, max: number): { size: number; bytes: Uint8Array } {
+  const parsed = parseAddress(address);
+  if (parsed.kind !== 'sysv' && parsed.kind !== 'sysv-ftok') throw new TypeError(`address=${address} is not a System V address`);
+  const [id] = native.sysvGet(sysvKey(parsed), 0, false, false, 0);
+  const [size] = native.sysvStat(id);
+  return { size, bytes: native.sysvPeek(id, max) };
 }

@@ -96,8 +96,8 @@ export class Segment {
   readonly address: string;
   readonly size: number;
   readonly readOnly: boolean;
-  /** The descriptor of an anonymous or inherited segment: hand it to a child in its stdio. */
-  readonly fd: number | undefined;
+  /** The descriptor of an anonymous or inherited segment (kept until close()). */
+  #fd: number | undefined;
   #buffer: SharedArrayBuffer | undefined;
   /** [0] is 1 once the object was truncated under the mapping (see `truncated`). */
   readonly #fault: Int32Array;
@@ -109,7 +109,7 @@ export class Segment {
     this.address = address;
     this.size = mapped.size;
     this.readOnly = readOnly;
-    this.fd = mapped.fd;
+    this.#fd = mapped.fd;
     this.#buffer = mapped.buffer;
     this.#fault = mapped.fault;
     segmentsByBuffer.set(mapped.buffer, this);
@@ -178,6 +178,14 @@ export class Segment {
     if (this.#fault[0] !== 0) throw truncatedError(this.address);
   }
 
+  /**
+   * The descriptor of an anonymous or inherited segment: hand it to a child in its stdio.
+   * undefined for named segments, and after close() (the number may belong to another file then).
+   */
+  get fd(): number | undefined {
+    return this.#fd;
+  }
+
   get closed(): boolean {
     return this.#buffer === undefined;
   }
@@ -221,7 +229,9 @@ export class Segment {
     if (this.#alias !== undefined) native.unalias(this.#alias); // its views become empty
     this.#alias = undefined;
     native.unmap(buffer);
-    if (this.fd !== undefined) closeQuietly(this.fd);
+    const fd = this.#fd;
+    this.#fd = undefined;
+    if (fd !== undefined) closeQuietly(fd);
     if (first !== undefined) throw first;
   }
 }

@@ -2,7 +2,7 @@
 // consumer of an SPSC ring): take it, give it back, and tell whether its holder died.
 // Owns no layout: callers give the word's BigInt64Array and index. Slow paths only.
 import { shmError } from '../errors.js';
-import { isAlive, SELF_THREAD } from './identity.js';
+import { identityThread, isAlive, SELF_THREAD } from './identity.js';
 
 export class Role {
   readonly #owners: BigInt64Array;
@@ -29,7 +29,7 @@ export class Role {
       return false;
     }
     if (previous === SELF_THREAD) throw shmError('ERR_ROLE_TAKEN', `the ${this.name} role is held by another handle in this thread`);
-    if (isAlive(previous)) throw shmError('ERR_ROLE_TAKEN', `the ${this.name} role is held by live process ${Number(previous & 0x3fffffn)}`);
+    if (isAlive(previous)) throw shmError('ERR_ROLE_TAKEN', `the ${this.name} role is held by live thread ${identityThread(previous)} (a process's main thread has its pid)`);
     if (Atomics.compareExchange(this.#owners, this.#index, previous, SELF_THREAD) !== previous) {
       throw shmError('ERR_ROLE_TAKEN', `another process took over the ${this.name} role first`);
     }

@@ -3,7 +3,7 @@
 // offset or size, and claims the connector's place with one compareExchange.
 import { badHeaderError, shmError } from '../errors.js';
 import type { Segment } from '../segment/segment.js';
-import { isAlive, SELF_THREAD } from '../sync/identity.js';
+import { identityThread, isAlive, SELF_THREAD } from '../sync/identity.js';
 import {
   CAPACITY_OFFSET,
   CHANNEL_MAGIC,
@@ -113,7 +113,7 @@ export function claimConnector(segment: Segment): void {
   const previous = Atomics.compareExchange(i64, i64Index(CONNECTOR_OFFSET), 0n, SELF_THREAD);
   if (previous === 0n) return;
   if (isAlive(previous) && Atomics.load(i32, i32Index(closedOffset(CONNECTOR))) === 0) {
-    throw shmError('ERR_ROLE_TAKEN', `the channel ${segment.address} already has both ends (connector pid ${Number(previous & 0x3fffffn)})`);
+    throw shmError('ERR_ROLE_TAKEN', `the channel ${segment.address} already has both ends (connector thread ${identityThread(previous)})`);
   }
   throw shmError('ERR_CLOSED', `the channel ${segment.address} was joined before and its connector is gone`);
 }

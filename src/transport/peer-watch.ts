@@ -1,15 +1,15 @@
 // Learning that a peer process died, without polling every channel: one pidfd per peer
 // process (Linux ≥ 5.3), watched by uv_poll on this thread's loop, readable once the
-// process exits. Where pidfd_open is missing, one unref'd timer per thread checks the
-// watched identities (pid + start time) every PEER_CHECK_MS. A peer that is another thread
-// of this process (no pidfd tells a thread's end) is looked up by the same timer in the
-// addon's table of live threads, which a thread leaves at its teardown, terminate() too.
+// process exits. Where there is no pidfd to watch, one unref'd timer per thread checks the
+// watched identities (thread id + start time, sync/identity.ts) every PEER_CHECK_MS: where
+// pidfd_open is missing, for a peer that is a worker thread (of this process or another;
+// pidfd_open takes only a process's main thread, and a thread's id leaves /proc when it
+// ends, terminate() too), and for a peer in another PID namespace (never found dead).
 // Watches never keep the process alive: a channel that waits keeps it alive through its
 // doorbell.
 import { ShmError } from '../errors.js';
 import { native } from '../native.js';
-import { threadId } from 'node:worker_threads';
-import { identityPid, isAlive, SELF_THREAD } from '../sync/identity.js';
+import { identityThread, isAlive, isForeign, SELF_THREAD } from '../sync/identity.js';
 
 /** How often the fallback timer looks at peers without a pidfd. */
 export const PEER_CHECK_MS = 100;
@@ -24,15 +24,8 @@ interface Watched {
 const byIdentity = new Map<bigint, Watched>();
 let timer: NodeJS.Timeout | undefined;
 
-native.threadRegister(threadId);
-
-/** The worker_threads id bits of an identity (see sync/identity.ts). */
-const threadBits = (identity: bigint): number => Number((identity >> 22n) & 0x3ffn);
-
-/** Whether the process (or, for this process, the thread) an identity names still runs. */
-function alive(identity: bigint): boolean {
-  return identityPid(identity) === process.pid ? native.threadAlive(threadBits(identity)) : isAlive(identity);
-}
+/** Whether the thread (a process's main thread, or a worker) an identity names still runs. */
+const alive = isAlive;
 
 function fire(watched: Watched): void {
   stopWatching(watched);
@@ -73,11 +66,12 @@ export function watchPeer(identity: bigint, onDead: () => void): () => void {
     watched = { identity, fd: -1, poll: 0, callbacks: new Set() };
     byIdentity.set(identity, watched);
     const w = watched;
-    if (identityPid(identity) === process.pid) {
+    if (isForeign(identity)) {
       timer ??= setInterval(checkAll, PEER_CHECK_MS).unref();
     } else {
       try {
-        w.fd = native.pidfdOpen(identityPid(identity));
+        // EINVAL for a worker thread's id: the timer watches it
+        w.fd = native.pidfdOpen(identityThread(identity));
         w.poll = native.pollStart(w.fd, () => fire(w));
         native.pollRef(w.poll, false);
       } catch (err) {
