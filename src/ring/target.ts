@@ -4,7 +4,8 @@
 // closed with it. Owns no ring bytes; never reads or writes inside the region.
 import { rangeError, ShmError, typeError } from '../errors.js';
 import { parseAddress } from '../segment/address.js';
-import { usersOf } from '../segment/discovery.js';
+import { peekSysv, usersOf } from '../segment/discovery.js';
+import { checkTrusted } from '../segment/trust.js';
 import { onSegmentClose, plainAlias, Segment, segmentOf } from '../segment/segment.js';
 import { describeRing, isStaleRing, PROBE_BYTES } from './inspect.js';
 import { LINE } from './layout/header.js';
@@ -132,11 +133,19 @@ function isStale(address: string): boolean {
   if (users === undefined || users > 0) return false;
   let segment: Segment | undefined;
   try {
-    // A private view where there can be one (System V has none; attaching it now does not
-    // change `users`, counted before).
+    // A private view, or for System V (which has none) a copy through a read-only attachment:
+    // the probe never writes, and a segment of another user is refused (not stale to us).
     const kind = parseAddress(address).kind;
-    segment = Segment.open(address, kind === 'sysv' || kind === 'sysv-ftok' ? {} : { readOnly: true });
-    const ring = describeRing(new Uint8Array(segment.buffer, 0, Math.min(segment.size, PROBE_BYTES)).slice());
+    let head: Uint8Array;
+    if (kind === 'sysv' || kind === 'sysv-ftok') {
+      const peeked = peekSysv(address, PROBE_BYTES);
+      checkTrusted(address, peeked.owners, peeked.mode, undefined);
+      head = peeked.bytes;
+    } else {
+      segment = Segment.open(address, { readOnly: true });
+      head = new Uint8Array(segment.buffer, 0, Math.min(segment.size, PROBE_BYTES)).slice();
+    }
+    const ring = describeRing(head);
     return ring !== undefined && isStaleRing(ring, users);
   } catch {
     return false; // gone, or not ours to read

@@ -182,13 +182,14 @@ export function usersOf(address: string): number | undefined {
 }
 
 /**
- * The size and first `max` bytes of the System V segment at a `sysv:` address, read-only
- * (see readSysvHead); ShmError (ENOENT, EACCES, ...) if it cannot be read.
+ * The size, first `max` bytes, owner and creator uids and mode of the System V segment at a
+ * `sysv:` address, read-only (see readSysvHead); ShmError (ENOENT, EACCES, ...) if it cannot
+ * be read.
  */
-export function peekSysv(address: string, max: number): { size: number; bytes: Uint8Array } {
+export function peekSysv(address: string, max: number): { size: number; bytes: Uint8Array; owners: number[]; mode: number } {
   const parsed = parseAddress(address);
   if (parsed.kind !== 'sysv' && parsed.kind !== 'sysv-ftok') throw new TypeError(`address=${address} is not a System V address`);
   const [id] = native.sysvGet(sysvKey(parsed), 0, false, false, 0);
-  const [size] = native.sysvStat(id);
-  return { size, bytes: native.sysvPeek(id, max) };
+  const [size, , , mode, uid, creatorUid] = native.sysvStat(id);
+  return { size, bytes: native.sysvPeek(id, max), owners: [uid, creatorUid], mode };
 }
