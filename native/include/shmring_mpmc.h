@@ -78,8 +78,8 @@ static inline void shmring_mpmc_signal(int32_t *event, int32_t *waiters) {
 /*
  * A slot at `position` claimed but not moving: once stuck for the repair delay, if a dead
  * participant's entry holds `position` in `state` and no live one does, moves the slot's
- * sequence from `stuck` to `repaired` with one CAS (a tombstone first for a dead producer's
- * slot) and counts a lost message. Returns 1 if the slot was repaired (by this call or another).
+ * sequence from `stuck` to `repaired` with one CAS (with a tombstone length for a dead
+ * producer's slot: one 64-bit CAS of the slot header) and counts a lost message. Returns 1 if the slot was repaired (by this call or another).
  */
 static inline int shmring_mpmc_repair(struct shmring_mpmc *m, uint32_t position, int32_t state, uint32_t stuck, uint32_t repaired) {
   struct shmring *r = m->r;
@@ -103,8 +103,19 @@ static inline int shmring_mpmc_repair(struct shmring_mpmc *m, uint32_t position,
   if (dead == NULL) return 0;
   struct shmring_slot *slot = shmring_mpmc_slot(r, position);
   int tombstone = state == SHMRING_ENTRY_PRODUCING;
-  if (tombstone) shmring_store_relaxed(&slot->length, SHMRING_TOMBSTONE);
-  if (shmring_cas(&slot->sequence, (int32_t)stuck, (int32_t)repaired) == (int32_t)stuck) {
+  int done;
+  if (tombstone) {
+    /* Sequence and tombstone in one 64-bit CAS of the slot header (sequence in the low half,
+     * little-endian): a tombstone stored before a CAS on the sequence alone would clobber the
+     * length of a live producer that published the slot meanwhile (docs/models/mpmc.pml). */
+    uint32_t length = (uint32_t)shmring_load(&slot->length);
+    int64_t expected = (int64_t)(((uint64_t)length << 32) | stuck);
+    int64_t desired = (int64_t)(((uint64_t)(uint32_t)SHMRING_TOMBSTONE << 32) | repaired);
+    done = shmring_cas64(slot, expected, desired) == expected;
+  } else {
+    done = shmring_cas(&slot->sequence, (int32_t)stuck, (int32_t)repaired) == (int32_t)stuck;
+  }
+  if (done) {
     if (tombstone) shmring_mpmc_signal(&h->consumer_event, &h->consumer_waiters);
     else shmring_mpmc_signal(&h->producer_event, &h->producer_waiters);
     shmring_add(&h->lost, 1);

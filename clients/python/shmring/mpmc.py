@@ -93,8 +93,17 @@ class MpmcRing:
         at = self._slot(position)
         tombstone = state == L.STATE_PRODUCING
         if tombstone:
-            r.store(at + L.SLOT_LENGTH_OFFSET, L.TOMBSTONE)
-        if atomics.cas32(r.addr(at + L.SLOT_SEQUENCE_OFFSET), stuck, repaired) == _s32(stuck):
+            # Sequence and tombstone in one 64-bit CAS of the slot header (the sequence is the
+            # low half): a tombstone stored first would clobber the length of a live producer
+            # that published the slot meanwhile (docs/models/mpmc.pml).
+            length = r.load(at + L.SLOT_LENGTH_OFFSET) & 0xFFFFFFFF
+            expected = (length << 32) | (stuck & 0xFFFFFFFF)
+            desired = ((L.TOMBSTONE & 0xFFFFFFFF) << 32) | (repaired & 0xFFFFFFFF)
+            seen = atomics.cas64(r.addr(at + L.SLOT_SEQUENCE_OFFSET), expected, desired)
+            done = (seen & 0xFFFFFFFFFFFFFFFF) == expected
+        else:
+            done = atomics.cas32(r.addr(at + L.SLOT_SEQUENCE_OFFSET), stuck, repaired) == _s32(stuck)
+        if done:
             if tombstone:
                 self._signal(L.CONSUMER_EVENT_OFFSET, L.CONSUMER_WAITERS_OFFSET)
             else:

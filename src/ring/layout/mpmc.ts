@@ -97,6 +97,19 @@ export function slotLengthIndex(at: number): number {
   return (at + SLOT_LENGTH_OFFSET) >> 2;
 }
 
+/**
+ * BigInt64Array index of the slot header at byte offset `at`: its sequence and length as one
+ * word, which a repair replaces with one 64-bit CAS (see slotHeaderWord).
+ */
+export function slotHeaderIndex(at: number): number {
+  return (at + SLOT_SEQUENCE_OFFSET) >> 3;
+}
+
+/** The 64-bit slot header holding `sequence` and `length` (little-endian: the sequence is the low half). */
+export function slotHeaderWord(sequence: number, length: number): bigint {
+  return BigInt.asIntN(64, (BigInt(length | 0) << 32n) | BigInt(sequence >>> 0));
+}
+
 /** Byte offset of the payload of the slot at byte offset `at`. */
 export function slotPayloadOffset(at: number): number {
   return at + SLOT_HEADER_SIZE;

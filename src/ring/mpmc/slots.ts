@@ -10,13 +10,29 @@
 // the slot with Atomics.store(sequence = position + slots).
 import type { WaitPoint, WaitStrategy } from '../../sync/wait-strategy.js';
 import type { RingHandle } from '../handle.js';
-import { DEQUEUE_INDEX, ENQUEUE_INDEX, ROLE_CONSUMER, ROLE_PRODUCER, slotLengthIndex, slotPayloadOffset, slotSequenceIndex, slotsOffset, STATE_CONSUMING, STATE_PRODUCING, TOMBSTONE } from '../layout/mpmc.js';
+import {
+  DEQUEUE_INDEX,
+  ENQUEUE_INDEX,
+  ROLE_CONSUMER,
+  ROLE_PRODUCER,
+  slotHeaderIndex,
+  slotHeaderWord,
+  slotLengthIndex,
+  slotPayloadOffset,
+  slotSequenceIndex,
+  slotsOffset,
+  STATE_CONSUMING,
+  STATE_PRODUCING,
+  TOMBSTONE,
+} from '../layout/mpmc.js';
 import type { Payload } from '../payload.js';
 import type { Registry } from './registry.js';
 
 export class Slots {
   readonly #h: RingHandle;
   readonly #i32: Int32Array;
+  /** The same bytes as 64-bit words: a repair swaps a slot's sequence and length together. */
+  readonly #i64: BigInt64Array;
   readonly #payload: Payload;
   readonly #registry: Registry;
   readonly #strategy: WaitStrategy;
@@ -33,6 +49,7 @@ export class Slots {
   constructor(h: RingHandle, i32: Int32Array, payload: Payload, registry: Registry, dims: { slots: number; slotSize: number; participants: number; maxMessageSize: number }, points: { dataPoint: WaitPoint; spacePoint: WaitPoint }) {
     this.#h = h;
     this.#i32 = i32;
+    this.#i64 = new BigInt64Array(i32.buffer, i32.byteOffset, i32.length >> 1);
     this.#payload = payload;
     this.#registry = registry;
     this.#strategy = h.strategy;
@@ -120,13 +137,22 @@ export class Slots {
   }
 
   /**
-   * Moves the stuck slot at `position` from `stuckSequence` to `repairedSequence` (a
-   * tombstone first, for a dead producer's slot) with one CAS; true if this call did it.
+   * Moves the stuck slot at `position` from `stuckSequence` to `repairedSequence` (with a
+   * tombstone length, for a dead producer's slot) with one CAS; true if this call did it.
+   * The tombstone and the sequence go in one 64-bit CAS of the slot header: a length written
+   * before a CAS on the sequence alone clobbered the message of a live producer that had
+   * published the slot between the registry scan and the CAS (its slot was then skipped as
+   * a tombstone: found by the model check, docs/models/mpmc.pml -DMUTATE_TOMBSTONE_FIRST).
    */
   #repairSlot(position: number, stuckSequence: number, repairedSequence: number, tombstone: boolean): boolean {
     const at = this.#slotAt(position);
-    if (tombstone) this.#i32[slotLengthIndex(at)] = TOMBSTONE;
-    if (Atomics.compareExchange(this.#i32, slotSequenceIndex(at), stuckSequence | 0, repairedSequence | 0) !== (stuckSequence | 0)) return false;
+    if (tombstone) {
+      const header = slotHeaderIndex(at);
+      const expected = slotHeaderWord(stuckSequence, Atomics.load(this.#i32, slotLengthIndex(at)));
+      if (Atomics.compareExchange(this.#i64, header, expected, slotHeaderWord(repairedSequence, TOMBSTONE)) !== expected) return false;
+    } else if (Atomics.compareExchange(this.#i32, slotSequenceIndex(at), stuckSequence | 0, repairedSequence | 0) !== (stuckSequence | 0)) {
+      return false;
+    }
     this.#signal(tombstone ? this.dataPoint : this.spacePoint);
     return true;
   }
