@@ -5,7 +5,7 @@
  *                               idle (after the slot is published or freed), stuck (repair
  *                               only a slot whose claimer is dead and no live one holds it)
  *   src/ring/layout/mpmc.ts     slot = sequence, length, payload; TOMBSTONE; entry states
- * Scale: SLOTS slots, PRODUCERS producers writing M messages each (so they lap the ring),
+ * Scale: SLOTS slots, two producers writing two messages and one (so they lap the ring),
  * one consumer. Positions are unbounded counters (the code's u32 wrap is not modelled).
  * Memory is sequentially consistent, as the code's Atomics are; the plain stores (length,
  * payload, announced position, idle, tombstone) are ordered before the seq_cst store or CAS
@@ -20,13 +20,17 @@
  *
  * Checked: every message is read whole (its length and payload from the same write), at most
  * once, and in order per producer; with nobody killed nothing is lost; a kill at any step
- * (-DKILL_PRODUCER: producer 0; -DKILL_CONSUMER: the consumer, replaced by a new one) loses
+ * (-DKILL_PRODUCER: producer 0; -DKILL_CONSUMER: the consumer; producers blocked on a full
+ * ring then give up with ERR_PEER_DEAD) loses
  * at most the one message in the dead participant's hands, and every other message whose
  * write returned is delivered; a repair never happens over a live participant; nobody wedges
  * (spin reports a process blocked for ever as an invalid end state).
  *
  * -DMUTATE_REPAIR_LIVE: stuck() repairs without looking at liveness (a broken protocol: the
  *   check must fail).
+ * -DMUTATE_TOMBSTONE_FIRST: the tombstone length is written before a CAS on the sequence
+ *   alone (shmring before the fix: a repair that lost its CAS to a live producer's
+ *   publication left that message marked as a tombstone; the check must fail).
  * -DMUTATE_ANNOUNCE_AFTER_CAS: the registry position is announced after the claiming CAS
  *   (a broken protocol: the check must fail).
  */
@@ -34,13 +38,16 @@
 #define SLOTS 2
 #define PRODUCERS 2
 #define M 2
-#define TOTAL (PRODUCERS * M)
+/* messages of producer p: 2, then 1 (three in all, so the producers lap two slots) */
+#define MSGS(p) ((p) == 0 -> 2 : 1)
+#define TOTAL 3
+#define IDS (PRODUCERS * M)
 #define TOMBSTONE 255
 #define STATE_IDLE 0
 #define STATE_PRODUCING 1
 #define STATE_CONSUMING 2
-/* Registry entries: one per producer, then one per consumer (the first and its replacement). */
-#define ENTRIES (PRODUCERS + 2)
+/* Registry entries: one per producer, then the consumer's. */
+#define ENTRIES (PRODUCERS + 1)
 
 /* Shared memory. */
 int enq = 0;
@@ -57,8 +64,11 @@ bool alive[ENTRIES];
 byte deaths = 0;
 byte finished = 0;          /* producers that are done or dead */
 byte claimer[TOTAL + TOTAL + SLOTS];   /* entry + 1 that claimed each enqueue position */
-bool returned[TOTAL];
-bool received[TOTAL];
+byte msgAt[TOTAL + TOTAL + SLOTS];     /* the id of the message written at each position */
+byte g_held = 0;            /* 1 + the position the killable consumer claimed and has not freed */
+byte posOf[IDS];            /* the position each message was written at */
+bool returned[IDS];
+bool received[IDS];
 byte lastFrom[PRODUCERS];   /* 1 + the index of the last message received from each producer */
 bool g_kill = false;
 bool g_killed = false;
@@ -67,56 +77,75 @@ bool g_done[ENTRIES];
 /* stuck(): repairs the slot at `sPos` if a dead participant holds it in `sSt` and no live
  * one does; `sRepaired` says whether this call moved the sequence from `sFrom` to `sTo`. */
 inline stuck(sPos, sSt, sFrom, sTo, sTomb, sRepaired) {
-  dead = 255;
-  live = false;
-  i = 0;
-  do
-  :: i == ENTRIES -> break
-  :: else ->
-     if
-     :: state[i] == sSt && position[i] == sPos ->
-        if
+  /* The scan of the registry, as one step (an abstraction: the code reads entry by entry;
+   * what keeps a repair off a live participant's slot is the CAS below, which fails once the
+   * slot moved, and the announcement that precedes every claim). */
+  d_step {
+    dead = 255;
+    live = false;
+    i = 0;
+    do
+    :: i == ENTRIES -> break
+    :: else ->
+       if
+       :: state[i] == sSt && position[i] == (sPos) ->
+          if
 #ifndef MUTATE_REPAIR_LIVE
-        :: alive[i] -> live = true
+          :: alive[i] -> live = true
 #endif
-        :: else -> dead = i
-        fi
-     :: else -> skip
-     fi;
-     i++
-  od;
+          :: else -> dead = i
+          fi
+       :: else -> skip
+       fi;
+       i++
+    od;
+    i = 0
+  };
   sRepaired = false;
   if
   :: !live && dead != 255 ->
-     if :: sTomb -> slotLen[sPos % SLOTS] = TOMBSTONE :: else -> skip fi;
+#ifdef MUTATE_TOMBSTONE_FIRST
+     /* the tombstone written before a CAS on the sequence alone */
+     if :: sTomb -> slotLen[(sPos) % SLOTS] = TOMBSTONE :: else -> skip fi;
      atomic {
        if
-       :: seqs[sPos % SLOTS] == sFrom ->
-          seqs[sPos % SLOTS] = sTo;
-          sRepaired = true;
-          /* never over a live participant: the one that claimed this position is dead */
-          assert(!sTomb || !alive[claimer[sPos] - 1]);
-          assert(sTomb || !alive[dead])
+       :: seqs[(sPos) % SLOTS] == sFrom -> seqs[(sPos) % SLOTS] = sTo; sRepaired = true
        :: else -> skip
        fi
      };
+#else
+     /* one 64-bit CAS of the slot header: sequence and length as read, to the repaired
+      * sequence and (for a producer's slot) the tombstone */
+     hl = slotLen[(sPos) % SLOTS];
+     atomic {
+       if
+       :: seqs[(sPos) % SLOTS] == sFrom && slotLen[(sPos) % SLOTS] == hl ->
+          seqs[(sPos) % SLOTS] = sTo;
+          if :: sTomb -> slotLen[(sPos) % SLOTS] = TOMBSTONE :: else -> skip fi;
+          sRepaired = true
+       :: else -> skip
+       fi
+     };
+#endif
+     /* never over a live participant: the one that claimed this position is dead */
+     assert(!sRepaired || !sTomb || !alive[claimer[(sPos)] - 1]);
+     assert(!sRepaired || sTomb || !alive[dead]);
      if
      :: sRepaired -> lost++; atomic { if :: state[dead] == sSt -> state[dead] = STATE_IDLE :: else -> skip fi }
      :: else -> skip
      fi
   :: else -> skip
   fi;
-  i = 0; dead = 0; live = false
+  i = 0; dead = 0; live = false; hl = 0
 }
 
 proctype Producer(byte me; bool killable) {
   int pos, seq, e0, q0;
-  byte k = 0, i, dead, d0;
+  byte k = 0, i, dead, d0, hl;
   bool live, repaired, isFull;
   {
-  alive[me] = true;
   do
-  :: k == M -> break
+  :: k == MSGS(me) -> break
   :: else ->
      /* what a waiter compares against: taken before it looks, so no change is missed */
      atomic { e0 = enq; d0 = deaths; q0 = deq };
@@ -149,19 +178,22 @@ proctype Producer(byte me; bool killable) {
      od;
      if
      :: isFull ->
-        /* wait until something it looks at changes */
-        (seqs[pos % SLOTS] != seq || enq != e0 || deq != q0 || deaths != d0)
+        /* wait until something it looks at changes; every consumer dead: ERR_PEER_DEAD */
+        (seqs[pos % SLOTS] != seq || enq != e0 || deq != q0 || deaths != d0 || !alive[PRODUCERS]);
+        if :: !alive[PRODUCERS] -> break :: else -> skip fi;
+        d_step { seq = 0; e0 = 0; q0 = 0; d0 = 0; isFull = false; repaired = false }
      :: else ->
 #ifdef MUTATE_ANNOUNCE_AFTER_CAS
         position[me] = pos; state[me] = STATE_PRODUCING;
 #endif
         /* writeOne: length and payload, then the sequence (publish), then idle */
         slotLen[pos % SLOTS] = 1;
-        slotPay[pos % SLOTS] = me * M + k;
+        atomic { slotPay[pos % SLOTS] = me * M + k; msgAt[pos] = me * M + k; posOf[me * M + k] = pos };
         seqs[pos % SLOTS] = pos + 1;
         state[me] = STATE_IDLE;
         returned[me * M + k] = true;
-        k++
+        k++;
+        d_step { seq = 0; e0 = 0; q0 = 0; d0 = 0; repaired = false }
      fi
   od;
   atomic { g_done[me] = true; finished++ }
@@ -174,10 +206,9 @@ proctype Producer(byte me; bool killable) {
 
 proctype Consumer(byte me; bool killable) {
   int pos, seq, e0, q0;
-  byte i, dead, d0, f0, l, p;
+  byte i, dead, d0, f0, l, p, hl;
   bool live, repaired, isEmpty;
   {
-  alive[me] = true;
   do
   :: /* what a waiter compares against: taken before it looks, so no change is missed */
      atomic { e0 = enq; q0 = deq; d0 = deaths; f0 = finished };
@@ -193,7 +224,7 @@ proctype Consumer(byte me; bool killable) {
            position[me] = pos; state[me] = STATE_CONSUMING;
            atomic {
              if
-             :: deq == pos -> deq = pos + 1; break
+             :: deq == pos -> deq = pos + 1; if :: killable -> g_held = pos + 1 :: else -> skip fi; break
              :: else -> pos = deq
              fi
            }
@@ -210,7 +241,8 @@ proctype Consumer(byte me; bool killable) {
      od;
      if
      :: isEmpty ->
-        (seqs[pos % SLOTS] != seq || enq != e0 || deq != q0 || deaths != d0 || finished != f0)
+        (seqs[pos % SLOTS] != seq || enq != e0 || deq != q0 || deaths != d0 || finished != f0);
+        d_step { seq = 0; e0 = 0; q0 = 0; d0 = 0; f0 = 0; isEmpty = false; repaired = false }
      :: else ->
         /* readOne: length and payload, then free the slot for the next lap, then idle */
         l = slotLen[pos % SLOTS];
@@ -220,14 +252,17 @@ proctype Consumer(byte me; bool killable) {
         if
         :: l == TOMBSTONE -> skip   /* its producer died after claiming it: counted as lost */
         :: else ->
-           assert(l == 1 && p < TOTAL);
+           assert(l == 1 && p < IDS);
            /* whole: the payload of the write that claimed this position */
            assert(claimer[pos] == p / M + 1);
            /* at most once, in order per producer */
            assert(!received[p] && p % M + 1 > lastFrom[p / M]);
            received[p] = true;
            lastFrom[p / M] = p % M + 1
-        fi
+        fi;
+        /* delivered (or skipped): no longer in this consumer's hands */
+        if :: killable -> g_held = 0 :: else -> skip fi;
+        d_step { seq = 0; e0 = 0; q0 = 0; d0 = 0; f0 = 0; l = 0; p = 0; repaired = false }
      fi
   od;
   g_done[me] = true
@@ -243,12 +278,8 @@ proctype Killer() {
   if :: atomic { !g_done[0] -> g_kill = true } :: skip fi
 #endif
 #ifdef KILL_CONSUMER
-  if
-  :: atomic { !g_done[PRODUCERS] -> g_kill = true };
-     (g_killed);
-     run Consumer(PRODUCERS + 1, false)
-  :: skip
-  fi
+  /* the only consumer dies: producers blocked on a full ring give up (ERR_PEER_DEAD) */
+  if :: atomic { !g_done[PRODUCERS] -> g_kill = true } :: skip fi
 #endif
   skip
 }
@@ -260,6 +291,11 @@ init {
     do
     :: j == SLOTS -> break
     :: else -> seqs[j] = j; j++
+    od;
+    j = 0;
+    do
+    :: j == ENTRIES -> break
+    :: else -> alive[j] = true; j++
     od;
 #ifdef KILL_PRODUCER
     run Producer(0, true);
@@ -275,13 +311,16 @@ init {
     run Killer()
   };
   /* the end: everything whose write returned was delivered, but the one message in a dead
-   * participant's hands; with nobody killed, nothing was lost */
+   * participant's hands (repaired and counted lost, or claimed by the dead consumer and not
+   * yet repaired: no producer lapped onto it), and, once the consumer is dead, what is still
+   * published in the ring for a next one; with nobody killed, nothing was lost */
   (_nr_pr == 1);
   j = 0;
   do
-  :: j == TOTAL -> break
+  :: j == IDS -> break
   :: else ->
-     assert(!returned[j] || received[j] || lost > 0);
+     assert(!returned[j] || received[j] || lost > 0 || (g_held != 0 && msgAt[g_held - 1] == j) ||
+            (!alive[PRODUCERS] && seqs[posOf[j] % SLOTS] == posOf[j] + 1));
      j++
   od;
   assert(lost <= deaths)
