@@ -91,17 +91,37 @@ static inline int64_t shmring_start_time(int pid) {
   return (int64_t)strtoull(p, NULL, 10);
 }
 
-/* This process as an identity: bits 0..21 pid, 22..31 thread (0 here), 32..63 start time. */
+/* This process's PID-namespace tag: 1..1023 from the inode of /proc/self/ns/pid, 0 if unknown. */
+static inline uint32_t shmring_namespace_tag(void) {
+  static int tag = -1;
+  if (tag < 0) {
+    char link[64];
+    ssize_t n = readlink("/proc/self/ns/pid", link, sizeof link - 1);
+    unsigned long long inode = 0;
+    tag = 0;
+    if (n > 0) {
+      link[n] = 0;
+      const char *open = strchr(link, '[');
+      if (open != NULL && sscanf(open + 1, "%llu", &inode) == 1) tag = (int)(1 + inode % 1023);
+    }
+  }
+  return (uint32_t)tag;
+}
+
+/* This process as an identity: bits 0..21 pid, 22..31 PID-namespace tag, 32..63 start time. */
 static inline int64_t shmring_self(void) {
   int pid = (int)getpid();
   int64_t start = shmring_start_time(pid);
-  return (int64_t)(((uint64_t)(uint32_t)start << 32) | ((uint32_t)pid & 0x3fffffu));
+  return (int64_t)(((uint64_t)(uint32_t)start << 32) | ((shmring_namespace_tag() & 0x3ffu) << 22) | ((uint32_t)pid & 0x3fffffu));
 }
 
-/* Whether the process of an identity still runs (a reused pid with another start time: dead). */
+/* Whether the thread of an identity still runs (a reused id with another start time: dead).
+ * An identity tagged with another PID namespace counts as alive: nothing here proves it dead. */
 static inline int shmring_alive(int64_t identity) {
+  uint32_t tag = (uint32_t)((uint64_t)identity >> 22) & 0x3ffu;
   int pid = (int)(identity & 0x3fffff);
-  if (pid == 0) return 0;
+  if (pid == 0) return 0; /* no thread has id 0, in any namespace */
+  if (tag != 0 && tag != shmring_namespace_tag()) return 1;
   if (kill(pid, 0) != 0 && errno == ESRCH) return 0;
   int64_t start = shmring_start_time(pid);
   return start >= 0 && (uint32_t)start == (uint32_t)((uint64_t)identity >> 32);

@@ -104,9 +104,9 @@ export const SELF_THREAD = selfTid === process.pid ? SELF_PROCESS : packIdentity
  * callers only act on "dead" answers, which cannot become wrong.
  */
 export function isAlive(identity: bigint): boolean {
-  if (isForeign(identity)) return true;
   const tid = identityThread(identity);
-  if (tid === 0) return false;
+  if (tid === 0) return false; // no thread has id 0, in any namespace
+  if (isForeign(identity)) return true;
   try {
     process.kill(tid, 0);
   } catch (err) {

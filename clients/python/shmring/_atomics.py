@@ -152,17 +152,33 @@ def start_time(pid):
     return int(fields[19])
 
 
+def _namespace_tag():
+    """This process's PID-namespace tag, 1..1023 from the inode of /proc/self/ns/pid (0 if unknown)."""
+    try:
+        link = os.readlink("/proc/self/ns/pid")
+        return 1 + int(link[link.index("[") + 1:link.index("]")]) % 1023
+    except (OSError, ValueError):
+        return 0
+
+
+NAMESPACE_TAG = _namespace_tag()
+
+
 def self_identity():
-    """This process as an identity: bits 0..21 pid, 22..31 thread (0), 32..63 start time."""
+    """This process as an identity: bits 0..21 pid, 22..31 PID-namespace tag, 32..63 start time."""
     pid = os.getpid()
-    return _signed64(((start_time(pid) or 0) & 0xFFFFFFFF) << 32 | (pid & 0x3FFFFF))
+    return _signed64(((start_time(pid) or 0) & 0xFFFFFFFF) << 32 | (NAMESPACE_TAG & 0x3FF) << 22 | (pid & 0x3FFFFF))
 
 
 def alive(identity):
-    """Whether the process of an identity still runs (a reused pid with another start time: dead)."""
+    """Whether the thread of an identity still runs (a reused id with another start time: dead).
+    An identity tagged with another PID namespace counts as alive: nothing here proves it dead."""
+    tag = (identity >> 22) & 0x3FF
     pid = identity & 0x3FFFFF
     if pid == 0:
-        return False
+        return False  # no thread has id 0, in any namespace
+    if tag != 0 and tag != NAMESPACE_TAG:
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
