@@ -11,7 +11,7 @@ import * as spsc from '../src/ring/layout/spsc.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const checker = (await import(join(ROOT, 'scripts', 'check-models.mjs'))) as {
-  CONFIGURATIONS: Array<{ name: string; model: string; defines: string[]; expect: 'pass' | 'fail' }>;
+  CONFIGURATIONS: Array<{ name: string; model: string; defines: string[]; expect: 'pass' | 'fail'; error?: RegExp }>;
   missingTools: () => string | undefined;
   check: (c: unknown) => { ok: boolean; errors: number; states: number; seconds: number; detail: string };
 };
@@ -44,6 +44,11 @@ test('the MPMC model uses the entry states, the tombstone and the slot rules of 
   t.is(mpmc.SLOT_LENGTH_OFFSET - mpmc.SLOT_SEQUENCE_OFFSET, 4);
   t.is(mpmc.SLOT_SEQUENCE_OFFSET % 8, 0);
   t.is(mpmc.slotHeaderWord(5, mpmc.TOMBSTONE), (-1n << 32n) | 5n);
+  // ...and the word written as one 64-bit value reads back as the two 32-bit fields (little-endian).
+  const buffer = new SharedArrayBuffer(16);
+  const i32 = new Int32Array(buffer);
+  Atomics.store(new BigInt64Array(buffer), mpmc.slotHeaderIndex(8), mpmc.slotHeaderWord(0xfffffff0 | 0, mpmc.TOMBSTONE));
+  t.deepEqual([i32[(8 + mpmc.SLOT_SEQUENCE_OFFSET) >> 2], i32[(8 + mpmc.SLOT_LENGTH_OFFSET) >> 2]], [0xfffffff0 | 0, mpmc.TOMBSTONE]);
 });
 
 const missing = checker.missingTools();

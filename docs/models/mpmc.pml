@@ -310,16 +310,17 @@ init {
 #endif
     run Killer()
   };
-  /* the end: everything whose write returned was delivered, but the one message in a dead
-   * participant's hands (repaired and counted lost, or claimed by the dead consumer and not
-   * yet repaired: no producer lapped onto it), and, once the consumer is dead, what is still
-   * published in the ring for a next one; with nobody killed, nothing was lost */
+  /* the end: everything whose write returned was delivered, but the message the dead
+   * consumer had claimed (its slot repaired and counted lost, or not yet: no producer lapped
+   * onto it) and, once the consumer is dead, what is still published in the ring for a next
+   * one; a dead producer's in-flight message never returned; with nobody killed, nothing
+   * was lost */
   (_nr_pr == 1);
   j = 0;
   do
   :: j == IDS -> break
   :: else ->
-     assert(!returned[j] || received[j] || lost > 0 || (g_held != 0 && msgAt[g_held - 1] == j) ||
+     assert(!returned[j] || received[j] || (g_held != 0 && msgAt[g_held - 1] == j) ||
             (!alive[PRODUCERS] && seqs[posOf[j] % SLOTS] == posOf[j] + 1));
      j++
   od;

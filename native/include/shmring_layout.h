@@ -134,5 +134,7 @@ _Static_assert(offsetof(struct shmring_entry, position) == 12, "entry position")
 _Static_assert(offsetof(struct shmring_entry, roles) == 16, "entry roles");
 _Static_assert(sizeof(struct shmring_entry) == 128, "registry entry");
 _Static_assert(sizeof(struct shmring_slot) == 8, "slot header");
+/* The MPMC repair swaps sequence (low half) and length (high half) in one 64-bit CAS. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the 64-bit slot header word is little-endian");
 
 #endif
