@@ -15,6 +15,7 @@ function pool(results: SharedResults, options: Record<string, unknown> = {}) {
 }
 
 test('40 results of 1 MiB from a piscina pool arrive byte-exact through shared memory', async (t) => {
+  t.timeout(60_000);
   const results = SharedResults.create({ slots: 2, capacity: 1 << 22 });
   const p = results.watch(pool(results));
   t.teardown(async () => {
@@ -27,7 +28,21 @@ test('40 results of 1 MiB from a piscina pool arrive byte-exact through shared m
   for (let i = 0; i < 40; i++) t.true(bytes[i]!.equals(fill(i + 1, 1 << 20)), `result ${i}`);
 });
 
+/** Resolves with `p`, or fails the test after `ms` saying what it waited for (a hang fails, fast). */
+async function within<T>(p: Promise<T>, ms: number, what: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`nothing after ${ms} ms: ${what()}`)), ms);
+  });
+  try {
+    return await Promise.race([p, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 test('workers that piscina ends are replaced, and the new ones find fresh slots', async (t) => {
+  t.timeout(60_000);
   const results = SharedResults.create({ slots: 2, capacity: 1 << 21 });
   const p = results.watch(pool(results, { minThreads: 0, idleTimeout: 50 }));
   t.teardown(async () => {
@@ -35,10 +50,14 @@ test('workers that piscina ends are replaced, and the new ones find fresh slots'
     results.close();
   });
   for (let round = 0; round < 3; round++) {
-    const handles = await Promise.all([1, 2, 3, 4].map((i) => p.run({ seed: round * 10 + i, bytes: 1 << 18 })));
-    const got = await Promise.all(handles.map((h) => results.take(h)));
+    const state = () => `round ${round}, ${p.threads.length} threads, ${p.queueSize} queued`;
+    const handles = await within(Promise.all([1, 2, 3, 4].map((i) => p.run({ seed: round * 10 + i, bytes: 1 << 18 }))), 20_000, () => `the tasks of ${state()}`);
+    const got = await within(Promise.all(handles.map((h) => results.take(h))), 20_000, () => `the results ${JSON.stringify(handles)} of ${state()}`);
     got.forEach((b, i) => t.true(b.equals(fill(round * 10 + i + 1, 1 << 18))));
-    while (p.threads.length > 0) await sleep(20); // the idle workers end
+    const idle = async () => {
+      while (p.threads.length > 0) await sleep(20); // the idle workers end
+    };
+    await within(idle(), 20_000, () => `the idle workers to end: ${state()}`);
   }
 });
 
