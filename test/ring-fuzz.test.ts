@@ -5,14 +5,9 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { MpmcRing, ShmError, SpscRing } from '../src/index.js';
-import { HEADER_SIZE } from '../src/ring/layout/header.js';
 import { DATA_OFFSET } from '../src/ring/layout/spsc.js';
-import { mpmcRingSize } from '../src/ring/layout/mpmc.js';
+import { CAPACITY, corrupt, corruption, MPMC_BYTES, mpmcWithMessages, spscWithMessages } from './helpers/corrupt-rings.js';
 
-const CAPACITY = 512;
-const SLOTS = 8;
-const SLOT_SIZE = 64;
-const PARTICIPANTS = 4;
 
 /**
  * What a corrupt ring may end in: ERR_SHM_BAD_HEADER, or ERR_ROLE_TAKEN when a scribbled
@@ -52,44 +47,12 @@ function exercise(openConsumer: () => Usable, openProducer: () => Usable): strin
   }
 }
 
-const corruption = (start: number, end: number) =>
-  fc.array(fc.record({ offset: fc.integer({ min: start, max: end - 4 }), value: fc.oneof(fc.integer(), fc.constantFrom(0, -1, 1, 8, 0x7fffffff, -0x80000000, CAPACITY, CAPACITY - 8, 1 << 30)) }), { minLength: 1, maxLength: 6 });
-
-function corrupt(sab: SharedArrayBuffer, writes: Array<{ offset: number; value: number }>): void {
-  const view = new DataView(sab);
-  for (const w of writes) view.setInt32(w.offset & ~3, w.value, true);
-}
-
-function spscWithMessages(): SharedArrayBuffer {
-  const sab = new SharedArrayBuffer(DATA_OFFSET + CAPACITY);
-  const producer = SpscRing.create(sab, { capacity: CAPACITY, role: 'producer' });
-  const consumer = SpscRing.open(sab, { role: 'consumer' });
-  for (let i = 0; i < 30; i++) {
-    producer.tryWrite(new Uint8Array(i % 50).fill(i));
-    if (i % 3 === 0) consumer.tryRead();
-  }
-  producer.close();
-  consumer.close();
-  return sab;
-}
-
-function mpmcWithMessages(): SharedArrayBuffer {
-  const sab = new SharedArrayBuffer(mpmcRingSize(SLOTS, SLOT_SIZE, PARTICIPANTS));
-  const ring = MpmcRing.create(sab, { slots: SLOTS, slotSize: SLOT_SIZE, participants: PARTICIPANTS });
-  for (let i = 0; i < 13; i++) {
-    ring.tryWrite(new Uint8Array(i % 50).fill(i));
-    if (i % 2 === 0) ring.tryRead();
-  }
-  ring.close();
-  return sab;
-}
-
 test('SPSC: 5,000 corrupted headers and records end in a value or ERR_SHM_BAD_HEADER', (t) => {
   const outcomes = new Map<string, number>();
   fc.assert(
     fc.property(fc.boolean(), corruption(0, DATA_OFFSET + CAPACITY), (headerOnly, writes) => {
       const sab = spscWithMessages();
-      corrupt(sab, headerOnly ? writes.map((w) => ({ ...w, offset: w.offset % HEADER_SIZE })) : writes);
+      corrupt(sab, writes, headerOnly);
       const outcome = exercise(() => SpscRing.open(sab, { role: 'consumer' }), () => SpscRing.open(sab, { role: 'producer' }));
       outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
     }),
@@ -102,9 +65,9 @@ test('SPSC: 5,000 corrupted headers and records end in a value or ERR_SHM_BAD_HE
 test('MPMC: 5,000 corrupted headers and slots end in a value or ERR_SHM_BAD_HEADER', (t) => {
   const outcomes = new Map<string, number>();
   fc.assert(
-    fc.property(fc.boolean(), corruption(0, mpmcRingSize(SLOTS, SLOT_SIZE, PARTICIPANTS)), (headerOnly, writes) => {
+    fc.property(fc.boolean(), corruption(0, MPMC_BYTES), (headerOnly, writes) => {
       const sab = mpmcWithMessages();
-      corrupt(sab, headerOnly ? writes.map((w) => ({ ...w, offset: w.offset % HEADER_SIZE })) : writes);
+      corrupt(sab, writes, headerOnly);
       const outcome = exercise(() => MpmcRing.open(sab), () => MpmcRing.open(sab));
       outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
     }),

@@ -1,4 +1,5 @@
-// The corruption cases of test/ring-fuzz.test.ts as data, for peers in other languages
+// The corrupt rings of test/ring-fuzz.test.ts (their images and generators live here), and
+// the same cases as data, for peers in other languages
 // (test/interop-c.test.ts, test/interop-python.test.ts): ring images with random words
 // overwritten (same generators and seeds), random garbage of any size, and named bad headers;
 // each with what the TypeScript rings make of it, so another implementation can be held to
@@ -15,6 +16,8 @@ export const CAPACITY = 512;
 const SLOTS = 8;
 const SLOT_SIZE = 64;
 const PARTICIPANTS = 4;
+/** Bytes of the MPMC ring of mpmcWithMessages(). */
+export const MPMC_BYTES = mpmcRingSize(SLOTS, SLOT_SIZE, PARTICIPANTS);
 
 export interface Case {
   name: string;
@@ -68,7 +71,7 @@ export function spscWithMessages(): SharedArrayBuffer {
 }
 
 export function mpmcWithMessages(): SharedArrayBuffer {
-  const sab = new SharedArrayBuffer(mpmcRingSize(SLOTS, SLOT_SIZE, PARTICIPANTS));
+  const sab = new SharedArrayBuffer(MPMC_BYTES);
   const ring = MpmcRing.create(sab, { slots: SLOTS, slotSize: SLOT_SIZE, participants: PARTICIPANTS });
   for (let i = 0; i < 13; i++) {
     ring.tryWrite(new Uint8Array(i % 50).fill(i));
@@ -78,8 +81,15 @@ export function mpmcWithMessages(): SharedArrayBuffer {
   return sab;
 }
 
-const corruption = (start: number, end: number) =>
+/** Up to 6 random words (offsets in [start, end)) to write over a ring image; shared with test/ring-fuzz.test.ts. */
+export const corruption = (start: number, end: number) =>
   fc.array(fc.record({ offset: fc.integer({ min: start, max: end - 4 }), value: fc.oneof(fc.integer(), fc.constantFrom(0, -1, 1, 8, 0x7fffffff, -0x80000000, CAPACITY, CAPACITY - 8, 1 << 30)) }), { minLength: 1, maxLength: 6 });
+
+/** Writes `writes` over a ring image (only over its header, with `headerOnly`). */
+export function corrupt(sab: SharedArrayBuffer, writes: ReadonlyArray<{ offset: number; value: number }>, headerOnly: boolean): void {
+  const view = new DataView(sab);
+  for (const w of writes) view.setInt32((headerOnly ? w.offset % HEADER_SIZE : w.offset) & ~3, w.value, true);
+}
 
 /** A case from a ring image: the image is copied before the TypeScript ring uses (and changes) it. */
 function caseOf(name: string, kind: number, sab: SharedArrayBuffer, expected?: 'R' | 'D' | 'U'): Case {
@@ -89,12 +99,11 @@ function caseOf(name: string, kind: number, sab: SharedArrayBuffer, expected?: '
 
 /** `runs` rings of `kind` with up to 6 random words overwritten (header only, or anywhere). */
 export function corruptedRings(kind: number, runs: number, seed = 20261122): Case[] {
-  const size = kind === KIND_SPSC ? DATA_OFFSET + CAPACITY : mpmcRingSize(SLOTS, SLOT_SIZE, PARTICIPANTS);
+  const size = kind === KIND_SPSC ? DATA_OFFSET + CAPACITY : MPMC_BYTES;
   const samples = fc.sample(fc.tuple(fc.boolean(), corruption(0, size)), { numRuns: runs, seed });
   return samples.map(([headerOnly, writes], n) => {
     const sab = kind === KIND_SPSC ? spscWithMessages() : mpmcWithMessages();
-    const view = new DataView(sab);
-    for (const w of writes) view.setInt32((headerOnly ? w.offset % HEADER_SIZE : w.offset) & ~3, w.value, true);
+    corrupt(sab, writes, headerOnly);
     return caseOf(`${kind === KIND_SPSC ? 'spsc' : 'mpmc'} corruption ${n}`, kind, sab);
   });
 }
