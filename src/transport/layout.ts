@@ -128,3 +128,13 @@ export function frameKind(view: Uint8Array): number {
 export function frameTotal(view: Uint8Array): number {
   return (view[FRAME_TOTAL_OFFSET]! | (view[FRAME_TOTAL_OFFSET + 1]! << 8) | (view[FRAME_TOTAL_OFFSET + 2]! << 16) | (view[FRAME_TOTAL_OFFSET + 3]! << 24)) >>> 0;
 }
+
+/** Int32Array index of `word` (ARMED, NEED_ROOM, WAKE_KIND, TOKEN, NAME_LENGTH) of the wake line at byte offset `line`. */
+export function wakeWordIndex(line: number, word: number): number {
+  return i32Index(line + word);
+}
+
+/** Byte offset of the doorbell name in the wake line at byte offset `line`. */
+export function wakeNameOffset(line: number): number {
+  return line + NAME;
+}

@@ -9,7 +9,7 @@
 // way the other way round, for a sender whose queue waits for a full ring. While traffic
 // is dense the receiver does not arm at all (it looks again on the next turn of its loop),
 // so a busy sender rings nobody.
-import { ARMED, closedOffset, i32Index, NEED_ROOM, wakeOffset, type Side } from './layout.js';
+import { ARMED, closedOffset, i32Index, NEED_ROOM, wakeOffset, wakeWordIndex, type Side } from './layout.js';
 import { readBell, type Bell } from './wake.js';
 
 export class Signals {
@@ -28,11 +28,11 @@ export class Signals {
     this.#i32 = i32;
     const mine = wakeOffset(side);
     this.#peerLine = wakeOffset(peer);
-    this.#myArmed = i32Index(mine + ARMED);
-    this.#myNeedRoom = i32Index(mine + NEED_ROOM);
+    this.#myArmed = wakeWordIndex(mine, ARMED);
+    this.#myNeedRoom = wakeWordIndex(mine, NEED_ROOM);
     this.#myClosed = i32Index(closedOffset(side));
-    this.#peerArmed = i32Index(this.#peerLine + ARMED);
-    this.#peerNeedRoom = i32Index(this.#peerLine + NEED_ROOM);
+    this.#peerArmed = wakeWordIndex(this.#peerLine, ARMED);
+    this.#peerNeedRoom = wakeWordIndex(this.#peerLine, NEED_ROOM);
     this.#peerClosed = i32Index(closedOffset(peer));
   }
 

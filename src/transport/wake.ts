@@ -16,7 +16,7 @@
 // the doorbell is gone, so a wake-up is delayed, never lost.
 import { native } from '../native.js';
 import * as futex from '../sync/futex.js';
-import { i32Index, NAME, NAME_LENGTH, MAX_NAME, TOKEN, WAKE_FUTEX, WAKE_KIND, WAKE_SOCKET } from './layout.js';
+import { NAME_LENGTH, MAX_NAME, TOKEN, WAKE_FUTEX, WAKE_KIND, WAKE_SOCKET, wakeNameOffset, wakeWordIndex } from './layout.js';
 
 /** What a doorbell calls: the channel side to look at its rings and words. */
 export interface WakeTarget {
@@ -112,8 +112,8 @@ export function makeWakeup(i32: Int32Array, line: number, target: WakeTarget, ki
   if (bell !== null) {
     const token = bell.add(target);
     writeName(i32, line, bell.name);
-    Atomics.store(i32, i32Index(line + TOKEN), token);
-    Atomics.store(i32, i32Index(line + WAKE_KIND), WAKE_SOCKET);
+    Atomics.store(i32, wakeWordIndex(line, TOKEN), token);
+    Atomics.store(i32, wakeWordIndex(line, WAKE_KIND), WAKE_SOCKET);
     let refed = false;
     return {
       ref(on) {
@@ -126,8 +126,8 @@ export function makeWakeup(i32: Int32Array, line: number, target: WakeTarget, ki
       },
     };
   }
-  Atomics.store(i32, i32Index(line + WAKE_KIND), WAKE_FUTEX);
-  return futexWakeup(i32, i32Index(line + TOKEN), target);
+  Atomics.store(i32, wakeWordIndex(line, WAKE_KIND), WAKE_FUTEX);
+  return futexWakeup(i32, wakeWordIndex(line, TOKEN), target);
 }
 
 /** The futex fallback: one waitAsync on the ring counter always pending while open. */
@@ -169,8 +169,8 @@ function futexWakeup(i32: Int32Array, counter: number, target: WakeTarget): Wake
 function writeName(i32: Int32Array, line: number, name: string): void {
   const bytes = Buffer.from(name, 'latin1');
   if (bytes.length > MAX_NAME) throw new RangeError(`doorbell name of ${bytes.length} bytes`);
-  new Uint8Array(i32.buffer, i32.byteOffset + line + NAME, MAX_NAME).set(bytes);
-  Atomics.store(i32, i32Index(line + NAME_LENGTH), bytes.length);
+  new Uint8Array(i32.buffer, i32.byteOffset + wakeNameOffset(line), MAX_NAME).set(bytes);
+  Atomics.store(i32, wakeWordIndex(line, NAME_LENGTH), bytes.length);
 }
 
 /** How to ring the side whose wake line is at `line`: read once that side has written it. */
@@ -180,15 +180,15 @@ export interface Bell {
 
 /** Reads a peer's wake line; undefined while the peer has not written it (not connected yet). */
 export function readBell(i32: Int32Array, line: number): Bell | undefined {
-  const kind = Atomics.load(i32, i32Index(line + WAKE_KIND));
-  const length = Atomics.load(i32, i32Index(line + NAME_LENGTH));
+  const kind = Atomics.load(i32, wakeWordIndex(line, WAKE_KIND));
+  const length = Atomics.load(i32, wakeWordIndex(line, NAME_LENGTH));
   if (kind === WAKE_SOCKET && length > 0 && length <= MAX_NAME) {
-    const name = Buffer.from(new Uint8Array(i32.buffer, i32.byteOffset + line + NAME, length)).toString('latin1');
-    const token = Atomics.load(i32, i32Index(line + TOKEN)) >>> 0;
+    const name = Buffer.from(new Uint8Array(i32.buffer, i32.byteOffset + wakeNameOffset(line), length)).toString('latin1');
+    const token = Atomics.load(i32, wakeWordIndex(line, TOKEN)) >>> 0;
     return { ring: () => ringSocket(name, token) };
   }
   if (kind !== WAKE_FUTEX) return undefined;
-  const counter = i32Index(line + TOKEN);
+  const counter = wakeWordIndex(line, TOKEN);
   return {
     ring: () => {
       Atomics.add(i32, counter, 1);
