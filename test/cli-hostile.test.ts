@@ -14,6 +14,7 @@ import { packIdentity, processStartTime } from '../src/sync/identity.js';
 import { finished, lineFrom, startFixture } from './helpers/processes.js';
 import { shmAddress, sweep, sysvAddress, TEST_PREFIX } from './helpers/resources.js';
 import { cannotRunAsNobody, NOBODY } from './helpers/users.js';
+import { staleLock } from './helpers/stale-lock.js';
 
 test.after.always(sweep);
 // Serial: `rm --stale` run by one test would remove what another planted.
@@ -58,7 +59,8 @@ function plantSysv(t: ExecutionContext, mode = 0o600): string {
 
 const attachCount = (address: string) => sysvSegments().find((s) => s.address === address)?.attached;
 
-serial('a /dev/shm name holding a newline and an escape sequence is printed escaped; --json keeps it raw', (t) => {
+serial('a /dev/shm name holding a newline and an escape sequence is printed escaped; --json keeps it raw', async (t) => {
+  await staleLock(t);
   const name = `${TEST_PREFIX}evil\n\x1b[2Jremoved shm:forged`;
   const path = plantShm(t, name);
   const escaped = `shm:${TEST_PREFIX}evil\\n\\x1b[2Jremoved shm:forged`;
@@ -82,7 +84,8 @@ serial('a /dev/shm name holding a newline and an escape sequence is printed esca
   t.true(missing.stderr.includes('\\x1b[31mred'), missing.stderr);
 });
 
-serial('rm --stale removes the probed objects: a name or key made again since is left alone, and an error on one segment does not stop the rest', (t) => {
+serial('rm --stale removes the probed objects: a name or key made again since is left alone, and an error on one segment does not stop the rest', async (t) => {
+  await staleLock(t);
   const again = plantSysv(t);
   const replaced = shmAddress(t);
   plantShm(t, replaced.slice('shm:'.length));
@@ -113,6 +116,7 @@ const nobodyTest = asNobody === undefined ? serial : test.skip;
 if (asNobody !== undefined) console.warn(`cli-hostile: tests as user nobody skipped: ${asNobody}`);
 
 nobodyTest('rm --stale run by a user who cannot read another user\'s maps keeps what that user may map ("unknown"), removes its own', async (t) => {
+  await staleLock(t);
   t.timeout(60_000);
   const shared = shmAddress(t);
   const sharedPath = plantShm(t, shared.slice('shm:'.length), 65534, 0o666);
@@ -141,7 +145,8 @@ nobodyTest('rm --stale run by a user who cannot read another user\'s maps keeps 
   t.regex(r.stdout, new RegExp(`kept ${rootOwned}: owned by uid 0`));
 });
 
-nobodyTest('ls run by a user who may only read a System V segment lists it (read-only attach) and leaves its attach count as it was', (t) => {
+nobodyTest('ls run by a user who may only read a System V segment lists it (read-only attach) and leaves its attach count as it was', async (t) => {
+  await staleLock(t);
   const address = plantSysv(t, 0o644);
   t.is(attachCount(address), 0);
   const listed = cli(['ls', '--json'], NOBODY);
