@@ -252,6 +252,39 @@ test('a decoded Buffer never aliases ring memory that is reused', async (t) => {
   }
 });
 
+test('a Buffer the sender rewrites after postMessage arrives as it was posted, also when it waited for room', async (t) => {
+  // 20 messages of 1,000 bytes through a 4 KiB ring: most wait in the sender's queue, and
+  // the sender refills its one buffer before each post (as sendResult does with its id).
+  const [a, b] = pair(t, { codec: 'raw', capacity: 4096 });
+  const done = take(b, 20);
+  const buffer = Buffer.alloc(1000);
+  for (let i = 0; i < 20; i++) a.postMessage(buffer.fill(i));
+  const got = (await done) as Uint8Array[];
+  t.deepEqual(
+    got.map((m) => (m.every((x) => x === m[0]) ? m[0] : -1)),
+    Array.from({ length: 20 }, (_, i) => i),
+  );
+});
+
+test('flushSync: ERR_TIMEOUT while the peer makes no room, the queue kept in order; bad timeouts refused', async (t) => {
+  const [a, b] = pair(t, { codec: 'raw', capacity: 4096 });
+  for (let i = 0; i < 10; i++) a.postMessage(Buffer.alloc(1000, i)); // most wait for room
+  t.true(a.queuedBytes > 0);
+  const error = t.throws(() => a.flushSync(50), { instanceOf: ShmError }) as ShmError;
+  t.is(error.code, 'ERR_TIMEOUT');
+  t.throws(() => a.flushSync(-1), { instanceOf: RangeError, message: /timeoutMs=-1/ });
+  t.throws(() => a.flushSync('1' as unknown as number), { instanceOf: TypeError, message: /timeoutMs/ });
+  const got = (await take(b, 10)) as Uint8Array[];
+  t.deepEqual(
+    got.map((m) => m[0]),
+    Array.from({ length: 10 }, (_, i) => i),
+  );
+  a.flushSync(50); // nothing queued now: returns at once
+  t.is(a.queuedBytes, 0);
+  a.close();
+  t.throws(() => a.flushSync(), { instanceOf: ShmError, message: /closed/ });
+});
+
 test('two default-codec channels in one thread keep their record shapes apart', async (t) => {
   const [a1, b1] = pair(t);
   const [a2, b2] = pair(t);

@@ -41,6 +41,23 @@ async function within<T>(p: Promise<T>, ms: number, what: () => string): Promise
   }
 }
 
+test('results larger than a slot\'s ring arrive whole: the worker waits for room before it returns', async (t) => {
+  // piscina's workers sleep outside their event loop between tasks (its default 'sync'
+  // atomics): a result still queued for room when the task returned would never be written.
+  t.timeout(60_000);
+  const results = SharedResults.create({ slots: 1, capacity: 1 << 16 });
+  const p = results.watch(pool(results, { minThreads: 1, maxThreads: 1 }));
+  t.teardown(async () => {
+    await p.destroy();
+    results.close();
+  });
+  for (let i = 0; i < 8; i++) {
+    const handle = await within(p.run({ seed: 100 + i, bytes: 1 << 18 }), 20_000, () => `task ${i}`);
+    const bytes = await within(results.take(handle), 20_000, () => `the bytes of result ${i} (${JSON.stringify(handle)})`);
+    t.true(bytes.equals(fill(100 + i, 1 << 18)), `result ${i}`);
+  }
+});
+
 test('workers that piscina ends are replaced, and the new ones find fresh slots', async (t) => {
   t.timeout(60_000);
   const results = SharedResults.create({ slots: 2, capacity: 1 << 21 });

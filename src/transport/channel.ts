@@ -5,7 +5,7 @@
 // throws there, then writes frames while the ring has room and queues the rest), the
 // receiving half receiver.ts, and the wake-up protocol between the two ends signals.ts.
 import { EventEmitter } from 'node:events';
-import { checkOptions, closedError, shmError } from '../errors.js';
+import { checkInteger, checkOptions, closedError, shmError } from '../errors.js';
 import { resolveCodec } from './codec.js';
 import { joinEndpoint, leaveEndpoint, makeEndpoint, type Endpoint } from './endpoints.js';
 import { FRAME_HEADER, Reassembly } from './framing.js';
@@ -141,6 +141,20 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
    */
   afterWritten(callback: (error?: Error) => void): void {
     this.#outbox.afterWritten(callback);
+  }
+
+  /**
+   * Blocks this thread until every message posted so far is in shared memory, published for
+   * the peer: writes what is queued, waiting for the peer to make room. For a thread whose
+   * event loop may not run again soon (a piscina worker between tasks sleeps outside its
+   * loop). Throws ERR_TIMEOUT when the peer made no room for `timeoutMs` (what is left stays
+   * queued, in order), ERR_PEER_DEAD, or ERR_CLOSED after close().
+   */
+  flushSync(timeoutMs = 30_000): void {
+    checkInteger('timeoutMs', timeoutMs, 0, 2 ** 31 - 1);
+    if (this.#closed) throw closedError('channel');
+    this.#outbox.writeQueuedSync(timeoutMs, () => this.#endPass());
+    this.#outbox.sendQueued(); // nothing left to write: publishes, rings the peer, settles 'drain'
   }
 
   /** Bytes waiting in this process for room in the ring; stale as soon as the peer reads. */

@@ -172,7 +172,8 @@ export function structuredCodec(): Codec {
     },
     decode(bytes) {
       // A v8-decoded Buffer views its input: that input must be a copy of our own.
-      if (bytes.length > 0 && bytes[0] === V8_MARKER) return v8Decode(bytes.slice(), 1);
+      // (Uint8Array's slice copies, whatever view `bytes` is; a Buffer's would not.)
+      if (bytes.length > 0 && bytes[0] === V8_MARKER) return v8Decode(Uint8Array.prototype.slice.call(bytes), 1);
       return unpackr.unpack(bytes); // copyBuffers: nothing decoded views `bytes`
     },
     fresh: true, // msgpackr hands out consecutive slices of its buffer and never rewrites them

@@ -146,7 +146,8 @@ export class Outbox {
       }
       offset = Math.max(written, 0);
     }
-    this.#queue.push({ bytes: fresh ? bytes : bytes.slice(), offset });
+    // Uint8Array's slice copies; a Buffer's own slice() would be a view of the caller's memory.
+    this.#queue.push({ bytes: fresh ? bytes : Uint8Array.prototype.slice.call(bytes), offset });
     this.#queuedBytes += bytes.length - offset;
     return false;
   }
@@ -166,6 +167,33 @@ export class Outbox {
     this.#queue = [];
     this.#head = 0;
     return true;
+  }
+
+  /**
+   * Blocks until everything queued is in the ring: writes what fits; while the ring is full,
+   * publishes (`beforeWait`) and sleeps in the ring's blocking claim (which the consumer's
+   * release wakes) until the next frame fits. Throws what that wait throws (ERR_TIMEOUT after
+   * `stallMs` without room, ERR_PEER_DEAD); what was not written stays queued, in order.
+   */
+  writeQueuedSync(stallMs: number, beforeWait: () => void): void {
+    while (!this.writeQueued()) {
+      const item = this.#queue[this.#head]!;
+      let waited = false;
+      // The first frame waits for room; the ones after it take what is free, as #advance does.
+      const claimFn = (length: number): Claim | null => {
+        if (waited) return this.#ring.tryClaim(length);
+        waited = true;
+        beforeWait();
+        return this.#ring.claim(length, { timeout: stallMs });
+      };
+      const written = this.#writeFrames(item.bytes, item.offset, claimFn);
+      this.#queuedBytes -= written - item.offset;
+      item.offset = written;
+      if (written === item.bytes.length) {
+        this.#queue[this.#head++] = undefined!;
+        this.#written++;
+      }
+    }
   }
 
   /**

@@ -218,8 +218,20 @@ export function sendResult(workerData: { directory: SharedArrayBuffer }, bytes: 
   if (mine === undefined || mine.channel.closed) mine = claimSlot(new Directory(workerData.directory));
   const id = mine.next++ >>> 0;
   ID_BYTES.writeUInt32LE(id, 0);
-  mine.channel.postMessage(ID_BYTES); // the raw codec copies what it must keep, so one buffer serves
-  mine.channel.postMessage(bytes);
+  const { channel } = mine;
+  channel.postMessage(ID_BYTES); // the raw codec copies what it must keep, so one buffer serves
+  channel.postMessage(bytes);
+  // In shared memory before the handle is returned: a piscina worker sleeps outside its event
+  // loop between tasks, so bytes left queued for room would never be written.
+  try {
+    channel.flushSync();
+  } catch (err) {
+    // The id may be out without its bytes: this Channel cannot go on (the main thread sees
+    // it close, and takes of its results end with ERR_PEER_DEAD).
+    channel.close();
+    mine = undefined;
+    throw err;
+  }
   return { slot: mine.slot, epoch: mine.epoch, id };
 }
 
