@@ -57,13 +57,14 @@ const PALETTES: Record<Family, string[]> = {
 
 /** One panel of `rows` by `figure`: bars labelled by factor against the best Node alternative. */
 function panel(title: string, axis: string, rows: Row[], figure: Figure, trim: (setup: string) => string): Panel | undefined {
-  const drawn = rows.filter((r) => valueOf(r, figure) !== undefined);
+  // a log scale has no place for zero (a figure that is zero or negative is not drawn)
+  const drawn = rows.filter((r) => (valueOf(r, figure) ?? 0) > 0);
   if (drawn.length === 0) return undefined;
   const alternative = bestAlternative(drawn, figure);
   const label = (row: Row) => (trim(row.setup) === '' ? row.competitor : `${row.competitor} · ${trim(row.setup)}`);
   const bars = drawn.map((row): Bar => {
     const value = valueOf(row, figure)!;
-    const p99 = figure === MEDIAN_US && Number.isFinite(row.figures.p99_us) ? row.figures.p99_us : undefined;
+    const p99 = figure === MEDIAN_US && row.figures.p99_us! > 0 && Number.isFinite(row.figures.p99_us) ? row.figures.p99_us : undefined;
     const family = familyOf(row);
     const text = alternative === undefined ? `${formatNumber(value)} ${figure.unit}` : row === alternative ? '1×' : formatFactor(factor(row, alternative, figure));
     return {

@@ -24,7 +24,7 @@ export interface Row {
   family?: 'shmring' | 'reference' | 'alternative';
 }
 
-/** A whole run as the harness writes it to JSON: where it ran, how long, and its rows. */
+/** A whole run as the harness writes it to JSON: the machine, the mode and the rows. */
 export interface RunResult {
   machine: MachineInfo;
   mode: RunSettings['mode'];
