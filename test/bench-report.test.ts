@@ -13,7 +13,7 @@ import { bestAlternative, familyOf, groups, mainFigure } from '../bench/lib/fami
 import { headlines } from '../bench/lib/headline.js';
 import { escapeHtml, htmlReport } from '../bench/lib/html.js';
 import type { MachineInfo } from '../bench/lib/machine.js';
-import type { Bar } from '../bench/lib/panels.js';
+import { chartPanels, type Bar } from '../bench/lib/panels.js';
 import { formatFactor, markdown } from '../bench/lib/report.js';
 import type { Row, RunResult } from '../bench/lib/scenario.js';
 
@@ -161,6 +161,27 @@ test('the spec colours families (blues, greys, oranges and reds) and labels each
   t.is(trip.data.values.find((b) => b.label.startsWith('shmring SPSC · 64 B, receiver spins'))!.p99, 0.8);
   t.is(text(panel('Round trip, idle'), 'shmring Channel · default codec (msgpackr structured clone)'), '0.67×');
   t.is(text(panel('Messages one way, small'), 'shmring Channel · default codec (msgpackr structured clone)'), '2.0×');
+});
+
+test('chart panels: a repeated label is numbered, and the row of a failed scenario leaves no empty size in a title', (t) => {
+  const setup = 'returned (structured clone), 1 MiB result per task, 2 worker threads';
+  const panels = chartPanels([
+    row('results', 'piscina', setup, { tasks_per_s: 700 }),
+    row('results', 'piscina', setup, { tasks_per_s: 650 }),
+    row('relay', '–', '–', {}, { skipped: 'failed to start' }),
+    row('relay', 'pipe', 'four copies, 8 MiB', { gb_per_s: 0.3 }),
+  ]);
+  t.deepEqual(
+    panels.map((p) => p.title),
+    ['Task results from worker threads, 1 MiB', 'File to file through another process, 8 MiB'],
+  );
+  t.deepEqual(
+    panels[0]!.bars.map((b) => [b.label, b.text]),
+    [
+      ['piscina · returned (structured clone)', '1×'],
+      ['piscina · returned (structured clone) (2)', '0.93×'],
+    ],
+  );
 });
 
 // serial: ava runs serial tests before the others, so no other chart is being drawn meanwhile

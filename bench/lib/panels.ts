@@ -61,7 +61,17 @@ function panel(title: string, axis: string, rows: Row[], figure: Figure, trim: (
   const drawn = rows.filter((r) => (valueOf(r, figure) ?? 0) > 0);
   if (drawn.length === 0) return undefined;
   const alternative = bestAlternative(drawn, figure);
-  const label = (row: Row) => (trim(row.setup) === '' ? row.competitor : `${row.competitor} · ${trim(row.setup)}`);
+  // Labels are the bands of the y axis: two rows with one label would share a band, so a
+  // repeated one is numbered.
+  const labels = new Map<Row, string>();
+  const seen = new Map<string, number>();
+  for (const row of drawn) {
+    const base = trim(row.setup) === '' ? row.competitor : `${row.competitor} · ${trim(row.setup)}`;
+    const n = (seen.get(base) ?? 0) + 1;
+    seen.set(base, n);
+    labels.set(row, n === 1 ? base : `${base} (${n})`);
+  }
+  const label = (row: Row) => labels.get(row)!;
   const bars = drawn.map((row): Bar => {
     const value = valueOf(row, figure)!;
     const p99 = figure === MEDIAN_US && row.figures.p99_us! > 0 && Number.isFinite(row.figures.p99_us) ? row.figures.p99_us : undefined;
@@ -83,6 +93,11 @@ function panel(title: string, axis: string, rows: Row[], figure: Figure, trim: (
 }
 
 const without = (suffix: RegExp) => (setup: string) => setup.replace(suffix, '');
+/** `, 1 MiB` for a title: the payload the rows name, or nothing (a failed scenario's row names none). */
+const sizeOf = (rows: Row[]) => {
+  const size = rows.map(payloadOf).find((p) => p !== '');
+  return size === undefined ? '' : `, ${size}`;
+};
 const sizeRank = (size: string) => (SIZE_ORDER.includes(size) ? SIZE_ORDER.indexOf(size) : SIZE_ORDER.length);
 
 /** The panels of a run, in reading order; a scenario that did not run has none. */
@@ -112,9 +127,9 @@ export function chartPanels(rows: Row[]): Panel[] {
   }
 
   const results = of('results');
-  panels.push(panel(`Task results from worker threads${results[0] ? `, ${payloadOf(results[0])}` : ''}`, 'tasks/s, log scale', results, TASKS_PER_S, without(/, \d.*$/)));
+  panels.push(panel(`Task results from worker threads${sizeOf(results)}`, 'tasks/s, log scale', results, TASKS_PER_S, without(/, \d.*$/)));
   const relay = of('relay');
-  panels.push(panel(`File to file through another process${relay[0] ? `, ${payloadOf(relay[0])}` : ''}`, 'GB/s, log scale', relay, GB_PER_S, without(/, \d+ \w+$/)));
+  panels.push(panel(`File to file through another process${sizeOf(relay)}`, 'GB/s, log scale', relay, GB_PER_S, without(/, \d+ \w+$/)));
   return panels.filter((p): p is Panel => p !== undefined);
 }
 
