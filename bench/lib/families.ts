@@ -67,11 +67,11 @@ export function factor(row: Row, against: Row, figure: Figure): number {
   return figure.better === 'higher' ? mine / theirs : theirs / mine;
 }
 
-/** The best of `rows` by `figure` (rows without it are passed over), or undefined. */
+/** The best of `rows` by `figure` (rows without it, or with zero, are passed over), or undefined. */
 export function best(rows: Row[], figure: Figure): Row | undefined {
   let winner: Row | undefined;
   for (const row of rows) {
-    if (valueOf(row, figure) === undefined) continue;
+    if (!((valueOf(row, figure) ?? 0) > 0)) continue;
     if (winner === undefined || factor(row, winner, figure) > 1) winner = row;
   }
   return winner;
