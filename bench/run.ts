@@ -1,11 +1,17 @@
-// The benchmark harness: `npm run bench [-- --full | --only NAME | --json]`.
-// Runs each scenario (one file per scenario under bench/), prints progress to stderr, a
-// Markdown table with ratios against the baselines of the same run to stdout, and writes
-// JSON with the machine description and an SVG chart to bench/results/.
+// The benchmark harness: `npx shmring bench [--quick | --full] [--only NAME] [--json]
+// [--out DIR] [--compare PREVIOUS.json]` (in a clone, `npm run bench`: the same code,
+// compiled into dist/bench). Runs each scenario (one file per scenario under bench/),
+// prints progress to stderr, then the headline factors of this machine and a Markdown table
+// with ratios against the baselines of the same run, and writes the JSON (every figure and
+// the machine description), the chart (SVG) and a report (HTML) side by side.
+import { availableParallelism } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { cReferencesUsed } from './lib/c.js';
 import { chartSvg } from './lib/chart.js';
+import { compareRuns, readRun } from './lib/compare.js';
+import { headlines } from './lib/headline.js';
+import { htmlReport } from './lib/html.js';
 import { machineInfo } from './lib/machine.js';
 import { markdown } from './lib/report.js';
 import type { Row, RunSettings, Scenario } from './lib/scenario.js';
@@ -16,91 +22,115 @@ import { scenario as pingpong } from './sync/pingpong.js';
 import { scenario as transport } from './transport/channel.js';
 import { scenario as results } from './transport/results.js';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
 const SCENARIOS: Scenario[] = [throughput, relay, latency, pingpong, transport, results];
+/** Where results go unless --out says otherwise: a folder in the current directory. */
+const DEFAULT_OUT = 'shmring-bench';
 
-const USAGE = `usage: npm run bench -- [--full] [--only <scenario>] [--json] [--out <dir>]
-  --full             more rounds and repetitions (default: a quick run)
-  --only <scenario>  run one scenario: ${SCENARIOS.map((s) => s.name).join(', ')}
-  --json             print the JSON result instead of the Markdown table
-  --out <dir>        where to write the JSON (default bench/results)`;
+const USAGE = `usage: shmring bench [--quick | --full] [--only <scenario>] [--json] [--out <dir>] [--compare <previous.json>]
+  --quick                 a first look: every scenario, briefly (about a minute)
+  --full                  more rounds and repetitions (default: a standard run, a few minutes)
+  --only <scenario>       run one scenario: ${SCENARIOS.map((s) => s.name).join(', ')}
+  --json                  print the JSON result instead of the headlines and the table
+  --out <dir>             where to write the JSON, SVG and HTML (default ./${DEFAULT_OUT})
+  --compare <file.json>   after the run, each figure and ratio beside those of an earlier run`;
 
-function usage(message: string): never {
-  console.error(`${message}\n${USAGE}`);
-  process.exit(2);
-}
+class UsageError extends Error {}
 
 interface Args {
   mode: RunSettings['mode'];
   only?: string;
   json: boolean;
   out: string;
+  compare?: string;
+  help: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { mode: 'quick', json: false, out: join(HERE, 'results') };
+  const args: Args = { mode: 'standard', json: false, out: DEFAULT_OUT, help: false };
+  const value = (i: number, what: string): string => {
+    const v = argv[i];
+    if (v === undefined || v.startsWith('--')) throw new UsageError(`${argv[i - 1]} needs ${what}`);
+    return v;
+  };
+  const modes: Record<string, RunSettings['mode']> = { '--quick': 'quick', '--full': 'full', '--tiny': 'tiny' }; // --tiny: the harness's own test
+  let modeFlag: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    switch (arg) {
-      case '--full':
-        args.mode = 'full';
-        break;
-      case '--tiny': // for the harness's own test
-        args.mode = 'tiny';
-        break;
-      case '--json':
-        args.json = true;
-        break;
-      case '--only': {
-        const name = argv[++i];
-        if (name === undefined) usage('--only needs a scenario name');
-        if (!SCENARIOS.some((s) => s.name === name)) usage(`unknown scenario ${JSON.stringify(name)}`);
-        args.only = name;
-        break;
-      }
-      case '--out': {
-        const dir = argv[++i];
-        if (dir === undefined) usage('--out needs a directory');
-        args.out = dir;
-        break;
-      }
-      case '--help':
-      case '-h':
-        console.log(USAGE);
-        process.exit(0);
-      default:
-        usage(`unknown argument ${JSON.stringify(arg)}`);
-    }
+    if (arg in modes) {
+      if (modeFlag !== undefined && modeFlag !== arg) throw new UsageError(`${modeFlag} and ${arg} cannot be combined`);
+      modeFlag = arg;
+      args.mode = modes[arg]!;
+    } else if (arg === '--json') args.json = true;
+    else if (arg === '--help' || arg === '-h') args.help = true;
+    else if (arg === '--only') {
+      const name = value(++i, 'a scenario name');
+      if (!SCENARIOS.some((s) => s.name === name)) throw new UsageError(`unknown scenario ${JSON.stringify(name)}`);
+      args.only = name;
+    } else if (arg === '--out') args.out = value(++i, 'a directory');
+    else if (arg === '--compare') args.compare = value(++i, 'a JSON file of an earlier run');
+    else throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
   }
   return args;
 }
 
-const args = parseArgs(process.argv.slice(2));
-const machine = machineInfo();
-const settings: RunSettings = { mode: args.mode, progress: (m) => process.stderr.write(`  … ${m}\n`) };
-const rows: Row[] = [];
-for (const s of SCENARIOS) {
-  if (args.only !== undefined && s.name !== args.only) continue;
-  process.stderr.write(`${s.name}: ${s.description}\n`);
+/** Runs the benchmark with the command's arguments; resolves to the exit code. */
+export async function runBench(argv: string[]): Promise<number> {
+  let args: Args;
   try {
-    rows.push(...(await s.run(settings)));
+    args = parseArgs(argv);
   } catch (err) {
-    rows.push({ scenario: s.name, competitor: '–', setup: '–', figures: {}, skipped: (err as Error).message });
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`${err.message}\n${USAGE}`);
+    return 2;
   }
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  // Read the earlier run first: a bad file is an error before minutes of measuring, not after.
+  let previous: ReturnType<typeof readRun> | undefined;
+  if (args.compare !== undefined) {
+    try {
+      previous = readRun(args.compare);
+    } catch (err) {
+      console.error(`shmring bench: ${(err as Error).message}`);
+      return 2;
+    }
+  }
+  const machine = machineInfo();
+  const cpus = availableParallelism();
+  const settings: RunSettings = { mode: args.mode, cpus, progress: (m) => process.stderr.write(`  … ${m}\n`) };
+  if (cpus < 2) process.stderr.write(`this process may run on ${cpus} CPU: spinning setups are skipped, every other figure is measured on one CPU\n`);
+  const rows: Row[] = [];
+  const seconds: Record<string, number> = {};
+  for (const s of SCENARIOS) {
+    if (args.only !== undefined && s.name !== args.only) continue;
+    process.stderr.write(`${s.name}: ${s.description}\n`);
+    const started = performance.now();
+    try {
+      rows.push(...(await s.run(settings)));
+    } catch (err) {
+      rows.push({ scenario: s.name, competitor: '–', setup: '–', figures: {}, skipped: (err as Error).message });
+    }
+    seconds[s.name] = (performance.now() - started) / 1000;
+  }
+  if (cpus < 2) for (const row of rows) if (row.skipped === undefined) row.note = [row.note, 'measured on one CPU'].filter(Boolean).join('; ');
+  const result = { machine: { ...machine, cReferences: cReferencesUsed() || 'none ran' }, mode: args.mode, seconds, rows };
+  mkdirSync(args.out, { recursive: true });
+  const base = join(args.out, `bench-${machine.date.replace(/[:.]/g, '-')}`);
+  const svg = await chartSvg(rows, result.machine);
+  writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(`${base}.svg`, svg);
+  writeFileSync(`${base}.html`, htmlReport(result, svg, ['shmring bench', ...argv].join(' ')));
+  const comparison = previous === undefined ? undefined : compareRuns(previous, result);
+  if (args.json) {
+    console.log(JSON.stringify(result));
+    if (comparison !== undefined) console.error(comparison);
+  } else {
+    console.log([...headlines(rows), ''].join('\n'));
+    console.log(markdown(rows, result.machine));
+    if (comparison !== undefined) console.log(comparison);
+  }
+  console.error(`results written to ${resolve(base)}.{json,svg,html}`);
+  return 0;
 }
-const result = { machine, mode: args.mode, rows };
-mkdirSync(args.out, { recursive: true });
-const file = join(args.out, `bench-${machine.date.replace(/[:.]/g, '-')}.json`);
-writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-const chart = file.replace(/\.json$/, '.svg');
-writeFileSync(chart, await chartSvg(rows, machine));
-if (args.json) {
-  console.log(JSON.stringify(result));
-} else {
-  console.log(markdown(rows, machine));
-  console.error(`results written to ${file} and ${chart}`);
-}
-// The command ends here, once the output is written. Every scenario closes what it opened,
-// but after the piscina results scenario a native handle was seen keeping the loop alive
-// (no JavaScript handle was left; not found yet): it must not keep the benchmark running.
-process.stdout.write('', () => process.exit(0));

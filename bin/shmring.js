@@ -2,4 +2,4 @@
 // The shmring command line (see src/cli/main.ts).
 import { main } from '../dist/cli/main.js';
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

@@ -1,6 +1,7 @@
 // `npm run prebuilds [-- --force] [--arch x64 | --available]`: builds the addon for every supported Node
 // major on linux-x64 and linux-arm64 (cross-compiled with Debian's g++-aarch64-linux-gnu),
-// strips it and puts it where node-gyp-build looks: prebuilds/linux-<arch>/node.abi<N>.glibc.node.
+// strips it and puts it where node-gyp-build looks: prebuilds/linux-<arch>/node.abi<N>.glibc.node,
+// with the benchmark's C reference programs beside it (scripts/lib/bench-programs.mjs).
 // Those builds call the V8 API, so each is tied to one ABI. Beside them goes one Node-API build
 // (native/buffers.h), node.napi.glibc.node, which node-gyp-build picks only where no ABI build
 // matches (a future major) and which refuses to load where Node lacks the functions it needs.
@@ -10,6 +11,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { benchInputs, benchTargets, buildBenchPrograms } from './lib/bench-programs.mjs';
 import { ARCHES, MAJORS, headerAbi, nodeDist } from './lib/node-dist.mjs';
 import { nodeGypRebuild } from './lib/node-gyp.mjs';
 import { root } from './lib/paths.mjs';
@@ -43,6 +45,7 @@ function files(dir) {
 function sourceHash() {
   const hash = createHash('sha256');
   const inputs = [join(root, 'binding.gyp'), ...files(join(root, 'native')), join(root, 'scripts', 'prebuilds.mjs'), join(root, 'scripts', 'lib', 'node-dist.mjs')];
+  inputs.push(...benchInputs(root), join(root, 'scripts', 'lib', 'bench-programs.mjs'));
   for (const file of inputs.sort()) hash.update(relative(root, file)).update('\0').update(readFileSync(file)).update('\0');
   return hash.digest('hex');
 }
@@ -57,7 +60,7 @@ const BUILDS = [...MAJORS, 'napi'];
 const NAPI_HEADERS = MAJORS[MAJORS.length - 1];
 
 export function expectedFiles(arches = ARCHES) {
-  return arches.flatMap((arch) => BUILDS.map((build) => target(arch, build)));
+  return arches.flatMap((arch) => [...BUILDS.map((build) => target(arch, build)), ...benchTargets(PREBUILDS, arch)]);
 }
 
 function tool(name) {
@@ -119,6 +122,10 @@ function main() {
       const what = build === 'napi' ? `Node-API, headers of Node ${NAPI_HEADERS}` : `Node ${build}`;
       console.log(`prebuilds: ${relative(root, out)} (${what}, ${readFileSync(out).length} bytes, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
     }
+    const cross = arch === HOST_ARCH ? {} : CROSS[arch];
+    const started = Date.now();
+    const programs = buildBenchPrograms(root, PREBUILDS, arch, cross.CC ?? 'cc', cross.STRIP ?? 'strip');
+    console.log(`prebuilds: ${programs.length} C reference programs of the benchmark in prebuilds/linux-${arch}/bench (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     writeFileSync(stampFile(arch), hash);
   }
 }

@@ -231,8 +231,8 @@ test('the HTML page holds the headlines, the chart, every row escaped, and the c
   t.true(html.includes('skipped: no mqueue here'));
   t.true(html.includes(`skipped: failed: &lt;b&gt;`));
   for (const line of headlines(rows)) t.true(html.includes(escapeHtml(line)), line);
-  t.true(html.includes('<code>npm run bench -- --full</code>'));
-  t.true(htmlReport({ ...result, mode: 'quick', rows: HAND.filter((r) => r.scenario === 'latency') }, svg).includes('<code>npm run bench -- --only latency</code>'));
+  t.true(html.includes('<code>npx shmring bench --full</code>'));
+  t.true(htmlReport({ ...result, mode: 'quick', rows: HAND.filter((r) => r.scenario === 'latency') }, svg).includes('<code>npx shmring bench --quick --only latency</code>'));
   t.true(htmlReport(result, svg, 'npm run bench -- --only transport').includes('--only transport'));
   t.throws(() => htmlReport(result, '<p>not a picture</p>'), { instanceOf: TypeError, message: /svg=/ });
   const run = fixture();
@@ -289,7 +289,7 @@ test('readRun reads a run and refuses a missing file, bad JSON and a JSON that i
   t.throws(() => notRun('array.json', []), { message: /array\.json is not a benchmark run: the whole file is an array, expected an object/ });
   t.throws(() => notRun('other.json', { hello: 1 }), { message: /other\.json is not a benchmark run: machine is missing, expected an object/ });
   t.throws(() => notRun('cores.json', { ...good, machine: { ...good.machine, cores: '2' } }), { message: /machine\.cores is "2", expected a number/ });
-  t.throws(() => notRun('mode.json', { ...good, mode: 'fast' }), { message: /mode is "fast", expected tiny, quick, full/ });
+  t.throws(() => notRun('mode.json', { ...good, mode: 'fast' }), { message: /mode is "fast", expected tiny, quick, standard, full/ });
   t.throws(() => notRun('rows.json', { ...good, rows: {} }), { message: /rows is an object, expected an array of rows/ });
   const rows = (r: Record<string, unknown>) => ({ ...good, rows: [good.rows[0], r] });
   t.throws(() => notRun('competitor.json', rows({ ...good.rows[0], competitor: 7 })), { message: /rows\[1\]\.competitor is 7, expected a string/ });

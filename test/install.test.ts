@@ -45,10 +45,14 @@ test('the tarball holds a stripped prebuilt binary for each supported major on x
     const builds = paths.filter((p) => p.startsWith(`prebuilds/linux-${arch}/`));
     t.is(builds.filter((p) => /\/node\.abi\d+\.glibc\.node$/.test(p)).length, MAJORS.length, `${arch}: ${builds.join(', ')}`);
     t.deepEqual(builds.filter((p) => p.includes('napi')), [`prebuilds/linux-${arch}/node.napi.glibc.node`]);
-    t.is(builds.length, MAJORS.length + 1);
+    const programs = ['cring', 'cring-rtt', 'memcpy', 'pingpong'].map((p) => `prebuilds/linux-${arch}/bench/${p}`);
+    t.deepEqual(builds.filter((p) => p.includes('/bench/')).sort(), programs, "the benchmark's C reference programs");
+    t.is(builds.length, MAJORS.length + 1 + programs.length);
   }
   t.false(paths.some((p) => p.startsWith('build/') || p.startsWith('test/') || p.startsWith('.cache/')));
   t.true(paths.includes('dist/index.js') && paths.includes('scripts/install.mjs'));
+  t.true(paths.includes('dist/bench/run.js') && paths.includes('dist/bench/lib/chart.js'), 'the compiled benchmark harness');
+  t.false(paths.some((p) => p.endsWith('.ts') && !p.endsWith('.d.ts')), 'no TypeScript source');
   const file = run('file', [thisPrebuild(ROOT)], { cwd: ROOT }).stdout;
   t.regex(file, /stripped/);
   t.notRegex(file, /not stripped/);

@@ -1,4 +1,4 @@
-// Two runs side by side, for `npm run bench -- --compare previous.json`: rows matched by
+// Two runs side by side, for `npx shmring bench --compare previous.json`: rows matched by
 // scenario, competitor and setup, each main figure before and after with the change, each
 // ratio before and after, the rows only one run has, and a warning when the machines differ
 // (figures from two machines, or two placements of one VM, do not measure the code alone).
@@ -8,7 +8,7 @@ import { mainFigure } from './families.js';
 import { cell, describeMachine, formatNumber } from './report.js';
 import type { Row, RunResult } from './scenario.js';
 
-const MODES: ReadonlyArray<RunResult['mode']> = ['tiny', 'quick', 'full'];
+const MODES: ReadonlyArray<RunResult['mode']> = ['tiny', 'quick', 'standard', 'full'];
 const FAMILIES: ReadonlyArray<NonNullable<Row['family']>> = ['shmring', 'reference', 'alternative'];
 
 /** What a field holds, for an error message: `missing`, `"abc"`, `an array`, `null`. */

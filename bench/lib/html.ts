@@ -16,12 +16,11 @@ export function escapeHtml(text: string): string {
 /** The command that runs the same benchmark again: its mode, and its one scenario if it ran one. */
 export function reproduceCommand(result: RunResult): string {
   const args: string[] = [];
-  if (result.mode === 'full') args.push('--full');
-  if (result.mode === 'tiny') args.push('--tiny');
+  if (result.mode !== 'standard') args.push(`--${result.mode}`);
   // Every scenario gives at least one row, even when it fails: one scenario means --only.
   const scenarios = new Set(result.rows.map((r) => r.scenario));
   if (scenarios.size === 1) args.push('--only', [...scenarios][0]!);
-  return args.length === 0 ? 'npm run bench' : `npm run bench -- ${args.join(' ')}`;
+  return ['npx shmring bench', ...args].join(' ');
 }
 
 const FAMILY_NAMES: Record<Family, string> = { shmring: 'shmring', reference: 'reference', alternative: 'Node alternative' };

@@ -1,6 +1,18 @@
-// Starting the processes of a cross-process run: TypeScript peers under tsx, C programs,
+// Starting the processes of a cross-process run: peers run as the harness does (compiled
+// JavaScript from an installed package, or TypeScript under tsx in a clone), C programs,
 // all killed if the harness is interrupted, each run bounded by a watchdog.
 import { type ChildProcess, spawn, type StdioOptions } from 'node:child_process';
+import { join } from 'node:path';
+
+/** The harness runs from source (TypeScript under tsx) or compiled (dist/bench). */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+/** The Node flags a peer needs to run as the harness does. */
+export const PEER_EXEC_ARGV: string[] = FROM_SOURCE ? ['--import=tsx'] : [];
+
+/** The peer file `name` (no extension) in `dir`, in the harness's own form. */
+export function peerFile(dir: string, name: string): string {
+  return join(dir, `${name}${FROM_SOURCE ? '.ts' : '.js'}`);
+}
 
 const live = new Set<ChildProcess>();
 let hooked = false;
@@ -55,7 +67,7 @@ export function spawnPeer(command: string[], stdio: StdioOptions, timeoutMs = 12
   return { child, done };
 }
 
-/** A TypeScript peer: node --import=tsx FILE ARGS. */
+/** A peer: node FILE ARGS (with tsx when the harness runs from source). */
 export function peer(file: string, args: Array<string | number>): string[] {
-  return [process.execPath, '--import=tsx', file, ...args.map(String)];
+  return [process.execPath, ...PEER_EXEC_ARGV, file, ...args.map(String)];
 }

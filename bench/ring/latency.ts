@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_SPIN_US, DEFAULT_YIELD_US, SpscRing } from 'shmring';
 import { buildC } from '../lib/c.js';
 import { benchSegment } from '../lib/segments.js';
-import type { Row, RunSettings, Scenario } from '../lib/scenario.js';
-import { peer, run } from '../lib/spawn.js';
+import { byMode, ONE_CPU_SPIN, oneCpu, type Row, type RunSettings, type Scenario } from '../lib/scenario.js';
+import { peer, peerFile, run } from '../lib/spawn.js';
 import { median, type LatencySummary } from '../lib/stats.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -21,8 +21,8 @@ const HERE = dirname(fileURLToPath(import.meta.url));
  * Most time a JS pair may warm up, and measure, in ms: together well inside the 120 s
  * watchdog of bench/lib/spawn.ts however slow a round trip gets.
  */
-const WARMUP_MS = { tiny: 2_000, quick: 10_000, full: 20_000 } as const;
-const MEASURE_MS = { tiny: 5_000, quick: 20_000, full: 40_000 } as const;
+const WARMUP_MS = { tiny: 2_000, quick: 1_000, standard: 10_000, full: 20_000 } as const;
+const MEASURE_MS = { tiny: 5_000, quick: 2_000, standard: 20_000, full: 40_000 } as const;
 
 interface Measured extends LatencySummary {
   /** Round trips measured (fewer than asked when the time bound ended the measurement). */
@@ -35,7 +35,7 @@ async function rings(mode: string, rounds: number, warmup: number, runMode: RunS
   try {
     SpscRing.create(a.segment, { capacity: 4096 }).close();
     SpscRing.create(b.segment, { capacity: 4096 }).close();
-    const file = join(HERE, 'rtt-peer.ts');
+    const file = peerFile(HERE, 'rtt-peer');
     const [ping] = await Promise.all([
       run(peer(file, ['ping', mode, rounds, warmup, WARMUP_MS[runMode], MEASURE_MS[runMode], a.address, b.address])),
       run(peer(file, ['pong', mode, a.address, b.address])),
@@ -48,7 +48,7 @@ async function rings(mode: string, rounds: number, warmup: number, runMode: RunS
 }
 
 async function pipes(rounds: number, runMode: RunSettings['mode']): Promise<Measured> {
-  const out = await run(peer(join(HERE, 'pipe-rtt-peer.ts'), ['ping', rounds, WARMUP_MS[runMode], MEASURE_MS[runMode]]));
+  const out = await run(peer(peerFile(HERE, 'pipe-rtt-peer'), ['ping', rounds, WARMUP_MS[runMode], MEASURE_MS[runMode]]));
   return JSON.parse(out.stdout) as Measured;
 }
 
@@ -72,15 +72,15 @@ function c(mode: string, rounds: number, runMode: RunSettings['mode']): Measured
  * 20,000 do, and the tiny run (the harness test) only checks that everything works.
  */
 function warmupRounds(mode: RunSettings['mode'], js: string): number {
-  return mode === 'tiny' || js === 'park' ? 20_000 : 200_000;
+  return mode === 'tiny' || mode === 'quick' || js === 'park' ? 20_000 : 200_000;
 }
 
 export const scenario: Scenario = {
   name: 'latency',
   description: 'round trip of 64 B over two SPSC rings between two processes',
   async run(settings: RunSettings): Promise<Row[]> {
-    const rounds = settings.mode === 'tiny' ? 2_000 : settings.mode === 'quick' ? 10_000 : 50_000;
-    const reps = settings.mode === 'full' ? 5 : settings.mode === 'quick' ? 2 : 1;
+    const rounds = byMode(settings.mode, { tiny: 2_000, quick: 5_000, standard: 10_000, full: 50_000 });
+    const reps = byMode(settings.mode, { tiny: 1, quick: 1, standard: 2, full: 5 });
     // Replies are read into a reused buffer (readInto) except in 'spin-alloc', which shows
     // what a new buffer per message (tryRead) costs: V8 allocation widens the tail.
     const setups = [
@@ -90,14 +90,24 @@ export const scenario: Scenario = {
       { js: 'hybrid', c: 'hybrid', label: 'receiver spins, then parks' },
     ];
     const rows: Row[] = [];
+    let noC: string | undefined; // why the C reference could not run, if it could not
     for (const setup of setups) {
+      if (setup.js.startsWith('spin') && oneCpu(settings)) {
+        rows.push({ scenario: 'latency', competitor: 'shmring SPSC', setup: `64 B, ${setup.label}`, figures: {}, skipped: ONE_CPU_SPIN });
+        continue;
+      }
       const js: Measured[] = [];
       const ref: Measured[] = [];
       for (let r = 0; r < reps; r++) {
         settings.progress(`latency: ${setup.label} (${r + 1}/${reps})`);
-        ref.push(c(setup.c, rounds, settings.mode));
+        try {
+          if (noC === undefined) ref.push(c(setup.c, rounds, settings.mode));
+        } catch (err) {
+          noC = (err as Error).message;
+        }
         js.push(await rings(setup.js, rounds, warmupRounds(settings.mode, setup.js), settings.mode));
       }
+      const paired = ref.length === js.length;
       rows.push({
         scenario: 'latency',
         competitor: 'shmring SPSC',
@@ -105,17 +115,23 @@ export const scenario: Scenario = {
         figures: {
           median_us: median(js.map((x) => x.median)),
           p99_us: median(js.map((x) => x.p99)),
-          c_median_us: median(ref.map((x) => x.median)),
-          c_p99_us: median(ref.map((x) => x.p99)),
           // the fewest round trips one repetition measured (the time bound may end it early)
           rounds: Math.min(...js.map((x) => x.rounds)),
-          c_rounds: Math.min(...ref.map((x) => x.rounds)),
+          ...(paired
+            ? {
+                c_median_us: median(ref.map((x) => x.median)),
+                c_p99_us: median(ref.map((x) => x.p99)),
+                c_rounds: Math.min(...ref.map((x) => x.rounds)),
+              }
+            : {}),
         },
         ratios: {
-          'median ÷ C ring': median(js.map((x, i) => x.median / ref[i]!.median)),
-          'p99 ÷ C ring': median(js.map((x, i) => x.p99 / ref[i]!.p99)),
+          ...(paired
+            ? { 'median ÷ C ring': median(js.map((x, i) => x.median / ref[i]!.median)), 'p99 ÷ C ring': median(js.map((x, i) => x.p99 / ref[i]!.p99)) }
+            : {}),
           'pipe median ÷ this median': NaN, // filled in below, from the same run
         },
+        ...(paired ? {} : { note: `without the C ring: ${noC}` }),
       });
     }
     const pipe: Measured[] = [];
@@ -124,7 +140,7 @@ export const scenario: Scenario = {
       pipe.push(await pipes(rounds, settings.mode));
     }
     const pipeMedian = median(pipe.map((x) => x.median));
-    for (const row of rows) row.ratios!['pipe median ÷ this median'] = pipeMedian / row.figures.median_us!;
+    for (const row of rows) if (row.skipped === undefined) row.ratios!['pipe median ÷ this median'] = pipeMedian / row.figures.median_us!;
     rows.push({
       scenario: 'latency',
       competitor: 'pipe',

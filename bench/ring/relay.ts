@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { Segment, SpscRing } from 'shmring';
 import { CONTROL_BYTES, Control } from '../lib/control.js';
 import { benchSegment } from '../lib/segments.js';
-import type { Row, RunSettings, Scenario } from '../lib/scenario.js';
-import { peer, run, spawnPeer } from '../lib/spawn.js';
+import { byMode, type Row, type RunSettings, type Scenario } from '../lib/scenario.js';
+import { peer, peerFile, run, spawnPeer } from '../lib/spawn.js';
 import { median } from '../lib/stats.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -31,7 +31,7 @@ async function relay(mode: 'pipe' | 'shm' | 'stream', source: string, target: st
   try {
     if (mode === 'shm') SpscRing.create(seg, { capacity }).close();
     const control = new Control(seg.buffer, seg.size);
-    const file = join(HERE, 'relay-peer.ts');
+    const file = peerFile(HERE, 'relay-peer');
     if (mode === 'pipe') {
       const sender = spawnPeer(peer(file, ['sender', 'pipe', address, source, CHUNK]), ['ignore', 'pipe', 'pipe'], 120_000, true);
       const receiver = run(peer(file, ['receiver', 'pipe', address, target, bytes]), [sender.child.stdout!, 'pipe', 'pipe']);
@@ -59,8 +59,8 @@ export const scenario: Scenario = {
   name: 'relay',
   description: 'file → process → process → file in 1 MiB chunks: pipe (four copies) against shmring (two) and its Node streams',
   async run(settings: RunSettings): Promise<Row[]> {
-    const bytes = (settings.mode === 'tiny' ? 8 : 256) * CHUNK;
-    const reps = settings.mode === 'tiny' ? 1 : 3;
+    const bytes = byMode(settings.mode, { tiny: 8, quick: 32, standard: 256, full: 256 }) * CHUNK;
+    const reps = byMode(settings.mode, { tiny: 1, quick: 1, standard: 3, full: 3 });
     const sourceDir = mkdtempSync(join(tmpdir(), 'shmring-relay-'));
     const targetDir = mkdtempSync('/dev/shm/shmring-relay-');
     // Ctrl-C ends the harness with process.exit (see lib/spawn.ts): remove the files then too.

@@ -17,8 +17,9 @@ import { posixQueue, sysvQueue } from 'shmring/queues';
 import { buildC } from '../lib/c.js';
 import { benchSegment } from '../lib/segments.js';
 import { CONTROL_BYTES, Control } from '../lib/control.js';
-import type { Row, RunSettings, Scenario } from '../lib/scenario.js';
-import { peer, run, spawnPeer } from '../lib/spawn.js';
+import { byMode, type Row, type RunSettings, type Scenario } from '../lib/scenario.js';
+import { peer, peerFile, run, spawnPeer } from '../lib/spawn.js';
+import { missing } from '../lib/optional.js';
 import { median } from '../lib/stats.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -30,8 +31,8 @@ function label(size: number): string {
 
 /** Messages per repetition: about `bytes` of payload, at least a few. */
 export function countFor(size: number, mode: RunSettings['mode']): number {
-  const bytes = mode === 'tiny' ? 4 * 2 ** 20 : mode === 'quick' ? 64 * 2 ** 20 : 512 * 2 ** 20;
-  const cap = mode === 'tiny' ? 20_000 : mode === 'quick' ? 500_000 : 4_000_000;
+  const bytes = byMode(mode, { tiny: 4 * 2 ** 20, quick: 8 * 2 ** 20, standard: 64 * 2 ** 20, full: 512 * 2 ** 20 });
+  const cap = byMode(mode, { tiny: 20_000, quick: 50_000, standard: 500_000, full: 4_000_000 });
   return Math.max(16, Math.min(cap, Math.floor(bytes / size)));
 }
 
@@ -61,7 +62,9 @@ const MAX_WARM_REPS = 8;
 
 export function repsFor(count: number, mode: RunSettings['mode']): Reps {
   if (mode === 'tiny') return { warm: 1, measured: 1 };
-  return { warm: Math.min(MAX_WARM_REPS, Math.ceil(WARM_MESSAGES / count)), measured: 3 };
+  // A quick run warms up as the others do: a cold peer's figure is several times too slow,
+  // and the warm-up costs milliseconds where starting the peers costs a tenth of a second.
+  return { warm: Math.min(MAX_WARM_REPS, Math.ceil(WARM_MESSAGES / count)), measured: mode === 'quick' ? 2 : 3 };
 }
 
 const total = (reps: Reps) => reps.warm + reps.measured;
@@ -90,7 +93,7 @@ async function spsc(size: number, count: number, reps: Reps, producerMode: strin
   try {
     SpscRing.create(seg, { capacity }).close();
     const control = new Control(seg.buffer, seg.size);
-    const file = join(HERE, 'spsc-peer.ts');
+    const file = peerFile(HERE, 'spsc-peer');
     await Promise.all([
       run(peer(file, ['consumer', address, size, count, total(reps), consumerMode])),
       run(peer(file, ['producer', address, size, count, total(reps), producerMode])),
@@ -108,7 +111,7 @@ async function mpmc(size: number, count: number, reps: Reps, producers: number, 
   try {
     MpmcRing.create(seg, { slots, slotSize }).close();
     const control = new Control(seg.buffer, seg.size);
-    const file = join(HERE, 'mpmc-peer.ts');
+    const file = peerFile(HERE, 'mpmc-peer');
     const perProducer = Math.floor(count / producers);
     const args = (role: string) => [role, address, size, perProducer, total(reps), producers, consumers];
     await Promise.all([
@@ -128,7 +131,7 @@ async function stream(transport: 'unix' | 'tcp' | 'pipe', size: number, count: n
   process.on('exit', cleanup); // Ctrl-C ends the harness with process.exit
   try {
     const control = new Control(seg.buffer, seg.size);
-    const file = join(HERE, 'stream-peer.ts');
+    const file = peerFile(HERE, 'stream-peer');
     const args = (role: string) => [role, transport, size, count, total(reps), join(dir, 'socket')];
     if (transport === 'pipe') {
       // the sender's stdout is the receiver's stdin
@@ -172,7 +175,7 @@ async function queue(kind: 'posix' | 'sysv', size: number, count: number, reps: 
   try {
     const control = new Control(seg.buffer, seg.size);
     const stdio = ['ignore', 'pipe', 'pipe', seg.fd!] as const;
-    const file = join(HERE, 'queue-peer.ts');
+    const file = peerFile(HERE, 'queue-peer');
     const args = (role: string) => [role, kind, name, size, count, total(reps)];
     await Promise.all([run(peer(file, args('receiver')), [...stdio]), run(peer(file, args('sender')), [...stdio])]);
     return repTime(control.durations(total(reps)), reps);
@@ -196,7 +199,7 @@ async function onePeer(file: string, args: Array<string | number>, sent: number,
   const seg = Segment.anonymous(CONTROL_BYTES);
   try {
     const control = new Control(seg.buffer, seg.size);
-    await run(peer(join(HERE, file), args), ['ignore', 'pipe', 'pipe', seg.fd!]);
+    await run(peer(peerFile(HERE, file), args), ['ignore', 'pipe', 'pipe', seg.fd!]);
     return (repTime(control.durations(total(reps)), reps) * count) / sent;
   } finally {
     seg.close();
@@ -205,17 +208,19 @@ async function onePeer(file: string, args: Array<string | number>, sent: number,
 
 function ipc(serialization: 'json' | 'advanced', size: number, count: number, reps: Reps): Promise<number> {
   const sent = Math.min(count, HEAP_MESSAGES);
-  return onePeer('ipc-peer.ts', ['receiver', serialization, size, sent, total(reps)], sent, count, reps);
+  return onePeer('ipc-peer', ['receiver', serialization, size, sent, total(reps)], sent, count, reps);
 }
 
 function piscina(size: number, count: number, reps: Reps): Promise<number> {
+  const absent = missing('piscina');
+  if (absent !== undefined) return Promise.reject(new Error(absent));
   const sent = Math.min(count, PISCINA_TASKS);
-  return onePeer('piscina-peer.ts', [size, sent, total(reps)], sent, count, reps);
+  return onePeer('piscina-peer', [size, sent, total(reps)], sent, count, reps);
 }
 
 function port(size: number, count: number, reps: Reps): Promise<number> {
   const sent = Math.min(count, HEAP_MESSAGES);
-  return onePeer('port-peer.ts', [size, sent, total(reps)], sent, count, reps);
+  return onePeer('port-peer', [size, sent, total(reps)], sent, count, reps);
 }
 
 interface Measure {
@@ -262,8 +267,10 @@ export const scenario: Scenario = {
       const count = countFor(size, settings.mode);
       const reps = repsFor(count, settings.mode);
       const perRound: Array<Map<string, number>> = [];
+      const reasons = new Map<string, string>();
       for (let round = 0; round < rounds; round++) {
         const times = new Map<string, number>();
+        const failed = new Map<string, string>();
         for (const m of MEASURES) {
           if (m.sizes !== undefined && !m.sizes.includes(size)) continue;
           const key = `${m.competitor}/${m.setup}`;
@@ -271,17 +278,19 @@ export const scenario: Scenario = {
           try {
             times.set(key, await m.run(size, count, reps));
           } catch (err) {
+            failed.set(key, (err as Error).message);
             settings.progress(`  skipped: ${(err as Error).message}`);
           }
         }
         perRound.push(times);
+        for (const [key, reason] of failed) reasons.set(key, reason);
       }
       for (const m of MEASURES) {
         const key = `${m.competitor}/${m.setup}`;
         const ns = perRound.map((t) => t.get(key)).filter((x): x is number => x !== undefined);
         if (m.sizes !== undefined && !m.sizes.includes(size)) continue;
         if (ns.length === 0) {
-          rows.push({ scenario: 'throughput', competitor: m.competitor, setup: `${m.setup}, ${label(size)}`, figures: {}, skipped: 'failed to run (see progress output)' });
+          rows.push({ scenario: 'throughput', competitor: m.competitor, setup: `${m.setup}, ${label(size)}`, figures: {}, skipped: reasons.get(key) ?? 'failed to run (see progress output)' });
           continue;
         }
         const seconds = median(ns) / 1e9;

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { DEFAULT_SPIN_US, DEFAULT_YIELD_US, Segment } from 'shmring';
 import { buildC } from '../lib/c.js';
-import type { Row, RunSettings, Scenario } from '../lib/scenario.js';
+import { PEER_EXEC_ARGV, peerFile } from '../lib/spawn.js';
+import { byMode, ONE_CPU_SPIN, oneCpu, type Row, type RunSettings, type Scenario } from '../lib/scenario.js';
 import { median } from '../lib/stats.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -36,7 +37,7 @@ export async function runJs(mode: string, rounds: number, spinUs: number, pin: b
   try {
     const prefix = pin ? ['taskset', '-c', '0'] : [];
     const start = (role: string) => {
-      const argv = [...prefix, process.execPath, '--import=tsx', join(HERE, 'pingpong-peer.ts'), role, mode, String(rounds), String(spinUs)];
+      const argv = [...prefix, process.execPath, ...PEER_EXEC_ARGV, peerFile(HERE, 'pingpong-peer'), role, mode, String(rounds), String(spinUs)];
       return spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe', seg.fd!] });
     };
     const pong = start('pong');
@@ -59,8 +60,8 @@ export const scenario: Scenario = {
   name: 'pingpong',
   description: 'round trip over one shared word between two processes (sync layer)',
   async run(settings: RunSettings): Promise<Row[]> {
-    const rounds = settings.mode === 'tiny' ? 2_000 : settings.mode === 'quick' ? 20_000 : 100_000;
-    const reps = settings.mode === 'full' ? 5 : settings.mode === 'quick' ? 3 : 1;
+    const rounds = byMode(settings.mode, { tiny: 2_000, quick: 5_000, standard: 20_000, full: 100_000 });
+    const reps = byMode(settings.mode, { tiny: 1, quick: 1, standard: 3, full: 5 });
     const spinUs = DEFAULT_SPIN_US;
     const spinNs = spinUs * 1000;
     const setups: Array<{ label: string; js: string; c: string; pin: boolean }> = [
@@ -72,49 +73,62 @@ export const scenario: Scenario = {
     ];
     const rows: Row[] = [];
     let syncFutexMedian = NaN;
+    let noC: string | undefined; // why the C program could not run, if it could not
     for (const setup of setups) {
+      if (setup.js === 'spin' && oneCpu(settings)) {
+        rows.push({ scenario: 'pingpong', competitor: 'shmring futex', setup: setup.label, figures: {}, skipped: ONE_CPU_SPIN });
+        continue;
+      }
       const js: Result[] = [];
       const c: Result[] = [];
       for (let r = 0; r < reps; r++) {
         settings.progress(`pingpong: ${setup.label} (${r + 1}/${reps})`);
         // Pair each JS figure with the C figure measured next to it.
-        c.push(runC(setup.c, rounds, spinNs, setup.pin));
+        try {
+          if (noC === undefined) c.push(runC(setup.c, rounds, spinNs, setup.pin));
+        } catch (err) {
+          noC = (err as Error).message;
+        }
         js.push(await runJs(setup.js, rounds, spinUs, setup.pin));
       }
+      const paired = c.length === js.length;
       const jsMedian = median(js.map((x) => x.median));
-      const jsP99 = median(js.map((x) => x.p99));
-      const cMedian = median(c.map((x) => x.median));
-      const cP99 = median(c.map((x) => x.p99));
-      const ratios: Record<string, number> = {
-        'median ÷ C': median(js.map((x, i) => x.median / c[i]!.median)),
-        'p99 ÷ C': median(js.map((x, i) => x.p99 / c[i]!.p99)),
-      };
+      const ratios: Record<string, number> = paired
+        ? { 'median ÷ C': median(js.map((x, i) => x.median / c[i]!.median)), 'p99 ÷ C': median(js.map((x, i) => x.p99 / c[i]!.p99)) }
+        : {};
       if (setup.js === 'futex') syncFutexMedian = jsMedian;
-      if (setup.js === 'async') ratios['median ÷ JS sync futex'] = jsMedian / syncFutexMedian;
+      if (setup.js === 'async' && Number.isFinite(syncFutexMedian)) ratios['median ÷ JS sync futex'] = jsMedian / syncFutexMedian;
       rows.push({
         scenario: 'pingpong',
         competitor: 'shmring futex',
         setup: setup.label,
         figures: {
           median_us: jsMedian,
-          p99_us: jsP99,
-          c_median_us: cMedian,
-          c_p99_us: cP99,
+          p99_us: median(js.map((x) => x.p99)),
+          ...(paired ? { c_median_us: median(c.map((x) => x.median)), c_p99_us: median(c.map((x) => x.p99)) } : {}),
           rounds,
           ...(setup.js === 'hybrid' ? { spin_budget_ns: spinNs, yield_budget_ns: DEFAULT_YIELD_US * 1000 } : {}),
         },
         ratios,
+        ...(paired ? {} : { note: `without the C program: ${noC}` }),
       });
     }
     settings.progress('pingpong: wake with no waiter');
     const w = await runJs('futex', Math.min(rounds, 2_000), spinUs, false);
-    const cw = runC('futex', 1_000, spinNs, false);
+    let cWake = NaN;
+    try {
+      if (noC === undefined) cWake = runC('futex', 1_000, spinNs, false).wakeNoWaiterNs;
+    } catch (err) {
+      noC = (err as Error).message;
+    }
+    const strategyWake = w.strategyWakeNs ?? NaN;
     rows.push({
       scenario: 'pingpong',
       competitor: 'shmring futex',
       setup: 'wake, nobody waiting',
-      figures: { raw_wake_ns: w.wakeNoWaiterNs, strategy_wake_ns: w.strategyWakeNs ?? NaN, c_wake_ns: cw.wakeNoWaiterNs },
-      ratios: { 'raw ÷ C': w.wakeNoWaiterNs / cw.wakeNoWaiterNs, 'strategy ÷ C raw': (w.strategyWakeNs ?? NaN) / cw.wakeNoWaiterNs },
+      figures: { raw_wake_ns: w.wakeNoWaiterNs, strategy_wake_ns: strategyWake, ...(Number.isFinite(cWake) ? { c_wake_ns: cWake } : {}) },
+      ratios: Number.isFinite(cWake) ? { 'raw ÷ C': w.wakeNoWaiterNs / cWake, 'strategy ÷ C raw': strategyWake / cWake } : {},
+      ...(Number.isFinite(cWake) ? {} : { note: `without the C program: ${noC}` }),
     });
     return rows;
   },

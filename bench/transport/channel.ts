@@ -17,14 +17,15 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { Channel, fork as shmFork, Segment } from 'shmring';
-import type { Row, RunSettings, Scenario } from '../lib/scenario.js';
+import { byMode, type Row, type RunSettings, type Scenario } from '../lib/scenario.js';
+import { PEER_EXEC_ARGV, peerFile } from '../lib/spawn.js';
 import { summarize } from '../lib/stats.js';
 import { runJs as syncFutexRoundTrip } from '../sync/pingpong.js';
 import { jsonFrame, jsonFrameReader } from './json-frames.js';
 import { END_BYTES, END_TEXT, isBytes, payload, PAYLOADS, replyCount, type PayloadName } from './payloads.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const PEER = join(HERE, 'peer.ts');
+const PEER = peerFile(HERE, 'peer');
 
 /** The near end of a competitor: send (false: wait for room()), messages, and shutdown. */
 interface Link {
@@ -43,7 +44,7 @@ function exited(child: ChildProcess): Promise<void> {
 function channelLink(codec: string, mode: Mode): Link {
   const address = `shm:shmring-bench-${process.pid}-${Math.random().toString(36).slice(2)}`;
   const ch = Channel.create(address, { codec: codec as 'json', capacity: 4 << 20, highWaterMark: 8 << 20 });
-  const child = spawn(process.execPath, ['--import=tsx', PEER, 'channel', address, codec, mode], { stdio: 'inherit' });
+  const child = spawn(process.execPath, [...PEER_EXEC_ARGV, PEER, 'channel', address, codec, mode], { stdio: 'inherit' });
   return {
     send: (m) => ch.postMessage(m),
     room: () => new Promise((resolve) => ch.once('drain', resolve)),
@@ -63,7 +64,7 @@ function channelLink(codec: string, mode: Mode): Link {
 
 /** A forked peer, by Node's fork or by shmring's (the same peer code: only the import differs). */
 function forkLink(serialization: 'json' | 'advanced', mode: Mode, make: typeof fork = fork): Link {
-  const child = make(PEER, ['fork', mode], { serialization, execArgv: ['--import=tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = make(PEER, ['fork', mode], { serialization, execArgv: PEER_EXEC_ARGV, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let sent = 0;
   let written: Promise<void> = Promise.resolve();
   return {
@@ -115,7 +116,7 @@ async function unixLink(mode: Mode): Promise<Link> {
   const path = join(dir, 'socket');
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(path, resolve));
-  const child = spawn(process.execPath, ['--import=tsx', PEER, 'unix', path, mode], { stdio: 'inherit' });
+  const child = spawn(process.execPath, [...PEER_EXEC_ARGV, PEER, 'unix', path, mode], { stdio: 'inherit' });
   const socket = await new Promise<Socket>((resolve) => server.once('connection', resolve));
   const handlers: Array<(m: unknown) => void> = [];
   socket.on('data', jsonFrameReader((message) => handlers.forEach((h) => h(message))));
@@ -162,13 +163,13 @@ interface Budget {
 }
 
 function budgetFor(mode: RunSettings['mode'], name: PayloadName): Budget {
-  const scale = mode === 'tiny' ? 0.02 : mode === 'quick' ? 1 : 4;
+  const scale = byMode(mode, { tiny: 0.02, quick: 0.1, standard: 1, full: 4 });
   const count = name === 'small' ? 400_000 : name === 'array' ? 2_000 : name === '64 KiB' ? 20_000 : 1_000;
   return {
     count: Math.max(20, Math.floor(count * scale)),
-    ms: mode === 'tiny' ? 200 : mode === 'quick' ? 1500 : 5000,
-    rounds: mode === 'tiny' ? 30 : mode === 'quick' ? 2_000 : 10_000,
-    idleChannels: mode === 'tiny' ? 50 : 1_000,
+    ms: byMode(mode, { tiny: 200, quick: 300, standard: 1_500, full: 5_000 }),
+    rounds: byMode(mode, { tiny: 30, quick: 300, standard: 2_000, full: 10_000 }),
+    idleChannels: byMode(mode, { tiny: 50, quick: 200, standard: 1_000, full: 1_000 }),
   };
 }
 
@@ -318,7 +319,7 @@ export const scenario: Scenario = {
     if (forkRtt !== undefined && forkRow !== undefined && ipcRtt !== undefined) forkRow.ratios = { 'median ÷ child_process IPC json': forkRtt.median_us / ipcRtt.median_us };
 
     const { idleChannels } = budgetFor(settings.mode, 'small');
-    const reads = settings.mode === 'tiny' ? 50 : 500;
+    const reads = byMode(settings.mode, { tiny: 50, quick: 100, standard: 500, full: 500 });
     settings.progress(`transport: fs.readFile with ${idleChannels} idle channels`);
     const alone = await readFileLatency(0, reads, 'socket');
     for (const wake of ['socket', 'futex'] as const) {

@@ -5,9 +5,10 @@
 // Tasks per second, bounded by count and time, with the same pool settings for each.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
+import type { Piscina as PiscinaClass } from 'piscina';
 import { SharedResults } from 'shmring';
-import type { Row, RunSettings, Scenario } from '../lib/scenario.js';
+import { load, missing } from '../lib/optional.js';
+import { byMode, type Row, type RunSettings, type Scenario } from '../lib/scenario.js';
 
 const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'results-worker.mjs');
 const BYTES = 1 << 20;
@@ -16,6 +17,7 @@ const THREADS = 2;
 type How = 'clone' | 'move' | 'shm';
 
 async function tasksPerSecond(how: How, count: number, ms: number): Promise<number> {
+  const { Piscina } = await load<{ Piscina: typeof PiscinaClass }>('piscina');
   const results = SharedResults.create({ slots: THREADS });
   const pool = results.watch(new Piscina({ filename: WORKER, workerData: results.workerData, minThreads: THREADS, maxThreads: THREADS, execArgv: [] }));
   try {
@@ -46,14 +48,22 @@ export const scenario: Scenario = {
   name: 'results',
   description: "1 MiB results from a piscina pool: its return path, Piscina.move, and shmring's SharedResults",
   async run(settings: RunSettings): Promise<Row[]> {
-    const count = settings.mode === 'tiny' ? 20 : settings.mode === 'quick' ? 2_000 : 10_000;
-    const ms = settings.mode === 'tiny' ? 300 : settings.mode === 'quick' ? 3_000 : 10_000;
+    const count = byMode(settings.mode, { tiny: 20, quick: 200, standard: 2_000, full: 10_000 });
+    const ms = byMode(settings.mode, { tiny: 300, quick: 500, standard: 3_000, full: 10_000 });
+    const setup = `1 MiB result per task, ${THREADS} worker threads`;
+    const absent = missing('piscina');
+    if (absent !== undefined) {
+      return [
+        { scenario: 'results', competitor: 'piscina', setup: `returned (structured clone), ${setup}`, figures: {}, skipped: absent },
+        { scenario: 'results', competitor: 'piscina', setup: `Piscina.move (transferred), ${setup}`, figures: {}, skipped: absent },
+        { scenario: 'results', competitor: 'shmring SharedResults', setup: `sendResult / take, ${setup}`, figures: {}, skipped: `runs in a piscina pool: ${absent}` },
+      ];
+    }
     const rate: Record<How, number> = { clone: 0, move: 0, shm: 0 };
     for (const how of ['clone', 'move', 'shm'] as const) {
       settings.progress(`results: ${how}`);
       rate[how] = await tasksPerSecond(how, count, ms);
     }
-    const setup = `1 MiB result per task, ${THREADS} worker threads`;
     return [
       { scenario: 'results', competitor: 'piscina', setup: `returned (structured clone), ${setup}`, figures: { tasks_per_s: rate.clone } },
       { scenario: 'results', competitor: 'piscina', setup: `Piscina.move (transferred), ${setup}`, figures: { tasks_per_s: rate.move } },

@@ -1,10 +1,7 @@
 // The `shmring` command: inspect, ls, rm and bench. Output is for people (or --json for
 // scripts); bad arguments print the usage and exit with code 2. Every name and message
 // printed for people goes through printable() (anyone can name a /dev/shm object).
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ShmError } from '../errors.js';
 import { describeRing, PROBE_BYTES, type RingDescription } from '../ring/inspect.js';
@@ -22,7 +19,9 @@ const USAGE = `usage: shmring <command>
   shmring rm <address>...              remove segments (shm_unlink, unlink, IPC_RMID)
   shmring rm --stale                   remove every stale segment (no process maps it, all participants dead);
                                        not root: only your own, and only what no unseen process may map
-  shmring bench [options]              run the benchmark (from a clone of the repository)
+  shmring bench [--quick|--full] [--json] [--only S] [--out DIR] [--compare OLD.json]
+                                       measure shmring against pipes, sockets, queues and Node's IPC
+                                       on this machine (shmring bench --help)
 addresses: shm:NAME, file:/abs/path, sysv:KEY, sysv:/path:PROJ
 names are printed with C-style escapes (\\\\, \\n, \\xHH, \\u{HHHH}); --json keeps them raw`;
 
@@ -132,24 +131,26 @@ function remove(args: string[]): number {
   return status;
 }
 
-function bench(args: string[]): number {
-  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  const runner = join(root, 'bench', 'run.ts');
-  let tsx: string | undefined;
-  try {
-    tsx = createRequire(join(root, 'package.json')).resolve('tsx');
-  } catch {
-    tsx = undefined;
+/**
+ * The benchmark, compiled beside this file into dist/bench by the build, run in this
+ * process (so that Ctrl-C reaches its cleanup). Its scenarios may leave a native handle
+ * that keeps the loop alive (seen after the piscina scenario), so the command exits once
+ * its output is written.
+ */
+async function bench(args: string[]): Promise<number> {
+  const runner = new URL('../bench/run.js', import.meta.url);
+  if (!existsSync(fileURLToPath(runner))) {
+    console.error(`shmring bench: the benchmark is not built beside ${printable(fileURLToPath(import.meta.url))} (in a clone: npm run build)`);
+    return 1;
   }
-  if (!existsSync(runner) || tsx === undefined) {
-    console.error('shmring bench runs from a clone of the repository: git clone …, then `npm ci && npm run bench`');
-    return 2;
-  }
-  const result = spawnSync(process.execPath, ['--import=tsx', runner, ...args], { cwd: root, stdio: 'inherit' });
-  return result.status ?? 1;
+  const { runBench } = (await import(runner.href)) as { runBench(argv: string[]): Promise<number> };
+  const code = await runBench(args);
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+  process.exit(code);
 }
 
-export function main(argv: string[]): number {
+/** Runs one command; the exit code (a promise for bench, which runs for minutes). */
+export function main(argv: string[]): number | Promise<number> {
   const [command, ...args] = argv;
   try {
     switch (command) {
