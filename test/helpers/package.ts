@@ -32,6 +32,11 @@ export function npm(args: string[], options: { cwd: string; env?: Record<string,
   return run('node', [NPM_CLI, ...args, '--no-audit', '--no-fund', '--prefer-offline'], options);
 }
 
+/** npx as a user types it in the project `cwd` (npm's own npx, run by the Node under test). */
+export function npx(args: string[], options: { cwd: string; env?: Record<string, string>; pathFirst?: string[]; timeout?: number }): SpawnSyncReturns<string> {
+  return run('node', [join(dirname(NPM_CLI), 'npx-cli.js'), '--no-install', ...args], options);
+}
+
 /** The folder of a Node distribution from the registry cache (scripts/lib/node-dist.mjs fetches it once). */
 export function nodeDist(arch: 'x64' | 'arm64', major: number): string {
   const result = spawnSync(process.execPath, [join(ROOT, 'scripts', 'lib', 'node-dist.mjs'), arch, String(major)], { encoding: 'utf8', timeout: 240_000 });
