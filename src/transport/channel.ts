@@ -5,7 +5,7 @@
 // throws there, then writes frames while the ring has room and queues the rest), the
 // receiving half receiver.ts, and the wake-up protocol between the two ends signals.ts.
 import { EventEmitter } from 'node:events';
-import { checkInteger, checkOptions, closedError, shmError } from '../errors.js';
+import { checkOptions, closedError, shmError } from '../errors.js';
 import { resolveCodec } from './codec.js';
 import { joinEndpoint, leaveEndpoint, makeEndpoint, type Endpoint } from './endpoints.js';
 import { FRAME_HEADER, Reassembly } from './framing.js';
@@ -135,26 +135,15 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
     return this.#outbox.post(value);
   }
 
-  /**
-   * Calls `callback` once every message posted so far is in shared memory (on the next tick
-   * if they all are now), or with the reason if the channel ends before they could be.
-   */
+  /** `callback()` once every message posted so far is in shared memory; `callback(reason)` if the channel ends first. */
   afterWritten(callback: (error?: Error) => void): void {
     this.#outbox.afterWritten(callback);
   }
 
-  /**
-   * Blocks this thread until every message posted so far is in shared memory, published for
-   * the peer: writes what is queued, waiting for the peer to make room. For a thread whose
-   * event loop may not run again soon (a piscina worker between tasks sleeps outside its
-   * loop). Throws ERR_TIMEOUT when the peer made no room for `timeoutMs` (what is left stays
-   * queued, in order), ERR_PEER_DEAD, or ERR_CLOSED after close().
-   */
+  /** Blocks until every message posted so far is in shared memory and published (Outbox.flushSync). */
   flushSync(timeoutMs = 30_000): void {
-    checkInteger('timeoutMs', timeoutMs, 0, 2 ** 31 - 1);
     if (this.#closed) throw closedError('channel');
-    this.#outbox.writeQueuedSync(timeoutMs, () => this.#endPass());
-    this.#outbox.sendQueued(); // nothing left to write: publishes, rings the peer, settles 'drain'
+    this.#outbox.flushSync(timeoutMs);
   }
 
   /** Bytes waiting in this process for room in the ring; stale as soon as the peer reads. */
@@ -162,10 +151,7 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
     return this.#outbox.queuedBytes;
   }
 
-  /**
-   * The end of a pass of writes: publishes them and rings the peer if it sleeps.
-   * (Where the ring layer offers cork()/uncork(), a pass is a corked stretch.)
-   */
+  /** The end of a pass of writes (a corked stretch of the ring): publishes them, rings the peer if it sleeps. */
   #endPass(): void {
     this.#end.rings[0].flush();
     this.#signals.published();

@@ -3,7 +3,7 @@
 // a pass of writes ends (publish, ring a sleeping peer) at the end of the task or when the
 // ring is full. It never blocks, except at process exit (writeAllAtExit), and never drops a
 // message. It owns no events: its host (the Channel) publishes, refs, drains and closes.
-import { shmError, typeError } from '../errors.js';
+import { checkInteger, shmError, typeError } from '../errors.js';
 import type { Codec } from './codec.js';
 import { FIRST, FRAME_HEADER, MORE, WHOLE, writeFrameHeader } from './framing.js';
 import type { Claim, SpscRing } from './rings.js';
@@ -167,6 +167,19 @@ export class Outbox {
     this.#queue = [];
     this.#head = 0;
     return true;
+  }
+
+  /**
+   * Blocks this thread until every message posted so far is in shared memory, published for
+   * the peer: writes what is queued, waiting for the peer to make room. For a thread whose
+   * event loop may not run again soon (a piscina worker between tasks sleeps outside its
+   * loop). Throws ERR_TIMEOUT when the peer made no room for `timeoutMs` (what is left stays
+   * queued, in order) or ERR_PEER_DEAD.
+   */
+  flushSync(timeoutMs: number): void {
+    checkInteger('timeoutMs', timeoutMs, 0, 2 ** 31 - 1);
+    this.writeQueuedSync(timeoutMs, () => this.#host.endPass());
+    this.sendQueued(); // nothing left to write: publishes, rings the peer, settles 'drain'
   }
 
   /**
