@@ -214,13 +214,32 @@ async function roundTrips(link: Link, rounds: number): Promise<{ median_us: numb
   return { median_us: median, p99_us: p99 };
 }
 
-/** fs.readFile latency (µs, median of `reads`) while `channels` channels wait idle in this process. */
-async function readFileLatency(channels: number, reads: number, wake: 'socket' | 'futex'): Promise<number> {
+/** Median µs of `reads` fs.readFile calls of `file`. */
+async function readFileMedian(file: string, reads: number): Promise<number> {
+  const samples = new Float64Array(reads);
+  for (let i = 0; i < reads; i++) {
+    const start = performance.now();
+    await readFile(file);
+    samples[i] = (performance.now() - start) * 1000;
+  }
+  return summarize(samples).median;
+}
+
+/**
+ * fs.readFile latency (µs, medians of `reads`) before, while and after `channels` channels
+ * wait idle in this process. The reads without channels bracket the ones with them, after a
+ * warm-up: a single "alone" figure taken at another moment of the run (cold, or in another
+ * state of the CPU's frequency and idle states) differed from itself by 2× and more.
+ */
+async function readFileLatency(channels: number, reads: number, wake: 'socket' | 'futex'): Promise<{ before: number; during: number; after: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'shmring-bench-readfile-'));
   const file = join(dir, 'data');
   writeFileSync(file, Buffer.alloc(4096, 1));
   const open: Channel[] = [];
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
   try {
+    await readFileMedian(file, reads * 2); // warm-up: the thread pool started, the code compiled
+    const before = await readFileMedian(file, reads);
     for (let i = 0; i < channels; i++) {
       const a = Channel.create(undefined, { capacity: 4096, wake });
       const b = Channel.connect(a.address, { wake });
@@ -228,14 +247,12 @@ async function readFileLatency(channels: number, reads: number, wake: 'socket' |
       b.on('message', () => {});
       open.push(a, b);
     }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    const samples = new Float64Array(reads);
-    for (let i = 0; i < reads; i++) {
-      const start = performance.now();
-      await readFile(file);
-      samples[i] = (performance.now() - start) * 1000;
-    }
-    return summarize(samples).median;
+    await settle();
+    const during = await readFileMedian(file, reads);
+    for (const ch of open.splice(0)) ch.close();
+    await settle();
+    const after = await readFileMedian(file, reads);
+    return { before, during, after };
   } finally {
     for (const ch of open) ch.close();
     rmSync(dir, { recursive: true, force: true });
@@ -321,15 +338,14 @@ export const scenario: Scenario = {
     const { idleChannels } = budgetFor(settings.mode, 'small');
     const reads = byMode(settings.mode, { tiny: 50, quick: 100, standard: 500, full: 500 });
     settings.progress(`transport: fs.readFile with ${idleChannels} idle channels`);
-    const alone = await readFileLatency(0, reads, 'socket');
     for (const wake of ['socket', 'futex'] as const) {
-      const busy = await readFileLatency(idleChannels, reads, wake);
+      const { before, during, after } = await readFileLatency(idleChannels, reads, wake);
       rows.push({
         scenario: 'transport',
         competitor: 'shmring Channel',
         setup: `fs.readFile with ${idleChannels} idle channels (${wake} wake-up)`,
-        figures: { readfile_median_us: busy, alone_median_us: alone },
-        ratios: { '÷ no channels': busy / alone },
+        figures: { readfile_median_us: during, before_median_us: before, after_median_us: after },
+        ratios: { '÷ no channels (mean of before and after)': during / ((before + after) / 2) },
       });
     }
     return rows;
