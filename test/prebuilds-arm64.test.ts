@@ -1,6 +1,7 @@
 // The linux-arm64 prebuilt binaries, each run in its own Node under qemu-user: a segment
 // shared by two arm64 processes, with Atomics and a futex wake between them. The full ring is
-// not run there: its plain copy mapping needs mremap, which qemu-user does not emulate.
+// not run there: its plain copy mapping needs mremap, which qemu-user does not emulate. And
+// the benchmark's prebuilt arm64 C programs, each run once, briefly, with its output checked.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,3 +33,18 @@ for (const major of MAJORS) {
     t.is(report.addon, join(ROOT, 'prebuilds', 'linux-arm64', `node.abi${String(report.abi)}.glibc.node`));
   });
 }
+
+(hasQemu ? test : test.skip)(`the benchmark's arm64 C programs run and report${hasQemu ? '' : ` (needs ${QEMU} and ${SYSROOT})`}`, (t) => {
+  const dir = join(ROOT, 'prebuilds', 'linux-arm64', 'bench');
+  const runs: Array<[string, string[], (out: unknown) => boolean]> = [
+    ['memcpy', ['64', '1000'], (o) => typeof (o as { seconds: number }).seconds === 'number'],
+    ['cring', ['64', '1000', '2', 'fenced', '1'], (o) => Array.isArray(o) && o.length === 2 && o.every((ns) => ns > 0)],
+    ['cring-rtt', ['futex', '200', '20000', '5000', '2000'], (o) => (o as { rounds: number; median: number }).rounds === 200 && (o as { median: number }).median > 0],
+    ['pingpong', ['futex', '200', '20000', '5000'], (o) => (o as { median: number }).median > 0],
+  ];
+  for (const [name, args, ok] of runs) {
+    const result = spawnSync(QEMU, ['-L', SYSROOT, join(dir, name), ...args], { encoding: 'utf8', timeout: 60_000 });
+    t.is(result.status, 0, `${name}: ${result.stderr}`);
+    t.true(ok(JSON.parse(result.stdout.trim())), `${name}: ${result.stdout}`);
+  }
+});
