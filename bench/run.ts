@@ -5,9 +5,9 @@
 // with ratios against the baselines of the same run, and writes the JSON (every figure and
 // the machine description), the chart (SVG) and a report (HTML) side by side.
 import { availableParallelism } from 'node:os';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { cReferencesUsed } from './lib/c.js';
+import { cReferencesUsed } from './lib/available.js';
 import { chartSvg } from './lib/chart.js';
 import { compareRuns, readRun } from './lib/compare.js';
 import { headlines } from './lib/headline.js';
@@ -15,6 +15,7 @@ import { htmlReport } from './lib/html.js';
 import { machineInfo } from './lib/machine.js';
 import { markdown } from './lib/report.js';
 import type { Row, RunSettings, Scenario } from './lib/scenario.js';
+import { hookSignals } from './lib/spawn.js';
 import { scenario as latency } from './ring/latency.js';
 import { scenario as relay } from './ring/relay.js';
 import { scenario as throughput } from './ring/throughput.js';
@@ -97,6 +98,15 @@ export async function runBench(argv: string[]): Promise<number> {
       return 2;
     }
   }
+  // The output folder is made and checked before minutes of measuring, not after.
+  try {
+    mkdirSync(args.out, { recursive: true });
+    accessSync(args.out, constants.W_OK);
+  } catch (err) {
+    console.error(`shmring bench: cannot write results to ${args.out}: ${(err as Error).message}`);
+    return 2;
+  }
+  hookSignals();
   const machine = machineInfo();
   const cpus = availableParallelism();
   const settings: RunSettings = { mode: args.mode, cpus, progress: (m) => process.stderr.write(`  … ${m}\n`) };
@@ -116,12 +126,15 @@ export async function runBench(argv: string[]): Promise<number> {
   }
   if (cpus < 2) for (const row of rows) if (row.skipped === undefined) row.note = [row.note, 'measured on one CPU'].filter(Boolean).join('; ');
   const result = { machine: { ...machine, cReferences: cReferencesUsed() || 'none ran' }, mode: args.mode, seconds, rows };
-  mkdirSync(args.out, { recursive: true });
   const base = join(args.out, `bench-${machine.date.replace(/[:.]/g, '-')}`);
-  const svg = await chartSvg(rows, result.machine);
-  writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(`${base}.svg`, svg);
-  writeFileSync(`${base}.html`, htmlReport(result, svg, ['shmring bench', ...argv].join(' ')));
+  writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`); // first: the figures are kept whatever follows
+  try {
+    const svg = await chartSvg(rows, result.machine);
+    writeFileSync(`${base}.svg`, svg);
+    writeFileSync(`${base}.html`, htmlReport(result, svg, ['shmring bench', ...argv].join(' ')));
+  } catch (err) {
+    console.error(`shmring bench: the chart and the HTML report could not be written (the JSON is kept): ${(err as Error).message}`);
+  }
   const comparison = previous === undefined ? undefined : compareRuns(previous, result);
   if (args.json) {
     console.log(JSON.stringify(result));

@@ -67,34 +67,52 @@ test('npx shmring bench --quick --json runs from the installed package with no c
   t.true(svg.startsWith('<svg') && svg.includes('shmring SPSC'));
 });
 
-test('Ctrl-C stops the installed benchmark: children killed, segments and queues removed', async (t) => {
-  t.timeout(300_000);
-  const { dir, install } = scratchInstall(t);
-  t.is(install.status, 0, install.stderr);
+/** Segments of the harness `pid` in /dev/shm. */
+const benchSegments = (pid: number) => readdirSync('/dev/shm').filter((n) => n.startsWith(`shmring-bench-${pid}-`));
+/** The harness's System V queue key, as /proc prints it (decimal). */
+const sysvKey = (pid: number) => String(0x5b000000 | (pid & 0xffffff));
+const sysvQueues = () => readFileSync('/proc/sysvipc/msg', 'utf8').split('\n').slice(1).map((l) => l.trim().split(/\s+/)[0]);
+
+/**
+ * Starts the installed `shmring bench ARGS`, waits for a progress line containing `when`,
+ * checks with `live(pid)` that what must be cleaned up exists, sends SIGINT, and checks that
+ * the harness exits with 130, leaves no peer behind and that `gone(pid)` holds.
+ */
+async function interrupt(t: import('ava').ExecutionContext, dir: string, args: string[], when: string, live: (pid: number) => boolean, gone: (pid: number) => void): Promise<void> {
   const bin = join(dir, 'node_modules', 'shmring', 'bin', 'shmring.js');
-  const child = spawn(process.execPath, [bin, 'bench', '--quick', '--only', 'throughput', '--out', join(dir, 'results')], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [bin, 'bench', ...args, '--out', join(dir, 'results')], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   t.teardown(() => child.kill('SIGKILL'));
   let stderr = '';
-  // Interrupted while the POSIX queue runs: a queue and two peers are live then.
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the run never reached the queues:\n${stderr}`)), 240_000);
+    const timer = setTimeout(() => reject(new Error(`the run never reached ${when}:\n${stderr}`)), 240_000);
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
       stderr += d;
-      if (stderr.includes('POSIX mq')) {
+      if (stderr.includes(when)) {
         clearTimeout(timer);
         resolve();
       }
     });
   });
   const pid = child.pid!;
+  // What the run holds at this point, seen before the interrupt (or the checks after it prove nothing).
+  const deadline = Date.now() + 20_000;
+  while (!live(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  t.true(live(pid), `${when}: the resources to clean up exist before the interrupt`);
   child.kill('SIGINT');
   const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
-  t.is(code, 130);
+  t.is(code, 130, `${when}: exit code`);
   await new Promise((r) => setTimeout(r, 500)); // SIGKILLed children leave the process table
-  t.deepEqual(processesNaming(join(dir, 'node_modules', 'shmring')), [], 'no peer outlived the harness');
-  t.deepEqual(readdirSync('/dev/shm').filter((n) => n.startsWith(`shmring-bench-${pid}-`)), [], 'segments removed');
-  t.throws(() => posixQueue.open(`/shmring-bench-${pid}`), { code: 'ENOENT' }, 'the POSIX queue removed');
-  const key = String(0x5b000000 | (pid & 0xffffff)); // the harness's key, as /proc prints it (decimal)
-  const queues = readFileSync('/proc/sysvipc/msg', 'utf8').split('\n').slice(1).map((l) => l.trim().split(/\s+/)[0]);
-  t.false(queues.includes(key), 'the System V queue removed');
+  t.deepEqual(processesNaming(join(dir, 'node_modules', 'shmring')), [], `${when}: no peer outlived the harness`);
+  gone(pid);
+}
+
+test('Ctrl-C stops the installed benchmark: children killed, segments and queues removed', async (t) => {
+  t.timeout(400_000);
+  const { dir, install } = scratchInstall(t);
+  t.is(install.status, 0, install.stderr);
+  const quick = ['--quick', '--only'];
+  await interrupt(t, dir, [...quick, 'throughput'], 'shmring SPSC/copy per message', (pid) => benchSegments(pid).length > 0, (pid) => t.deepEqual(benchSegments(pid), [], 'ring segments removed'));
+  await interrupt(t, dir, [...quick, 'throughput'], 'POSIX mq/', (pid) => { try { posixQueue.close(posixQueue.open(`/shmring-bench-${pid}`)); return true; } catch { return false; } }, (pid) => t.throws(() => posixQueue.open(`/shmring-bench-${pid}`), { code: 'ENOENT' }, 'the POSIX queue removed'));
+  await interrupt(t, dir, [...quick, 'throughput'], 'System V msgq/', (pid) => sysvQueues().includes(sysvKey(pid)), (pid) => t.false(sysvQueues().includes(sysvKey(pid)), 'the System V queue removed'));
+  await interrupt(t, dir, [...quick, 'transport'], 'transport one-way small: shmring Channel', (pid) => benchSegments(pid).length > 0, (pid) => t.deepEqual(benchSegments(pid), [], 'channel segments removed'));
 });

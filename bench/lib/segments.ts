@@ -16,6 +16,12 @@ process.on('exit', () => {
   }
 });
 
+/** Removes `address` when the harness exits, unless `forget()` is called first (it was removed). */
+export function removeOnExit(address: string): () => void {
+  live.add(address);
+  return () => live.delete(address);
+}
+
 /** Creates a fresh `shm:` segment of `size` bytes; `release()` unmaps and removes it. */
 export function benchSegment(size: number): { segment: Segment; address: string; release(): void } {
   const address = `shm:shmring-bench-${process.pid}-${counter++}`;

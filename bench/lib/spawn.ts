@@ -17,19 +17,35 @@ export function peerFile(dir: string, name: string): string {
 const live = new Set<ChildProcess>();
 let hooked = false;
 
-function hookSignals(): void {
+/**
+ * Ctrl-C (SIGINT) or SIGTERM ends the harness with process.exit (130 / 143), whose 'exit'
+ * handlers kill every live child and remove the run's segments, queues and files. Installed
+ * by the harness before its first scenario.
+ */
+export function hookSignals(): void {
   if (hooked) return;
   hooked = true;
   const stop = () => {
     for (const child of live) child.kill('SIGKILL');
   };
   process.on('exit', stop);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, () => {
-      stop();
-      process.exit(130);
-    });
-  }
+  process.on('SIGINT', () => process.exit(130));
+  process.on('SIGTERM', () => process.exit(143));
+}
+
+/**
+ * Adopts a child started elsewhere (fork, a Worker's process): killed on Ctrl-C like the
+ * others, and after `timeoutMs` (a hung peer must not hang the harness). Returns the child.
+ */
+export function track<C extends ChildProcess>(child: C, timeoutMs = 120_000): C {
+  hookSignals();
+  live.add(child);
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  child.once('exit', () => {
+    clearTimeout(timer);
+    live.delete(child);
+  });
+  return child;
 }
 
 export interface Finished {

@@ -1,17 +1,19 @@
 // Scenario: round trip between two processes over one shared word — spin, futex,
 // spin-then-futex (hybrid) and async wait — against a C program doing the same ping-pongs
 // in the same run, on two CPUs and with both processes pinned to one CPU.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { DEFAULT_SPIN_US, DEFAULT_YIELD_US, Segment } from 'shmring';
-import { buildC } from '../lib/c.js';
-import { PEER_EXEC_ARGV, peerFile } from '../lib/spawn.js';
+import { buildC } from '../lib/available.js';
+import { PEER_EXEC_ARGV, peerFile, track } from '../lib/spawn.js';
 import { byMode, ONE_CPU_SPIN, oneCpu, type Row, type RunSettings, type Scenario } from '../lib/scenario.js';
 import { median } from '../lib/stats.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
+/** The one-CPU setup pins both processes with taskset, which a minimal system may lack. */
+const hasTaskset = spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status === 0;
 
 interface Result {
   median: number;
@@ -38,7 +40,7 @@ export async function runJs(mode: string, rounds: number, spinUs: number, pin: b
     const prefix = pin ? ['taskset', '-c', '0'] : [];
     const start = (role: string) => {
       const argv = [...prefix, process.execPath, ...PEER_EXEC_ARGV, peerFile(HERE, 'pingpong-peer'), role, mode, String(rounds), String(spinUs)];
-      return spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe', seg.fd!] });
+      return track(spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe', seg.fd!] }));
     };
     const pong = start('pong');
     const ping = start('ping');
@@ -77,6 +79,10 @@ export const scenario: Scenario = {
     for (const setup of setups) {
       if (setup.js === 'spin' && oneCpu(settings)) {
         rows.push({ scenario: 'pingpong', competitor: 'shmring futex', setup: setup.label, figures: {}, skipped: ONE_CPU_SPIN });
+        continue;
+      }
+      if (setup.pin && !hasTaskset) {
+        rows.push({ scenario: 'pingpong', competitor: 'shmring futex', setup: setup.label, figures: {}, skipped: 'needs taskset (util-linux) to pin both processes to one CPU' });
         continue;
       }
       const js: Result[] = [];

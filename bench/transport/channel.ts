@@ -17,8 +17,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { Channel, fork as shmFork, Segment } from 'shmring';
+import { removeOnExit } from '../lib/segments.js';
 import { byMode, type Row, type RunSettings, type Scenario } from '../lib/scenario.js';
-import { PEER_EXEC_ARGV, peerFile } from '../lib/spawn.js';
+import { PEER_EXEC_ARGV, peerFile, track } from '../lib/spawn.js';
 import { summarize } from '../lib/stats.js';
 import { runJs as syncFutexRoundTrip } from '../sync/pingpong.js';
 import { jsonFrame, jsonFrameReader } from './json-frames.js';
@@ -44,7 +45,8 @@ function exited(child: ChildProcess): Promise<void> {
 function channelLink(codec: string, mode: Mode): Link {
   const address = `shm:shmring-bench-${process.pid}-${Math.random().toString(36).slice(2)}`;
   const ch = Channel.create(address, { codec: codec as 'json', capacity: 4 << 20, highWaterMark: 8 << 20 });
-  const child = spawn(process.execPath, [...PEER_EXEC_ARGV, PEER, 'channel', address, codec, mode], { stdio: 'inherit' });
+  const forget = removeOnExit(address); // Ctrl-C kills the peer before it can close its end
+  const child = track(spawn(process.execPath, [...PEER_EXEC_ARGV, PEER, 'channel', address, codec, mode], { stdio: 'inherit' }));
   return {
     send: (m) => ch.postMessage(m),
     room: () => new Promise((resolve) => ch.once('drain', resolve)),
@@ -58,13 +60,14 @@ function channelLink(codec: string, mode: Mode): Link {
       } catch {
         // removed by this side's peer watch already
       }
+      forget();
     },
   };
 }
 
 /** A forked peer, by Node's fork or by shmring's (the same peer code: only the import differs). */
 function forkLink(serialization: 'json' | 'advanced', mode: Mode, make: typeof fork = fork): Link {
-  const child = make(PEER, ['fork', mode], { serialization, execArgv: PEER_EXEC_ARGV, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = track(make(PEER, ['fork', mode], { serialization, execArgv: PEER_EXEC_ARGV, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   let sent = 0;
   let written: Promise<void> = Promise.resolve();
   return {
@@ -116,7 +119,7 @@ async function unixLink(mode: Mode): Promise<Link> {
   const path = join(dir, 'socket');
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(path, resolve));
-  const child = spawn(process.execPath, [...PEER_EXEC_ARGV, PEER, 'unix', path, mode], { stdio: 'inherit' });
+  const child = track(spawn(process.execPath, [...PEER_EXEC_ARGV, PEER, 'unix', path, mode], { stdio: 'inherit' }));
   const socket = await new Promise<Socket>((resolve) => server.once('connection', resolve));
   const handlers: Array<(m: unknown) => void> = [];
   socket.on('data', jsonFrameReader((message) => handlers.forEach((h) => h(message))));

@@ -143,8 +143,14 @@ async function bench(args: string[]): Promise<number> {
     console.error(`shmring bench: the benchmark is not built beside ${printable(fileURLToPath(import.meta.url))} (in a clone: npm run build)`);
     return 1;
   }
-  const { runBench } = (await import(runner.href)) as { runBench(argv: string[]): Promise<number> };
-  const code = await runBench(args);
+  let code: number;
+  try {
+    const { runBench } = (await import(runner.href)) as { runBench(argv: string[]): Promise<number> };
+    code = await runBench(args);
+  } catch (err) {
+    console.error(`shmring bench: ${printable(err instanceof Error ? (err.stack ?? err.message) : String(err))}`);
+    code = 1;
+  }
   await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
   process.exit(code);
 }
