@@ -1,7 +1,8 @@
 // `npm run prebuilds [-- --force] [--arch x64 | --available]`: builds the addon for every supported Node
 // major on linux-x64 and linux-arm64 (cross-compiled with Debian's g++-aarch64-linux-gnu),
 // strips it and puts it where node-gyp-build looks: prebuilds/linux-<arch>/node.abi<N>.glibc.node,
-// with the benchmark's C reference programs beside it (scripts/lib/bench-programs.mjs).
+// with the benchmark's C reference programs beside it in bench/ (-O2 for the arch's baseline,
+// not -march=native: they run on the user's CPU; bench/lib/available.ts looks there first).
 // Those builds call the V8 API, so each is tied to one ABI. Beside them goes one Node-API build
 // (native/buffers.h), node.napi.glibc.node, which node-gyp-build picks only where no ABI build
 // matches (a future major) and which refuses to load where Node lacks the functions it needs.
@@ -10,8 +11,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { benchInputs, benchTargets, buildBenchPrograms } from './lib/bench-programs.mjs';
+import { basename, join, relative } from 'node:path';
 import { ARCHES, MAJORS, headerAbi, nodeDist } from './lib/node-dist.mjs';
 import { nodeGypRebuild } from './lib/node-gyp.mjs';
 import { root } from './lib/paths.mjs';
@@ -45,7 +45,7 @@ function files(dir) {
 function sourceHash() {
   const hash = createHash('sha256');
   const inputs = [join(root, 'binding.gyp'), ...files(join(root, 'native')), join(root, 'scripts', 'prebuilds.mjs'), join(root, 'scripts', 'lib', 'node-dist.mjs')];
-  inputs.push(...benchInputs(root), join(root, 'scripts', 'lib', 'bench-programs.mjs'));
+  inputs.push(...benchInputs(root));
   for (const file of inputs.sort()) hash.update(relative(root, file)).update('\0').update(readFileSync(file)).update('\0');
   return hash.digest('hex');
 }
@@ -58,6 +58,34 @@ function target(arch, major) {
 const BUILDS = [...MAJORS, 'napi'];
 /** The Node-API build is compiled against the newest headers. */
 const NAPI_HEADERS = MAJORS[MAJORS.length - 1];
+
+// ---- the benchmark's C reference programs ---------------------------------------------------
+
+/** The sources, relative to the repository root; each becomes one program of its base name. */
+const BENCH_SOURCES = ['bench/ring/cring.c', 'bench/ring/cring-rtt.c', 'bench/ring/memcpy.c', 'bench/sync/pingpong.c'];
+/** Headers they include besides the system's: a change to one makes the programs stale. */
+const BENCH_HEADERS = ['bench/lib/rtt.h'];
+
+function benchInputs(root) {
+  return [...BENCH_SOURCES, ...BENCH_HEADERS].map((p) => join(root, p));
+}
+
+function benchTargets(prebuilds, arch) {
+  return BENCH_SOURCES.map((source) => join(prebuilds, `linux-${arch}`, 'bench', basename(source, '.c')));
+}
+
+/** Compiles every program for `arch` with `cc` and strips it with `strip`; returns the files. */
+function buildBenchPrograms(root, prebuilds, arch, cc, strip) {
+  const targets = benchTargets(prebuilds, arch);
+  mkdirSync(join(prebuilds, `linux-${arch}`, 'bench'), { recursive: true });
+  BENCH_SOURCES.forEach((source, i) => {
+    const out = targets[i];
+    const args = ['-O2', '-I', join(root, 'native', 'include'), '-I', join(root, 'bench', 'lib'), '-o', out, join(root, source), '-lrt'];
+    execFileSync(cc, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(strip, ['--strip-unneeded', out]);
+  });
+  return targets;
+}
 
 export function expectedFiles(arches = ARCHES) {
   return arches.flatMap((arch) => [...BUILDS.map((build) => target(arch, build)), ...benchTargets(PREBUILDS, arch)]);
@@ -92,7 +120,7 @@ function buildOne(arch, build) {
 function canBuild(arch) {
   if (arch === HOST_ARCH) return true;
   const cross = CROSS[arch];
-  return cross !== undefined && tool(cross.CXX) && tool(cross.STRIP);
+  return cross !== undefined && tool(cross.CXX) && tool(cross.CC) && tool(cross.STRIP);
 }
 
 function main() {

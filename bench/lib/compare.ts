@@ -80,6 +80,10 @@ class RunReader {
       kernel: this.string(m, 'kernel', 'machine'),
       node: this.string(m, 'node', 'machine'),
       date: this.string(m, 'date', 'machine'),
+      // Recorded since runs could be restricted (taskset) or use other C programs: optional.
+      ...(typeof m.cpusAvailable === 'number' ? { cpusAvailable: m.cpusAvailable } : {}),
+      ...(typeof m.arch === 'string' ? { arch: m.arch } : {}),
+      ...(typeof m.cReferences === 'string' ? { cReferences: m.cReferences } : {}),
     };
     if (!MODES.includes(json.mode as never)) this.fail('mode', json.mode, MODES.join(', '));
     if (!Array.isArray(json.rows)) this.fail('rows', json.rows, 'an array of rows');
@@ -125,7 +129,8 @@ function pair(previous: Row[], current: Row[]): { pairs: Array<[Row, Row]>; only
 
 /** The machine fields whose difference makes two runs' figures incomparable. */
 function machineDifferences(a: RunResult['machine'], b: RunResult['machine']): string[] {
-  return (['cpu', 'cores', 'kernel', 'node'] as const).filter((k) => a[k] !== b[k]).map((k) => `${k} ${a[k]} → ${b[k]}`);
+  const known = <K extends keyof RunResult['machine']>(k: K) => a[k] !== undefined && b[k] !== undefined; // older runs lack the optional ones
+  return (['cpu', 'cores', 'cpusAvailable', 'arch', 'kernel', 'node', 'cReferences'] as const).filter((k) => known(k) && a[k] !== b[k]).map((k) => `${k} ${a[k]} → ${b[k]}`);
 }
 
 function figureCells(before: Row, after: Row): string[] {

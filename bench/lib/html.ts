@@ -109,7 +109,7 @@ ${picture}
 <h2>Every row</h2>
 ${tables(result.rows)}
 <h2>Reproduce</h2>
-<p>From a checkout of shmring, on the same machine: <code>${escapeHtml(command)}</code></p>
+<p>To run it again on the same machine (where shmring is installed): <code>${escapeHtml(command)}</code></p>
 </body>
 </html>
 `;

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_SPIN_US, DEFAULT_YIELD_US, SpscRing } from 'shmring';
-import { buildC } from '../lib/c.js';
+import { buildC } from '../lib/available.js';
 import { benchSegment } from '../lib/segments.js';
 import { byMode, ONE_CPU_SPIN, oneCpu, type Row, type RunSettings, type Scenario } from '../lib/scenario.js';
 import { peer, peerFile, run } from '../lib/spawn.js';

@@ -14,12 +14,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MpmcRing, Segment, SpscRing } from 'shmring';
 import { posixQueue, sysvQueue } from 'shmring/queues';
-import { buildC } from '../lib/c.js';
+import { buildC } from '../lib/available.js';
 import { benchSegment } from '../lib/segments.js';
 import { CONTROL_BYTES, Control } from '../lib/control.js';
 import { byMode, type Row, type RunSettings, type Scenario } from '../lib/scenario.js';
 import { peer, peerFile, run, spawnPeer } from '../lib/spawn.js';
-import { missing } from '../lib/optional.js';
+import { missing } from '../lib/available.js';
 import { median } from '../lib/stats.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));

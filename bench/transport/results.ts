@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Piscina as PiscinaClass } from 'piscina';
 import { SharedResults } from 'shmring';
-import { load, missing } from '../lib/optional.js';
+import { load, missing } from '../lib/available.js';
 import { byMode, type Row, type RunSettings, type Scenario } from '../lib/scenario.js';
 
 const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'results-worker.mjs');
