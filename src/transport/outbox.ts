@@ -1,8 +1,8 @@
 // The sending half of a Channel: encoded messages go into the outbound ring as frames
 // (framing.ts) while they fit, and wait in order in an in-process queue when they do not;
 // a pass of writes ends (publish, ring a sleeping peer) at the end of the task or when the
-// ring is full. It never blocks, except at process exit (writeAllAtExit), and never drops a
-// message. It owns no events: its host (the Channel) publishes, refs, drains and closes.
+// ring is full. It never blocks, except at process exit (writeAllAtExit) and when asked to
+// (flushSync, for threads whose loop may not run again soon), and never drops a message. It owns no events: its host (the Channel) publishes, refs, drains and closes.
 import { checkInteger, shmError, typeError } from '../errors.js';
 import type { Codec } from './codec.js';
 import { FIRST, FRAME_HEADER, MORE, WHOLE, writeFrameHeader } from './framing.js';
