@@ -8,19 +8,15 @@
 //     that the package carries one file of under 1 MB instead of depending on 75 packages
 //     (25 MiB) for the picture. Their licence texts stay in the bundle (legal comments).
 import { spawnSync } from 'node:child_process';
-import { cpSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { extname, join, relative } from 'node:path';
 import { build } from 'esbuild';
-import { root } from './lib/paths.mjs';
+import { files, root } from './lib/paths.mjs';
 
 const SOURCE = join(root, 'bench');
 const OUT = join(root, 'dist', 'bench');
 const ASSETS = new Set(['.mjs', '.c', '.h']);
-
-function files(dir) {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]));
-}
 
 rmSync(OUT, { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');

@@ -10,11 +10,11 @@
 // when nothing changed. --available builds what this machine's toolchains can (for `npm test`).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { ARCHES, MAJORS, headerAbi, nodeDist } from './lib/node-dist.mjs';
 import { nodeGypRebuild } from './lib/node-gyp.mjs';
-import { root } from './lib/paths.mjs';
+import { files, root } from './lib/paths.mjs';
 
 const PREBUILDS = join(root, 'prebuilds');
 const stampFile = (arch) => join(root, '.cache', `prebuilds-${arch}.stamp`);
@@ -35,10 +35,6 @@ function parseArgs(argv) {
     }
   }
   return args;
-}
-
-function files(dir) {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]));
 }
 
 /** What the binaries are made of: a change to any of these makes them stale. */

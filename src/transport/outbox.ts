@@ -2,7 +2,8 @@
 // (framing.ts) while they fit, and wait in order in an in-process queue when they do not;
 // a pass of writes ends (publish, ring a sleeping peer) at the end of the task or when the
 // ring is full. It never blocks, except at process exit (writeAllAtExit) and when asked to
-// (flushSync, for threads whose loop may not run again soon), and never drops a message. It owns no events: its host (the Channel) publishes, refs, drains and closes.
+// (flushSync, for threads whose loop may not run again soon), and never drops a message.
+// It owns no events: its host (the Channel) publishes, refs, drains and closes.
 import { checkInteger, shmError, typeError } from '../errors.js';
 import type { Codec } from './codec.js';
 import { FIRST, FRAME_HEADER, MORE, WHOLE, writeFrameHeader } from './framing.js';
@@ -49,6 +50,8 @@ export class Outbox {
     this.#passQueued = false;
     if (!this.#stopped) this.sendQueued();
   };
+  /** Publishes before a blocking wait for room (made once: flushSync runs once per result). */
+  readonly #publish = (): void => this.#host.endPass();
   /** Largest piece of a message one record carries. */
   readonly #pieceMax: number;
   #queue: Queued[] = [];
@@ -178,7 +181,7 @@ export class Outbox {
    */
   flushSync(timeoutMs: number): void {
     checkInteger('timeoutMs', timeoutMs, 0, 2 ** 31 - 1);
-    this.writeQueuedSync(timeoutMs, () => this.#host.endPass());
+    this.writeQueuedSync(timeoutMs, this.#publish);
     this.sendQueued(); // nothing left to write: publishes, rings the peer, settles 'drain'
   }
 
@@ -190,19 +193,16 @@ export class Outbox {
    */
   writeQueuedSync(stallMs: number, beforeWait: () => void): void {
     while (!this.writeQueued()) {
-      const item = this.#queue[this.#head]!;
       let waited = false;
-      // The first frame waits for room; the ones after it take what is free, as #advance does.
+      // The ring is full: the head message's next frame waits for room; the frames after it
+      // take what is free, as in writeQueued.
       const claimFn = (length: number): Claim | null => {
         if (waited) return this.#ring.tryClaim(length);
         waited = true;
         beforeWait();
         return this.#ring.claim(length, { timeout: stallMs });
       };
-      const written = this.#writeFrames(item.bytes, item.offset, claimFn);
-      this.#queuedBytes -= written - item.offset;
-      item.offset = written;
-      if (written === item.bytes.length) {
+      if (this.#advance(this.#queue[this.#head]!, claimFn)) {
         this.#queue[this.#head++] = undefined!;
         this.#written++;
       }
@@ -210,24 +210,13 @@ export class Outbox {
   }
 
   /**
-   * At process exit: writes everything queued, waiting for room with the ring's blocking
-   * claim (which the consumer's release wakes) for as long as the peer keeps making room,
-   * giving up after `stallMs` without any (then what is left is lost with this process).
-   * `beforeWait` runs before each claim (publish and ring the peer).
+   * At process exit: writes everything queued as writeQueuedSync does, for as long as the
+   * peer keeps making room, giving up after `stallMs` without any (then what is left is lost
+   * with this process).
    */
   writeAllAtExit(stallMs: number, beforeWait: () => void): void {
-    const wait = (length: number): Claim => {
-      beforeWait();
-      return this.#ring.claim(length, { timeout: stallMs }); // each piece needs only a slice of the ring
-    };
     try {
-      while (this.#head < this.#queue.length) {
-        const item = this.#queue[this.#head]!;
-        const written = this.#writeFrames(item.bytes, item.offset, wait);
-        this.#queuedBytes -= Math.max(written, item.offset) - item.offset;
-        this.#queue[this.#head++] = undefined!;
-        this.#written++;
-      }
+      this.writeQueuedSync(stallMs, beforeWait);
     } catch {
       // ERR_TIMEOUT or ERR_PEER_DEAD: the peer stopped reading
     }
@@ -256,9 +245,9 @@ export class Outbox {
     if (n > 0) waiting.splice(0, n);
   }
 
-  /** Writes what fits of a queued message; true once all of it is in the ring. */
-  #advance(item: Queued): boolean {
-    const written = this.#writeFrames(item.bytes, item.offset);
+  /** Writes what fits of a queued message (`claimNow`: how to claim room); true once all of it is in the ring. */
+  #advance(item: Queued, claimNow?: (length: number) => Claim | null): boolean {
+    const written = this.#writeFrames(item.bytes, item.offset, claimNow);
     if (written < 0) return false;
     this.#queuedBytes -= written - item.offset;
     item.offset = written;
