@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { Channel, Segment, ShmError, SpscRing } from '../src/index.js';
 import { channelLayout } from '../src/transport/layout.js';
-import { FIRST, MORE, WHOLE, writeFrameHeader } from '../src/transport/framing.js';
+import { FIRST, MORE, PIECE_HEADER, WHOLE, writePieceHeader } from '../src/transport/layout.js';
 import { shmAddress, sweep } from './helpers/resources.js';
 
 test.after.always(sweep);
@@ -191,33 +191,36 @@ function hostile(t: ExecutionContext, capacity = 4096): { ch: Channel; ring: Sps
   return { ch, ring };
 }
 
-function frame(kind: number, total: number, payload: Uint8Array): Uint8Array {
-  const bytes = new Uint8Array(8 + payload.length);
-  writeFrameHeader(bytes, kind, total);
-  bytes.set(payload, 8);
-  return bytes;
+/** Writes a frame as a peer would: a record tagged with its kind (a FIRST frame's payload starts with the piece header). */
+function frame(ring: SpscRing, kind: number, total: number, payload: Uint8Array): void {
+  const header = kind === FIRST ? PIECE_HEADER : 0;
+  const bytes = new Uint8Array(header + payload.length);
+  if (kind === FIRST) writePieceHeader(bytes, total);
+  bytes.set(payload, header);
+  ring.tryWriteTagged(bytes, kind);
 }
 
 test('corrupt frames give messageerror, allocate nothing from a hostile length, and the channel goes on', (t) => {
   const { ch, ring } = hostile(t);
   const errors: Error[] = [];
   ch.on('messageerror', (err) => errors.push(err));
-  ring.tryWrite(new Uint8Array(3)); // shorter than a frame header
-  ring.tryWrite(frame(9, 0, new Uint8Array(4))); // unknown kind
-  ring.tryWrite(frame(FIRST, 0xffffffff, new Uint8Array(16))); // 4 GiB declared: refused before any allocation
-  ring.tryWrite(frame(MORE, 0, new Uint8Array(16))); // skipped with the refused message
-  ring.tryWrite(frame(WHOLE, 0, new Uint8Array([0xc3]))); // msgpack true: delivered
-  ring.tryWrite(frame(MORE, 0, new Uint8Array(16))); // a piece without a first piece
-  ring.tryWrite(frame(FIRST, 100, new Uint8Array(10)));
-  ring.tryWrite(frame(MORE, 0, new Uint8Array(200))); // overruns its message
-  ring.tryWrite(frame(WHOLE, 0, new Uint8Array([0xc1, 0xff, 0x00]))); // v8 marker, then garbage
-  ring.tryWrite(frame(WHOLE, 0, new Uint8Array([0xa5, 0x68]))); // a msgpack string of 5 bytes holding 1
-  ring.tryWrite(frame(WHOLE, 0, new Uint8Array([0xa5, 0x76, 0x61, 0x6c, 0x69, 0x64]))); // 'valid'
+  ring.tryWrite(new Uint8Array(3)); // an untagged record: no frame kind
+  frame(ring, 9, 0, new Uint8Array(4)); // unknown kind
+  ring.tryWriteTagged(new Uint8Array(3), FIRST); // shorter than a piece header
+  frame(ring, FIRST, 0xffffffff, new Uint8Array(16)); // 4 GiB declared: refused before any allocation
+  frame(ring, MORE, 0, new Uint8Array(16)); // skipped with the refused message
+  frame(ring, WHOLE, 0, new Uint8Array([0xc3])); // msgpack true: delivered
+  frame(ring, MORE, 0, new Uint8Array(16)); // a piece without a first piece
+  frame(ring, FIRST, 100, new Uint8Array(10));
+  frame(ring, MORE, 0, new Uint8Array(200)); // overruns its message
+  frame(ring, WHOLE, 0, new Uint8Array([0xc1, 0xff, 0x00])); // v8 marker, then garbage
+  frame(ring, WHOLE, 0, new Uint8Array([0xa5, 0x68])); // a msgpack string of 5 bytes holding 1
+  frame(ring, WHOLE, 0, new Uint8Array([0xa5, 0x76, 0x61, 0x6c, 0x69, 0x64])); // 'valid'
   ring.flush();
   const got: unknown[] = [];
   for (let m = ch.receiveMessage(); m !== undefined; m = ch.receiveMessage()) got.push(m.message);
   t.deepEqual(got, [true, 'valid'], 'the valid messages around them arrive, in order');
-  t.is(errors.length, 7, errors.map((e) => e.message).join('; '));
+  t.is(errors.length, 8, errors.map((e) => e.message).join('; '));
   t.true(errors.every((e) => (e as ShmError).code === 'ERR_BAD_MESSAGE'));
   t.false(ch.closed);
 });

@@ -54,6 +54,9 @@ struct shmring_record {
 
 #define SHMRING_TYPE_MESSAGE 1
 #define SHMRING_TYPE_PADDING 2
+/* A message record's type word carries a tag (0..255) in bits 8-15, e.g. a Channel's frame kind. */
+#define SHMRING_TAG_SHIFT 8
+#define SHMRING_MAX_TAG 255
 #define SHMRING_RECORD_ALIGN 8
 #define SHMRING_RECORD_HEADER_SIZE ((uint32_t)sizeof(struct shmring_record))
 #define SHMRING_MIN_CAPACITY 64u

@@ -162,7 +162,7 @@ static inline int shmring_spsc_peek(struct shmring_spsc_consumer *c) {
     uint32_t index = c->head & r->mask;
     struct shmring_record *rec = (struct shmring_record *)(void *)(data + index);
     int32_t length = shmring_load_relaxed(&rec->length), type = shmring_load_relaxed(&rec->type);
-    if (type == SHMRING_TYPE_MESSAGE) {
+    if ((type & ~(SHMRING_MAX_TAG << SHMRING_TAG_SHIFT)) == SHMRING_TYPE_MESSAGE) {
       if (length < 0 || (uint32_t)length > r->max_message) return shmring_corrupt(r, "record length", length, c->head);
       uint32_t size = shmring_record_size((uint32_t)length);
       if (size > available || index + size > r->capacity) return shmring_corrupt(r, "record overrunning the data, of length", length, c->head);

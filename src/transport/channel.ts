@@ -1,55 +1,81 @@
 // Channel: MessagePort-like messaging between two processes or threads over one shared
-// segment holding an SPSC ring per direction (layout.ts, endpoints.ts). This file owns the
-// events, the references and the lifecycle, and the loop's look at everything (pump); the
-// sending half is outbox.ts (postMessage encodes at once, so a value that cannot be cloned
-// throws there, then writes frames while the ring has room and queues the rest), the
-// receiving half receiver.ts, and the wake-up protocol between the two ends signals.ts.
+// segment holding an SPSC ring per direction (layout.ts, endpoints.ts). This file is the
+// façade: events, references, lifecycle, and the loop's look at everything (pump). The
+// sending half is outbound.ts, the receiving half inbound.ts, the wire framing.ts, and the
+// wake-up protocol between the two ends signals.ts and wake.ts.
+//
+// Node's order of events: messages are handed out one at a time, and a listener that
+// throws holds back nothing (its error goes on to 'uncaughtException', as it would from
+// Node's IPC, and the next message comes on the next turn of the loop). A reader never
+// keeps the loop longer than one turn's budget (TURN_MESSAGES or TURN_MS, whichever ends
+// first), whether it listens, iterates or streams.
 import { EventEmitter } from 'node:events';
-import { checkOptions, closedError, shmError } from '../errors.js';
-import { resolveCodec } from './codec.js';
+import { checkInteger, checkOptions, closedError, shmError } from '../errors.js';
+import { rawCodec, resolveCodec, type Codec } from './codec.js';
 import { joinEndpoint, leaveEndpoint, makeEndpoint, type Endpoint } from './endpoints.js';
-import { FRAME_HEADER, Reassembly } from './framing.js';
-import { Receiver } from './receiver.js';
+import { Reassembly } from './framing.js';
 import { MAX_MESSAGE_LIMIT } from './header.js';
+import { Inbound, NOTHING, Refused } from './inbound.js';
 import { checkCapacity, checkConnectOptions, checkCount, checkWake, DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_MESSAGE, type ChannelOptions, type ConnectOptions } from './options.js';
 import { CONNECTOR, CREATOR, HEADER_SIZE, i64Index, ownerOffset, wakeOffset, type Side } from './layout.js';
+import { Outbound, type ChannelClaim } from './outbound.js';
 import { watchPeer } from './peer-watch.js';
-import { Outbox } from './outbox.js';
 import { Signals } from './signals.js';
+import { transferList } from './transfer.js';
 import { makeWakeup, type Wakeup } from './wake.js';
 
-/** Messages read in one turn of the loop before the rest waits for the next turn. */
-const READ_TURN = 4096;
+export type { ChannelClaim } from './outbound.js';
+
+/** Messages handed out in one turn of the loop before the rest waits for the next turn. */
+const TURN_MESSAGES = 4096;
+/** Milliseconds of handing out in one turn before the rest waits (checked every 64 messages). */
+const TURN_MS = 4;
 /** How long process exit waits for a peer that makes no room for what is still queued. */
 const EXIT_STALL_MS = 1000;
+
+/** What a waiting async iterator gets when the channel ends instead of a message. */
+const DONE = Symbol('done');
 
 const openChannels = new Set<Channel>();
 process.on('exit', () => {
   for (const channel of [...openChannels]) channel.closeOnExit();
 });
 
+function rethrow(error: unknown): never {
+  throw error;
+}
+
 export class Channel extends EventEmitter implements AsyncIterable<unknown> {
   /** Names the channel for the other side: pass it to Channel.connect (a worker gets it in workerData). */
   readonly address: string;
   readonly #end: Endpoint;
   readonly #peer: Side;
-  readonly #i32: Int32Array;
   readonly #i64: BigInt64Array;
-  readonly #receiver: Receiver;
-  readonly #outbox: Outbox;
-  readonly #wakeup: Wakeup;
+  readonly #codec: Codec;
+  readonly #in: Inbound;
+  readonly #out: Outbound;
   readonly #signals: Signals;
+  readonly #wakeup: Wakeup;
   #peerIdentity = 0n;
   #unwatch: (() => void) | undefined;
   #peerDead = false;
-  // Receiving: the loop looks again on its next turn while traffic is dense (an immediate
-  // ref'd even on an unref'd channel: an unref'd one does not stop the loop from blocking in
-  // poll, so it would run only when something else woke the loop; it holds one turn at most).
+  /** The peer closed or died: what it published is handed out, then the channel ends with `reason`. */
+  #ending: { reason: Error | undefined } | undefined;
+  // Receiving.
+  #listeners = 0;
+  readonly #waiting: Array<(value: unknown) => void> = [];
+  #budget = TURN_MESSAGES;
+  #turnStart = 0;
+  // The loop looks again on its next turn while traffic is dense or a turn's budget ran out
+  // (an immediate, ref'd even on an unref'd channel: an unref'd one does not stop the loop
+  // from blocking in poll, so it would run only when something else woke the loop).
   #hot: NodeJS.Immediate | undefined;
   readonly #hotTask = (): void => {
     this.#hot = undefined;
+    this.#newTurn();
     this.#pump();
   };
+  readonly #pokeTask = (): void => this.#pump();
   #pumping = false;
   #pumpAgain = false;
   // Lifecycle.
@@ -59,41 +85,28 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
   #closed = false;
   #reason: Error | undefined;
 
-  private constructor(end: Endpoint, side: Side, options: ConnectOptions) {
+  private constructor(end: Endpoint, side: Side, options: ConnectOptions & { maxMessageSize?: number }) {
     super();
     const { segment, shape, rings: [out, inbound] } = end;
     this.address = end.address;
     this.#end = end;
     this.#peer = side === CREATOR ? CONNECTOR : CREATOR;
-    this.#i32 = new Int32Array(segment.buffer, 0, HEADER_SIZE / 4);
+    const i32 = new Int32Array(segment.buffer, 0, HEADER_SIZE / 4);
     this.#i64 = new BigInt64Array(segment.buffer, 0, HEADER_SIZE / 8);
-    const codec = resolveCodec(options.codec);
+    this.#codec = resolveCodec(options.codec);
     const highWaterMark = checkCount('highWaterMark', options.highWaterMark, DEFAULT_HIGH_WATER_MARK, Infinity);
-    this.#outbox = new Outbox(out, codec, { pieceMax: Math.min(out.maxMessageSize - FRAME_HEADER, shape.capacity / 4), maxMessage: shape.maxMessage, highWaterMark }, {
-      endPass: () => this.#endPass(),
-      askForRoom: () => this.#signals.askForRoom(),
-      updateRef: () => this.#updateRef(),
-      emptied: (drain) => {
-        if (this.#closing) this.#finish(undefined);
-        else if (drain) this.emit('drain');
-      },
-    });
-    this.#receiver = new Receiver(inbound, codec, new Reassembly(inbound.maxMessageSize - FRAME_HEADER, shape.maxMessage), {
-      closing: () => this.#closing,
-      listeners: () => this.listenerCount('message'),
-      emitMessage: (message) => this.emit('message', message),
-      emitMessageError: (error) => this.emit('messageerror', error),
-      roomFreed: () => this.#signals.freed(),
-      fail: (error) => this.#finish(error),
-      updateRef: () => this.#updateRef(),
-      poke: () => queueMicrotask(() => this.#pump()),
-    });
-    this.#signals = new Signals(this.#i32, side, this.#peer);
-    this.#wakeup = makeWakeup(this.#i32, wakeOffset(side), { onWake: () => this.#pump() }, checkWake(options.wake));
+    // A record carries at most a quarter of the ring, so that a large message never waits for the whole ring to empty.
+    const pieceMax = Math.min(out.maxMessageSize, shape.capacity / 4);
+    this.#signals = new Signals(i32, side, this.#peer);
+    this.#out = new Outbound(out, this.#codec, this.#signals, { pieceMax, maxMessage: shape.maxMessage, highWaterMark });
+    // This side accepts messages up to its own limit, if it set a lower one than the channel's.
+    const accept = Math.min(shape.maxMessage, options.maxMessageSize ?? Infinity);
+    this.#in = new Inbound(inbound, this.#codec, new Reassembly(pieceMax, accept), this.#signals);
+    this.#wakeup = makeWakeup(i32, wakeOffset(side), { onWake: this.#hotTask }, checkWake(options.wake));
     openChannels.add(this);
-    // A 'message' listener refs the channel, as on a MessagePort; the first one gets the kept messages.
-    this.on('newListener', (event) => event === 'message' && this.listenerCount('message') === 0 && this.#listening(true));
-    this.on('removeListener', (event) => event === 'message' && this.listenerCount('message') === 0 && this.#listening(false));
+    // A 'message' listener refs the channel, as on a MessagePort; the first one gets the messages that waited.
+    this.on('newListener', (event) => event === 'message' && this.#listenerAdded());
+    this.on('removeListener', (event) => event === 'message' && this.#listenerRemoved());
   }
 
   /**
@@ -117,7 +130,7 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
       const channel = new Channel(end, CONNECTOR, o);
       channel.#learnPeer();
       channel.#signals.ring(); // the creator learns who joined, and starts watching it
-      queueMicrotask(() => channel.#pump()); // the creator may have closed or written already
+      queueMicrotask(channel.#pokeTask); // the creator may have closed or written already
       return channel;
     });
   }
@@ -125,41 +138,86 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
   // ---- sending ---------------------------------------------------------------------------
 
   /**
-   * Sends a copy of `value`. Never blocks: what does not fit the ring now waits in this
-   * process, in order. Returns false while that queue holds highWaterMark bytes or more;
-   * 'drain' follows once it is empty. Throws a DataCloneError for a value the codec cannot
-   * carry (nothing is sent), ERR_MESSAGE_TOO_LARGE, or ERR_CLOSED after close().
+   * Sends a copy of `value`, as MessagePort.postMessage: `transfer` (an array of
+   * ArrayBuffers, or `{ transfer }`) lists buffers this side gives up; they are detached, and
+   * one the message's bytes view is sent without a copy of its own. Never blocks: what does
+   * not fit the ring now waits in this process, in order. Returns false while that queue
+   * holds highWaterMark bytes or more; 'drain' follows once it is empty. Throws a
+   * DataCloneError for a value the codec cannot carry (nothing is sent),
+   * ERR_MESSAGE_TOO_LARGE, or ERR_CLOSED after close().
    */
-  postMessage(value: unknown): boolean {
+  postMessage(value: unknown, transfer?: readonly ArrayBuffer[] | { transfer?: readonly ArrayBuffer[] }): boolean {
     if (this.#closing) throw closedError('channel');
-    return this.#outbox.post(value);
+    const below = this.#out.post(value, transfer === undefined ? undefined : transferList(transfer));
+    if (!this.#keepsAlive && !this.#out.empty) this.#updateRef(); // queued messages keep the process alive until written
+    return below;
+  }
+
+  /**
+   * Zero-copy send of `length` bytes (codec 'raw'): fill `claim.bytes`, then `commit()` sends
+   * them as one message (the peer gets a Uint8Array) or `abort()` drops them. The bytes are
+   * ring memory when the message fits one record and the ring has room now; otherwise a
+   * buffer of this process's own, copied into the ring once as room appears. Until the claim
+   * ends, postMessage() and another claim() throw ERR_CLAIM_PENDING.
+   */
+  claim(length: number): ChannelClaim {
+    if (this.#closing) throw closedError('channel');
+    if (this.#codec !== rawCodec) throw shmError('ERR_NOT_SUPPORTED', "claim() sends bytes as they are: it needs a channel with codec 'raw'");
+    checkInteger('length', length, 1, MAX_MESSAGE_LIMIT);
+    const claim = this.#out.claim(length);
+    return {
+      bytes: claim.bytes,
+      commit: () => {
+        if (this.#closed) {
+          claim.abort();
+          throw closedError('channel');
+        }
+        const below = claim.commit();
+        if (!this.#keepsAlive && !this.#out.empty) this.#updateRef();
+        return below;
+      },
+      abort: () => claim.abort(),
+    };
   }
 
   /** `callback()` once every message posted so far is in shared memory; `callback(reason)` if the channel ends first. */
   afterWritten(callback: (error?: Error) => void): void {
-    this.#outbox.afterWritten(callback);
+    this.#out.afterWritten(callback);
   }
 
-  /** Blocks until every message posted so far is in shared memory and published (Outbox.flushSync). */
+  /** Blocks until every message posted so far is in shared memory and published (Outbound.flushSync). */
   flushSync(timeoutMs = 30_000): void {
     if (this.#closed) throw closedError('channel');
-    this.#outbox.flushSync(timeoutMs);
+    this.#out.flushSync(timeoutMs);
+    this.#queueDone();
   }
 
   /** Bytes waiting in this process for room in the ring; stale as soon as the peer reads. */
   get queuedBytes(): number {
-    return this.#outbox.queuedBytes;
+    return this.#out.queuedBytes;
   }
 
-  /** The end of a pass of writes (a corked stretch of the ring): publishes them, rings the peer if it sleeps. */
-  #endPass(): void {
-    this.#end.rings[0].flush();
-    this.#signals.published();
+  /** Writes what waits for room; once the queue is empty: the ref may drop, 'drain' is owed, a close may end. */
+  #sendQueued(): void {
+    if (this.#out.sendQueued()) this.#queueDone();
+  }
+
+  #queueDone(): void {
+    if (!this.#out.empty) return;
+    this.#updateRef();
+    if (this.#closing) this.#finish(undefined);
+    else if (this.#out.takeDrain()) this.emit('drain');
   }
 
   // ---- receiving -------------------------------------------------------------------------
 
-  /** Looks at everything: who joined, incoming messages, room for queued ones, the peer's close. */
+  /** A new turn of the loop (a wake-up or the hot immediate): the reading budget starts over. */
+  #newTurn(): void {
+    this.#budget = TURN_MESSAGES;
+    this.#turnStart = performance.now();
+  }
+
+  /** Looks at everything: who joined, room for queued messages, incoming messages, the peer's end. */
   #pump(): void {
     if (this.#pumping) {
       this.#pumpAgain = true;
@@ -171,6 +229,11 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
         this.#pumpAgain = false;
         this.#pumpOnce();
       } while (this.#pumpAgain && !this.#closed);
+    } catch (error) {
+      // A listener threw: the messages after its own wait for the next turn, and its error
+      // goes on to 'uncaughtException' as it would from a listener of Node's IPC.
+      if (!this.#closed) this.#stayHot();
+      process.nextTick(rethrow, error);
     } finally {
       this.#pumping = false;
     }
@@ -179,29 +242,77 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
   #pumpOnce(): void {
     if (this.#closed) return;
     if (this.#peerIdentity === 0n) this.#learnPeer();
-    this.#receiver.deliverKept();
-    const got = this.#receiver.reading() ? this.#receiver.receive(READ_TURN, false) : 0;
+    if (!this.#out.empty) this.#sendQueued();
     if (this.#closed) return;
-    if (!this.#outbox.empty) this.#outbox.sendQueued();
+    if (this.#ending === undefined && this.#signals.peerClosed) {
+      // The peer published everything before its flag: read that much, then end.
+      this.#ending = { reason: undefined };
+      this.#in.endAtUsed();
+    }
+    const delivered = this.#deliver();
     if (this.#closed) return;
-    if (this.#signals.peerClosed) {
-      // The peer published everything before its flag: take it all, then end.
-      this.#receiver.receive(Infinity, true);
-      this.#finish(undefined);
+    if (this.#budget <= 0) {
+      this.#stayHot(); // the rest on the next turn
       return;
     }
-    if (!this.#receiver.reading()) return;
-    if (got > 0) {
+    if (this.#ending !== undefined) {
+      if (delivered > 0 && this.#reading()) {
+        this.#stayHot();
+        return;
+      }
+      this.#in.keepAllAndDetach(); // for takes after the end: nobody reads now
+      this.#finish(this.#ending.reason);
+      return;
+    }
+    if (!this.#reading()) return; // nobody reads: messages stay in the ring
+    if (delivered > 0) {
       this.#stayHot();
       return;
     }
     this.#signals.arm();
     // Armed, then one more look: a sender that published before it could see `armed` is
     // found here (signals.ts).
-    if (this.#receiver.usedBytes !== 0 || this.#signals.peerClosed) {
+    if (this.#in.usedBytes !== 0 || this.#signals.peerClosed) {
       this.#signals.disarm();
       this.#stayHot();
     }
+  }
+
+  /** Whether anyone takes messages now: a 'message' listener or a waiting async iterator. */
+  #reading(): boolean {
+    return !this.#closing && (this.#listeners > 0 || this.#waiting.length > 0);
+  }
+
+  /** Hands messages to readers while the turn's budget lasts; how many. A listener's throw passes through. */
+  #deliver(): number {
+    let n = 0;
+    while (this.#reading()) {
+      if (this.#budget <= 0 || ((this.#budget & 63) === 0 && performance.now() - this.#turnStart > TURN_MS)) {
+        this.#budget = 0;
+        break;
+      }
+      let message: unknown;
+      try {
+        message = this.#in.take();
+      } catch (err) {
+        this.#finish(err as Error); // the ring broke its invariants
+        break;
+      }
+      if (message === NOTHING) break;
+      this.#budget--;
+      n++;
+      if (message instanceof Refused) {
+        this.emit('messageerror', message.error);
+        continue;
+      }
+      const waiter = this.#waiting.shift();
+      if (waiter === undefined) this.emit('message', message);
+      else {
+        waiter(message);
+        if (this.#waiting.length === 0) this.#updateRef();
+      }
+    }
+    return n;
   }
 
   #stayHot(): void {
@@ -214,12 +325,49 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
    * record it passes.
    */
   receiveMessage(): { message: unknown } | undefined {
-    return this.#receiver.takeNow(!this.#closed);
+    for (;;) {
+      let message: unknown;
+      try {
+        message = this.#in.take();
+      } catch (err) {
+        this.#finish(err as Error);
+        return undefined;
+      }
+      if (message === NOTHING) return undefined;
+      if (!(message instanceof Refused)) return { message };
+      this.emit('messageerror', message.error);
+    }
   }
 
   /** Messages until the channel closes; an error close (ERR_PEER_DEAD, ...) is thrown. */
-  [Symbol.asyncIterator](): AsyncIterator<unknown> {
-    return this.#receiver.messages(() => ({ done: this.#closed, reason: this.#reason }));
+  async *[Symbol.asyncIterator](): AsyncIterator<unknown> {
+    for (;;) {
+      // Within the turn's budget, a message that is there now is taken now; else the pump
+      // hands it over (on a later turn once the budget is spent). After the end, what was
+      // kept is taken until none is left.
+      if (this.#budget > 0 || this.#closed) {
+        const now = this.receiveMessage();
+        if (now !== undefined) {
+          this.#budget--;
+          yield now.message;
+          continue;
+        }
+      }
+      if (this.#closed) {
+        if (this.#reason !== undefined) throw this.#reason;
+        return;
+      }
+      const next = await new Promise<unknown>((resolve) => {
+        this.#waiting.push(resolve);
+        this.#updateRef();
+        queueMicrotask(this.#pokeTask);
+      });
+      if (next !== DONE) yield next;
+    }
+  }
+
+  #endWaiting(): void {
+    for (const waiter of this.#waiting.splice(0)) waiter(DONE);
   }
 
   // ---- lifecycle -------------------------------------------------------------------------
@@ -235,17 +383,29 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
   #onPeerDead(): void {
     if (this.#closed) return;
     this.#peerDead = true;
-    this.#receiver.receive(Infinity, true); // everything it published comes first
-    // A peer that closed before it exited closed gracefully, whichever of its doorbell ring
-    // and its pidfd this loop happens to see first.
-    const graceful = this.#signals.peerClosed;
-    this.#finish(graceful ? undefined : shmError('ERR_PEER_DEAD', `the other end of channel ${this.address} died`));
+    if (this.#ending === undefined) {
+      // A peer that closed before it exited closed gracefully, whichever of its doorbell ring
+      // and its pidfd this loop happens to see first.
+      this.#ending = { reason: this.#signals.peerClosed ? undefined : shmError('ERR_PEER_DEAD', `the other end of channel ${this.address} died`) };
+      this.#in.endAtUsed();
+    }
+    this.#newTurn();
+    this.#pump(); // everything it published comes first
   }
 
-  #listening(on: boolean): void {
-    this.#refed = on;
-    this.#updateRef();
-    if (on) queueMicrotask(() => this.#pump());
+  #listenerAdded(): void {
+    if (this.#listeners++ === 0) {
+      this.#refed = true;
+      this.#updateRef();
+      queueMicrotask(this.#pokeTask);
+    }
+  }
+
+  #listenerRemoved(): void {
+    if (--this.#listeners === 0) {
+      this.#refed = false;
+      this.#updateRef();
+    }
   }
 
   /** Keep the process alive while this channel waits for messages (as MessagePort.ref). */
@@ -272,7 +432,7 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
   }
 
   #updateRef(): void {
-    const want = !this.#closed && (this.#refed || this.#receiver.waiting.length > 0 || !this.#outbox.empty);
+    const want = !this.#closed && (this.#refed || this.#waiting.length > 0 || !this.#out.empty);
     if (want === this.#keepsAlive) return;
     this.#keepsAlive = want;
     this.#wakeup.ref(want);
@@ -286,15 +446,15 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
   close(): void {
     if (this.#closing) return;
     this.#closing = true;
-    this.#receiver.endWaiting();
-    if (this.#outbox.empty || this.#peerDead || this.#signals.peerClosed) this.#finish(undefined);
+    this.#endWaiting();
+    if (this.#out.empty || this.#peerDead || this.#signals.peerClosed) this.#finish(undefined);
     else this.#updateRef();
   }
 
   /** At process exit: writes what is queued (while the peer makes room, see EXIT_STALL_MS), then closes. */
   closeOnExit(): void {
     if (this.#closed) return;
-    if (!this.#peerDead) this.#outbox.writeAllAtExit(EXIT_STALL_MS, () => this.#endPass());
+    if (!this.#peerDead) this.#out.writeAllAtExit(EXIT_STALL_MS);
     this.#finish(undefined);
   }
 
@@ -304,13 +464,13 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
     this.#closed = true;
     this.#closing = true;
     this.#reason = reason;
-    this.#outbox.stop();
     openChannels.delete(this);
     if (this.#hot !== undefined) clearImmediate(this.#hot);
     this.#hot = undefined;
     this.#updateRef();
     this.#wakeup.close();
     this.#unwatch?.();
+    this.#in.detach();
     let peerGone = true;
     try {
       this.#end.rings[0].flush();
@@ -322,8 +482,8 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
     } catch {
       // a broken segment: nothing more to tell the peer
     }
-    this.#receiver.endWaiting();
-    this.#outbox.endWritten(reason ?? closedError('channel'));
+    this.#endWaiting();
+    this.#out.endWritten(reason ?? closedError('channel'));
     leaveEndpoint(this.#end, peerGone, this.#peerIdentity);
     process.nextTick(() => (reason === undefined ? this.emit('close') : this.emit('close', reason)));
   }

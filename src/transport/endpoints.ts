@@ -6,7 +6,7 @@ import { Segment } from '../segment/segment.js';
 import { channelBytes, claimConnector, publishReady, readShape, writeHeader, type ChannelShape } from './header.js';
 import { CREATOR, HEADER_SIZE, i64Index, ownerOffset } from './layout.js';
 import { watchPeer } from './peer-watch.js';
-import { formatRing, openRing, type SpscRing } from './rings.js';
+import { SpscRing } from '../ring/spsc/ring.js';
 
 /** One end's view: its segment, the header's shape, and its rings [outbound, inbound]. */
 export interface Endpoint {
@@ -53,6 +53,16 @@ export function joinEndpoint<T>(address: string, open: (end: Endpoint) => T): T 
     segment.close();
     throw err;
   }
+}
+
+/** Formats the ring of `capacity` at `byteOffset` and takes `role` in it. */
+function formatRing(segment: Segment, byteOffset: number, capacity: number, role: 'producer' | 'consumer'): SpscRing {
+  return SpscRing.create(segment, { capacity, byteOffset, byteLength: SpscRing.requiredBytes(capacity), role });
+}
+
+/** Opens the ring at `byteOffset` (validated by the ring layer) and takes `role` in it. */
+function openRing(segment: Segment, byteOffset: number, capacity: number, role: 'producer' | 'consumer'): SpscRing {
+  return SpscRing.open(segment, { byteOffset, byteLength: SpscRing.requiredBytes(capacity), role });
 }
 
 function unlinkQuietly(address: string): void {

@@ -1,39 +1,78 @@
-// Frames: how a message of any size travels through ring records. Each record starts with
-// a frame header (its bytes: layout.ts); a message that fits one record is a WHOLE frame, a
-// larger one is a FIRST frame (declaring the total length) followed by MORE frames, which the
-// receiver copies straight from the ring into one buffer of the declared length.
+// Frames: how a Channel's messages of any size travel through ring records (the bytes:
+// layout.ts). The writing half puts a message that fits one record into a WHOLE frame, and
+// cuts a larger one into a FIRST frame (declaring the total) and MORE frames; the reading
+// half (Reassembly) turns frames back into messages.
 //
-// A hostile length never drives an allocation beyond the protocol: a FIRST frame's total
-// must exceed what one record carries and stay within the channel's max message size, and
-// every piece must fit what is left of that total. The buffer is allocated uninitialised
-// (its pages are not touched until bytes arrive), once per message.
+// A hostile length never drives an allocation beyond what arrived: a FIRST frame's total
+// must exceed what one record carries and stay within the receiver's max message size, every
+// piece must fit what is left of that total, and the buffer a message is reassembled in
+// grows with the pieces that arrive (doubling, from at most GROW_FROM bytes) instead of
+// being reserved at the size the first piece declares.
 import { Buffer } from 'node:buffer';
-import { FIRST, FRAME_HEADER, frameKind, frameTotal, MORE, WHOLE } from './layout.js';
+import type { SpscClaim } from '../ring/spsc/claim.js';
+import type { SpscRing } from '../ring/spsc/ring.js';
+import { FIRST, MORE, PIECE_HEADER, pieceTotal, WHOLE, writePieceHeader } from './layout.js';
 
-export { FIRST, FRAME_HEADER, MORE, WHOLE, writeFrameHeader } from './layout.js';
+/** How a frame writer gets room: the ring's tryClaim, or a claim that waits (flushSync). */
+export type ClaimRoom = (length: number) => SpscClaim | null;
 
-/** What a frame gave: a complete message's bytes, nothing yet, or a reason it was refused. */
-export type FrameResult = { bytes: Uint8Array; owned: boolean } | null | { error: string };
+/**
+ * Writes the frames of `bytes` from `offset` while they fit; returns how far it got, or -1
+ * when nothing of a message that fits one frame was written (so a 0-byte message is told
+ * apart). `pieceMax`: the largest piece one record carries.
+ */
+export function writeFrames(ring: SpscRing, bytes: Uint8Array, offset: number, pieceMax: number, claimRoom?: ClaimRoom): number {
+  const total = bytes.length;
+  if (offset === 0 && total <= pieceMax) {
+    if (claimRoom === undefined) return ring.tryWriteTagged(bytes, WHOLE) ? total : -1;
+    const claim = claimRoom(total);
+    if (claim === null) return -1;
+    claim.bytes.set(bytes);
+    claim.commitTagged(WHOLE);
+    return total;
+  }
+  const claimNow = claimRoom ?? ((length: number) => ring.tryClaim(length) as SpscClaim | null);
+  while (offset < total) {
+    const first = offset === 0;
+    const header = first ? PIECE_HEADER : 0;
+    const n = Math.min(pieceMax - header, total - offset);
+    const claim = claimNow(header + n);
+    if (claim === null) return offset;
+    if (first) writePieceHeader(claim.bytes, total);
+    claim.bytes.set(bytes.subarray(offset, offset + n), header);
+    claim.commitTagged(first ? FIRST : MORE);
+    offset += n;
+  }
+  return offset;
+}
 
 /** Copies up to POOLED_MAX bytes into a shared 16 KiB chunk (as Buffer.allocUnsafe pools). */
 const POOLED_MAX = 2048;
 const CHUNK = 16384;
+/** A message reassembled from pieces starts in a buffer of at most this many bytes, and doubles. */
+const GROW_FROM = 1 << 20;
 
 /**
- * The receiving half of framing. `accept(view)` takes each record's payload (a view of
- * ring memory, valid only during the call) and returns a message once one is complete.
+ * The reading half of framing. `accept(view, tag)` takes each record (a view of ring memory,
+ * valid only during the call) and returns a message's bytes once one is complete, else
+ * undefined; a frame it refuses leaves the reason in `refused`.
  */
 export class Reassembly {
   readonly #pieceMax: number;
   readonly #maxMessage: number;
   #buffer: Uint8Array | undefined;
+  #total = 0;
   #filled = 0;
   /** After a refused FIRST frame: MORE frames are dropped until the next WHOLE or FIRST. */
   #skipping = false;
   #pool = new ArrayBuffer(0);
   #poolFree = 0;
+  /** Why the last accept() returned undefined for a frame it could not use (else undefined). */
+  refused: string | undefined;
+  /** Whether the bytes accept() returned are this object's copy (else a view of ring memory). */
+  owned = false;
 
-  /** `pieceMax`: the largest payload one frame carries; `maxMessage`: the largest message. */
+  /** `pieceMax`: the largest record payload; `maxMessage`: the largest message this side accepts. */
   constructor(pieceMax: number, maxMessage: number) {
     this.#pieceMax = pieceMax;
     this.#maxMessage = maxMessage;
@@ -45,66 +84,87 @@ export class Reassembly {
   }
 
   /**
-   * Takes one frame. `copy`: the message must not view ring memory (the codec keeps views
-   * of what it decodes), so a WHOLE frame is copied out; otherwise it is handed over as a
-   * view, valid only until the caller returns.
+   * Takes one frame. `copy`: the message must not view ring memory (the codec keeps views of
+   * what it decodes), so a WHOLE frame is copied out; otherwise it is handed over as a view,
+   * valid only until the caller returns.
    */
-  accept(view: Uint8Array, copy: boolean): FrameResult {
-    if (view.length < FRAME_HEADER) return this.#refuse(`a record of ${view.length} bytes is shorter than a frame header`);
-    const kind = frameKind(view);
-    const payload = view.length - FRAME_HEADER;
-    if (kind === WHOLE) {
-      const dropped = this.#buffer !== undefined;
-      this.#reset();
-      if (dropped) return this.#refuse('a message ended before all its pieces arrived');
-      if (payload > this.#maxMessage) return this.#refuse(`a message of ${payload} bytes exceeds the maximum of ${this.#maxMessage}`);
-      const bytes = view.subarray(FRAME_HEADER);
-      return copy ? { bytes: this.#copy(bytes), owned: true } : { bytes, owned: false };
+  accept(view: Uint8Array, tag: number, copy: boolean): Uint8Array | undefined {
+    this.refused = undefined;
+    if (tag === WHOLE && this.#buffer === undefined) {
+      const length = view.length;
+      if (length > this.#maxMessage) return this.#refuse(`a message of ${length} bytes exceeds the maximum of ${this.#maxMessage}`);
+      this.#skipping = false;
+      this.owned = copy;
+      return copy ? this.#copy(view) : view;
     }
-    if (kind === FIRST) {
+    return this.#acceptPiece(view, tag);
+  }
+
+  #acceptPiece(view: Uint8Array, tag: number): Uint8Array | undefined {
+    if (tag === WHOLE || tag === FIRST) {
       const dropped = this.#buffer !== undefined;
       this.#reset();
-      const total = frameTotal(view);
       if (dropped) {
-        this.#skipping = true;
+        this.#skipping = tag === FIRST;
         return this.#refuse('a message ended before all its pieces arrived');
       }
-      if (total > this.#maxMessage || total <= payload || payload > this.#pieceMax) {
+      // (WHOLE with nothing pending was taken by accept())
+      const payload = view.length - PIECE_HEADER;
+      const total = view.length >= PIECE_HEADER ? pieceTotal(view) : 0;
+      if (payload < 0 || total > this.#maxMessage || total <= payload || view.length > this.#pieceMax) {
         this.#skipping = true;
-        return this.#refuse(`a message declared ${total} bytes in a first piece of ${payload} (at most ${this.#maxMessage} bytes, pieces of at most ${this.#pieceMax})`);
+        return this.#refuse(`a message declared ${total} bytes in a first piece of ${payload} (at most ${this.#maxMessage} bytes, records of at most ${this.#pieceMax})`);
       }
-      this.#buffer = Buffer.allocUnsafeSlow(total);
-      this.#buffer.set(view.subarray(FRAME_HEADER), 0);
+      this.#total = total;
+      this.#buffer = Buffer.allocUnsafeSlow(Math.min(total, Math.max(GROW_FROM, 2 * payload)));
+      this.#buffer.set(view.subarray(PIECE_HEADER), 0);
       this.#filled = payload;
-      return null;
+      return undefined;
     }
-    if (kind === MORE) {
-      if (this.#skipping) return null;
+    if (tag === MORE) {
+      if (this.#skipping) return undefined;
       const buffer = this.#buffer;
       if (buffer === undefined) return this.#refuse('a piece of a message arrived without its first piece');
-      if (payload > buffer.length - this.#filled || payload === 0) {
+      const payload = view.length;
+      if (payload > this.#total - this.#filled || payload === 0) {
+        const left = this.#total - this.#filled;
         this.#reset();
         this.#skipping = true;
-        return this.#refuse(`a piece of ${payload} bytes overruns its message (${buffer.length - this.#filled} bytes left)`);
+        return this.#refuse(`a piece of ${payload} bytes overruns its message (${left} bytes left)`);
       }
-      buffer.set(view.subarray(FRAME_HEADER), this.#filled);
+      const target = this.#room(payload);
+      target.set(view, this.#filled);
       this.#filled += payload;
-      if (this.#filled < buffer.length) return null;
+      if (this.#filled < this.#total) return undefined;
       this.#reset();
-      return { bytes: buffer, owned: true };
+      this.owned = true;
+      return target;
     }
     this.#reset();
-    return this.#refuse(`unknown frame kind ${kind}`);
+    return this.#refuse(`unknown frame kind ${tag}`);
+  }
+
+  /** The reassembly buffer, grown (doubling, up to the declared total) to hold `more` bytes. */
+  #room(more: number): Uint8Array {
+    let buffer = this.#buffer!;
+    const need = this.#filled + more;
+    if (need <= buffer.length) return buffer;
+    const grown = Buffer.allocUnsafeSlow(Math.min(this.#total, Math.max(need, 2 * buffer.length)));
+    grown.set(buffer.subarray(0, this.#filled));
+    this.#buffer = buffer = grown;
+    return buffer;
   }
 
   #reset(): void {
     this.#buffer = undefined;
     this.#filled = 0;
+    this.#total = 0;
     this.#skipping = false;
   }
 
-  #refuse(reason: string): { error: string } {
-    return { error: reason };
+  #refuse(reason: string): undefined {
+    this.refused = reason;
+    return undefined;
   }
 
   /** A copy the caller owns: small ones share a pooled chunk, larger ones get their own buffer. */

@@ -27,7 +27,8 @@ import {
   TOTAL_SIZE_OFFSET,
   VERSION_OFFSET,
 } from './layout.js';
-import { ringBytes, RING_MAGIC } from './rings.js';
+import { RING_MAGIC } from '../ring/layout/header.js';
+import { SpscRing } from '../ring/spsc/ring.js';
 
 /** Smallest and largest ring capacity of a channel (bytes per direction, a power of two). */
 export const MIN_CHANNEL_CAPACITY = 4096;
@@ -46,12 +47,12 @@ export interface ChannelShape {
 
 /** Bytes a channel segment needs for rings of `capacity`. */
 export function channelBytes(capacity: number): number {
-  return channelLayout(ringBytes(capacity)).total;
+  return channelLayout(SpscRing.requiredBytes(capacity)).total;
 }
 
 /** Writes the header fields (everything but READY and the rings) of a new channel. */
 export function writeHeader(segment: Segment, capacity: number, maxMessage: number): { i32: Int32Array; shape: ChannelShape } {
-  const layout = channelLayout(ringBytes(capacity));
+  const layout = channelLayout(SpscRing.requiredBytes(capacity));
   const i32 = new Int32Array(segment.buffer, 0, HEADER_SIZE / 4);
   const i64 = new BigInt64Array(segment.buffer, 0, HEADER_SIZE / 8);
   Atomics.store(i32, i32Index(STATE_OFFSET), STATE_FORMATTING);
@@ -93,7 +94,7 @@ export function readShape(segment: Segment, address: string): ChannelShape {
   if (capacity < MIN_CHANNEL_CAPACITY || capacity > MAX_CHANNEL_CAPACITY || (capacity & (capacity - 1)) !== 0) {
     throw badHeaderError(`ring capacity ${capacity} is not a power of two from ${MIN_CHANNEL_CAPACITY} to ${MAX_CHANNEL_CAPACITY}`, address);
   }
-  const layout = channelLayout(ringBytes(capacity));
+  const layout = channelLayout(SpscRing.requiredBytes(capacity));
   const ringA = Atomics.load(i32, i32Index(RING_A_OFFSET_OFFSET)) >>> 0;
   const ringB = Atomics.load(i32, i32Index(RING_B_OFFSET_OFFSET)) >>> 0;
   const total = Atomics.load(i32, i32Index(TOTAL_SIZE_OFFSET)) >>> 0;

@@ -32,7 +32,7 @@
 //   +16  4   name length bytes of the doorbell's abstract socket name (1..MAX_NAME)
 //   +20  108 name        the abstract socket name, without its leading NUL
 export const CHANNEL_MAGIC = 0x434d4853; // "SHMC" little-endian
-export const CHANNEL_VERSION = 1;
+export const CHANNEL_VERSION = 2; // 2: the frame kind moved from a frame header into the record's tag
 export const STATE_FORMATTING = 0;
 export const STATE_READY = 1;
 
@@ -96,37 +96,34 @@ export function channelLayout(ringBytes: number): { ringA: number; ringB: number
   return { ringA, ringB, total: ringB + ringBytes };
 }
 
-// A frame header, at the start of every ring record of a channel (framing.ts):
+// Frames: how a message of any size travels through the records of a ring. The kind of a
+// frame is its record's tag (bits 8-15 of the ring's type word, docs/PROTOCOL.md), so a
+// message that fits one record carries no header of its own:
 //
-//   +0  kind    u8    1 WHOLE, 2 FIRST, 3 MORE
-//   +1  -       3 bytes, zero
-//   +4  total   u32   FIRST: the message's length in bytes (little-endian); otherwise zero
-//   +8  payload       the message (WHOLE) or the next piece of it
-export const FRAME_HEADER = 8;
-export const FRAME_KIND_OFFSET = 0;
-export const FRAME_TOTAL_OFFSET = 4;
+//   WHOLE  the record's payload is the whole message
+//   FIRST  the first piece of a larger message, after a piece header:
+//            +0  total   u32   the message's length in bytes (little-endian)
+//            +4  -       4 bytes, zero (keeps the piece 8-aligned)
+//            +8  piece
+//   MORE   the record's payload is the next piece of the message begun by FIRST
 export const WHOLE = 1;
 export const FIRST = 2;
 export const MORE = 3;
+export const PIECE_TOTAL_OFFSET = 0;
+export const PIECE_HEADER = PIECE_TOTAL_OFFSET + 8;
 
-/** Writes a frame header at the start of `bytes` (a record's payload). */
-export function writeFrameHeader(bytes: Uint8Array, kind: number, total: number): void {
-  bytes[FRAME_KIND_OFFSET] = kind;
-  bytes[FRAME_KIND_OFFSET + 1] = 0;
-  bytes[FRAME_KIND_OFFSET + 2] = 0;
-  bytes[FRAME_KIND_OFFSET + 3] = 0;
-  bytes[FRAME_TOTAL_OFFSET] = total & 0xff;
-  bytes[FRAME_TOTAL_OFFSET + 1] = (total >>> 8) & 0xff;
-  bytes[FRAME_TOTAL_OFFSET + 2] = (total >>> 16) & 0xff;
-  bytes[FRAME_TOTAL_OFFSET + 3] = total >>> 24;
+/** Writes the piece header of a FIRST frame at the start of `bytes` (the record's payload). */
+export function writePieceHeader(bytes: Uint8Array, total: number): void {
+  bytes[PIECE_TOTAL_OFFSET] = total & 0xff;
+  bytes[PIECE_TOTAL_OFFSET + 1] = (total >>> 8) & 0xff;
+  bytes[PIECE_TOTAL_OFFSET + 2] = (total >>> 16) & 0xff;
+  bytes[PIECE_TOTAL_OFFSET + 3] = total >>> 24;
+  bytes.fill(0, PIECE_TOTAL_OFFSET + 4, PIECE_HEADER);
 }
 
-export function frameKind(view: Uint8Array): number {
-  return view[FRAME_KIND_OFFSET]!;
-}
-
-export function frameTotal(view: Uint8Array): number {
-  return (view[FRAME_TOTAL_OFFSET]! | (view[FRAME_TOTAL_OFFSET + 1]! << 8) | (view[FRAME_TOTAL_OFFSET + 2]! << 16) | (view[FRAME_TOTAL_OFFSET + 3]! << 24)) >>> 0;
+/** The total length a FIRST frame declares. */
+export function pieceTotal(view: Uint8Array): number {
+  return (view[PIECE_TOTAL_OFFSET]! | (view[PIECE_TOTAL_OFFSET + 1]! << 8) | (view[PIECE_TOTAL_OFFSET + 2]! << 16) | (view[PIECE_TOTAL_OFFSET + 3]! << 24)) >>> 0;
 }
 
 /** Int32Array index of `word` (ARMED, NEED_ROOM, WAKE_KIND, TOKEN, NAME_LENGTH) of the wake line at byte offset `line`. */

@@ -41,6 +41,9 @@ RECORD_HEADER_SIZE = RECORD_TYPE_OFFSET + 4
 RECORD_ALIGN = 8
 TYPE_MESSAGE = 1
 TYPE_PADDING = 2
+# A message record's type word carries a tag (0..255) in bits 8-15, e.g. a Channel's frame kind.
+TAG_SHIFT = 8
+MAX_TAG = 255
 MIN_CAPACITY = 64
 MAX_CAPACITY = 2**30
 

@@ -127,7 +127,7 @@ class SpscConsumer(_Side):
                     return None
             index = self.head & self.mask
             length, kind = r.words(L.DATA_OFFSET + index)
-            if kind == L.TYPE_MESSAGE:
+            if kind & ~(L.MAX_TAG << L.TAG_SHIFT) == L.TYPE_MESSAGE:
                 if length < 0 or length > self.max_message_size:
                     r.corrupt("record length %d at position %d" % (length, self.head))
                 size = L.record_size(length)

@@ -11,7 +11,8 @@
 // A record starts at an 8-aligned offset of the data area and is never split at the wrap:
 //
 //   +0  length  i32   payload bytes (a padding record: bytes to the end of the area - 8)
-//   +4  type    i32   1 message, 2 padding
+//   +4  type    i32   bits 0-7: 1 message, 2 padding; bits 8-15: a message's tag (0 unless
+//                     its writer gave one: a Channel's frame kind); bits 16-31: zero
 //   +8  payload       `length` bytes, then zeros up to the next multiple of 8
 import { CONSUMER_LINE_OFFSET, HEADER_SIZE, type HeaderParams, PARAM_A_OFFSET, PRODUCER_CLOSED_OFFSET, PRODUCER_LINE_OFFSET } from './header.js';
 
@@ -32,6 +33,14 @@ export const RECORD_ALIGN = 8;
 
 export const TYPE_MESSAGE = 1;
 export const TYPE_PADDING = 2;
+/** A message record's type word carries its tag above the type byte. */
+export const TAG_SHIFT = 8;
+export const MAX_TAG = 255;
+
+/** The type word of a message record with `tag` (0..MAX_TAG). */
+export function messageType(tag: number): number {
+  return TYPE_MESSAGE | (tag << TAG_SHIFT);
+}
 
 export const MIN_CAPACITY = 64;
 export const MAX_CAPACITY = 2 ** 30;

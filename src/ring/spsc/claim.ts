@@ -17,6 +17,8 @@ export class SpscClaim implements Claim {
   length = 0;
   /** Not yet committed or aborted. */
   live = false;
+  /** The tag the record is committed with (0 unless commitTagged). */
+  tag = 0;
   readonly #finish: (claim: SpscClaim, commit: boolean) => void;
 
   constructor(finish: (claim: SpscClaim, commit: boolean) => void) {
@@ -24,6 +26,13 @@ export class SpscClaim implements Claim {
   }
 
   commit(): void {
+    this.tag = 0;
+    this.#finish(this, true);
+  }
+
+  /** Commits the record with `tag` (an integer 0..255, unchecked: for the transport) in its type word. */
+  commitTagged(tag: number): void {
+    this.tag = tag;
     this.#finish(this, true);
   }
 

@@ -20,6 +20,8 @@ import {
   recordTypeIndex,
   spscRingSize,
   TAIL_INDEX,
+  MAX_TAG,
+  TAG_SHIFT,
   TYPE_MESSAGE,
   TYPE_PADDING,
 } from '../layout/spsc.js';
@@ -35,8 +37,9 @@ export class Consumer extends SpscSide {
   #head = 0;
   #releasedHead = 0;
   #cachedTail = 0;
-  /** Payload length of the record #next() returned, as read and checked there. */
+  /** Payload length and tag of the record #next() returned, as read and checked there. */
   #length = 0;
+  #tag = 0;
   messages = 0;
   bytes = 0;
   emptyWaits = 0;
@@ -77,13 +80,14 @@ export class Consumer extends SpscSide {
       const at = recordOffset(index);
       const length = this.i32[recordLengthIndex(at)]!;
       const type = this.i32[recordTypeIndex(at)]!;
-      if (type === TYPE_MESSAGE) {
+      if ((type & ~(MAX_TAG << TAG_SHIFT)) === TYPE_MESSAGE) {
         if (length < 0 || length > this.max) this.corrupt(`record length ${length} at position ${this.#head}`);
         const size = recordSize(length);
         if (size > available || index + size > this.capacity) this.corrupt(`record of ${length} bytes at position ${this.#head} overruns the published data`);
         // Read once and checked: callers use this, never the shared word again (a hostile
         // writer could change it after the check).
         this.#length = length;
+        this.#tag = type >>> TAG_SHIFT;
         return at;
       }
       if (type !== TYPE_PADDING) this.corrupt(`record type ${type} at position ${this.#head}`);
@@ -218,7 +222,7 @@ export class Consumer extends SpscSide {
     return length;
   }
 
-  drain(fn: (view: Uint8Array) => void, max: number): number {
+  drain(fn: (view: Uint8Array, tag: number) => void, max: number): number {
     checkDrain(fn, max);
     if (!this.ready) this.open();
     let n = 0;
@@ -229,7 +233,7 @@ export class Consumer extends SpscSide {
         const length = this.#length;
         this.#consumedFromRing(length);
         n++;
-        fn(this.payload.view(payloadOffset(at), length));
+        fn(this.payload.view(payloadOffset(at), length), this.#tag);
         // fn is done with every view so far: a batch's worth goes back to the producer now.
         if (((this.#head - this.#releasedHead) >>> 0) >= this.batchBytes) this.#release();
       }

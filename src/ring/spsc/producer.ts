@@ -9,7 +9,7 @@
 import { checkBytes, rangeError, shmError, typeError } from '../../errors.js';
 import type { WaitPoint } from '../../sync/wait-strategy.js';
 import { flushDeferredIfAny } from '../batching.js';
-import { HEAD_INDEX, payloadOffset, PRODUCER_CLOSED_INDEX, RECORD_HEADER_SIZE, recordLengthIndex, recordOffset, recordSize, recordTypeIndex, TAIL_INDEX, TYPE_MESSAGE, TYPE_PADDING } from '../layout/spsc.js';
+import { HEAD_INDEX, payloadOffset, PRODUCER_CLOSED_INDEX, RECORD_HEADER_SIZE, recordLengthIndex, recordOffset, recordSize, recordTypeIndex, TAIL_INDEX, messageType, TYPE_PADDING } from '../layout/spsc.js';
 import { type Claim, SpscClaim } from './claim.js';
 import { CORKED, PUBLISH_EACH, type SpscParts, SpscSide } from './side.js';
 
@@ -86,9 +86,9 @@ export class Producer extends SpscSide {
   }
 
   /** Writes the header of the record at `at`, whose payload is in place, and moves the tail past it (unpublished). */
-  #commitRecord(at: number, length: number, size: number): void {
+  #commitRecord(at: number, length: number, size: number, tag = 0): void {
     this.i32[recordLengthIndex(at)] = length;
-    this.i32[recordTypeIndex(at)] = TYPE_MESSAGE;
+    this.i32[recordTypeIndex(at)] = messageType(tag);
     this.#tail = (this.#tail + size) >>> 0;
     this.#room -= size;
     this.messages++;
@@ -103,7 +103,7 @@ export class Producer extends SpscSide {
    * unoptimized cost over a microsecond between processes. A ring that looks full, a
    * message too large and a head that is not a valid position go to #writeChecked.
    */
-  #writeOne(bytes: Uint8Array): boolean {
+  #writeOne(bytes: Uint8Array, tag = 0): boolean {
     const length = bytes.length;
     let index = this.#tail & this.mask;
     const size = recordSize(length);
@@ -111,7 +111,7 @@ export class Producer extends SpscSide {
       const toEnd = this.capacity - index;
       const needed = size <= toEnd ? size : toEnd + size;
       const room = this.capacity - ((this.#tail - Atomics.load(this.i32, HEAD_INDEX)) >>> 0);
-      if (room < needed || (room & 7) !== 0 || length > this.max) return this.#writeChecked(bytes);
+      if (room < needed || (room & 7) !== 0 || length > this.max) return this.#writeChecked(bytes, tag);
       this.#room = room;
       if (size > toEnd) {
         const pad = recordOffset(index);
@@ -124,19 +124,19 @@ export class Producer extends SpscSide {
     }
     const at = recordOffset(index);
     this.payload.write(bytes, payloadOffset(at));
-    this.#commitRecord(at, length, size);
+    this.#commitRecord(at, length, size, tag);
     return true;
   }
 
   /** #writeOne for a ring that looks full: checks everything, and flushes this thread's held reads. */
-  #writeChecked(bytes: Uint8Array): boolean {
+  #writeChecked(bytes: Uint8Array, tag: number): boolean {
     const length = bytes.length;
     this.#checkLength(length);
     const size = recordSize(length);
     const at = this.#reserve(size);
     if (at < 0) return false;
     this.payload.write(bytes, payloadOffset(at));
-    this.#commitRecord(at, length, size);
+    this.#commitRecord(at, length, size, tag);
     return true;
   }
 
@@ -188,6 +188,18 @@ export class Producer extends SpscSide {
     }
     this.countWait(); // ERR_SHM_TRUNCATED for a truncated segment, which looks full
     this.#publish(); // looks full: let the consumer see everything so it can make room
+    return false;
+  }
+
+  /** tryWrite of a record with `tag` in its type word (0..MAX_TAG, unchecked: for the transport, which checks `bytes` too). */
+  tryWriteTagged(bytes: Uint8Array, tag: number): boolean {
+    if (!this.ready) this.open();
+    if (this.#writeOne(bytes, tag)) {
+      this.#published();
+      return true;
+    }
+    this.countWait();
+    this.#publish();
     return false;
   }
 
@@ -290,7 +302,7 @@ export class Producer extends SpscSide {
     if (!claim.live) throw shmError('ERR_CLAIM_DONE', 'this claim was already committed or aborted');
     claim.live = false;
     this.h.checkOpen();
-    if (commit) this.#commitRecord(claim.at, claim.length, recordSize(claim.length));
+    if (commit) this.#commitRecord(claim.at, claim.length, recordSize(claim.length), claim.tag);
     this.ready = true;
     this.#published(); // a padding record may have been written even for an abort
   }

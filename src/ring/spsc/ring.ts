@@ -142,6 +142,14 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   }
 
   /**
+   * @internal tryWrite of a record carrying `tag` (0..255) in its type word: how a Channel
+   * marks its frames (docs/PROTOCOL.md). `bytes` must be a Uint8Array; the tag is unchecked.
+   */
+  tryWriteTagged(bytes: Uint8Array, tag: number): boolean {
+    return this.#producer.tryWriteTagged(bytes, tag);
+  }
+
+  /**
    * Writes as many of `messages` as fit now, in order, and publishes them with one store
    * per 4 KiB of records (an eighth of the ring if that is less) and one at the end, so
    * large messages reach the consumer while the rest are copied in. Returns how many were
@@ -208,9 +216,10 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
    * Calls fn with a view of each waiting message (at most `max`), in order, and releases
    * their space with one store per 4 KiB of records (an eighth of the ring if that is
    * less) and one at the end. The view is valid only inside fn. Returns how many were
-   * consumed; a message whose fn threw counts as consumed. Never blocks.
+   * consumed; a message whose fn threw counts as consumed. Never blocks. `tag` is the
+   * record's tag (0 for every message but a Channel's frames: docs/PROTOCOL.md).
    */
-  drain(fn: (view: Uint8Array) => void, max = Infinity): number {
+  drain(fn: (view: Uint8Array, tag: number) => void, max = Infinity): number {
     return this.#consumer.drain(fn, max);
   }
 
