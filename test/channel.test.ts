@@ -7,6 +7,7 @@ import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { Channel, Segment, ShmError, SpscRing } from '../src/index.js';
+import { tryWriteTagged } from '../src/ring/spsc/ring.js';
 import { channelLayout } from '../src/transport/layout.js';
 import { FIRST, MORE, PIECE_HEADER, WHOLE, writePieceHeader } from '../src/transport/layout.js';
 import { shmAddress, sweep } from './helpers/resources.js';
@@ -197,7 +198,7 @@ function frame(ring: SpscRing, kind: number, total: number, payload: Uint8Array)
   const bytes = new Uint8Array(header + payload.length);
   if (kind === FIRST) writePieceHeader(bytes, total);
   bytes.set(payload, header);
-  ring.tryWriteTagged(bytes, kind);
+  tryWriteTagged(ring, bytes, kind);
 }
 
 test('corrupt frames give messageerror, allocate nothing from a hostile length, and the channel goes on', (t) => {
@@ -206,7 +207,7 @@ test('corrupt frames give messageerror, allocate nothing from a hostile length, 
   ch.on('messageerror', (err) => errors.push(err));
   ring.tryWrite(new Uint8Array(3)); // an untagged record: no frame kind
   frame(ring, 9, 0, new Uint8Array(4)); // unknown kind
-  ring.tryWriteTagged(new Uint8Array(3), FIRST); // shorter than a piece header
+  tryWriteTagged(ring, new Uint8Array(3), FIRST); // shorter than a piece header
   frame(ring, FIRST, 0xffffffff, new Uint8Array(16)); // 4 GiB declared: refused before any allocation
   frame(ring, MORE, 0, new Uint8Array(16)); // skipped with the refused message
   frame(ring, WHOLE, 0, new Uint8Array([0xc3])); // msgpack true: delivered

@@ -10,7 +10,7 @@
 // being reserved at the size the first piece declares.
 import { Buffer } from 'node:buffer';
 import type { SpscClaim } from '../ring/spsc/claim.js';
-import type { SpscRing } from '../ring/spsc/ring.js';
+import { tryWriteTagged, type SpscRing } from '../ring/spsc/ring.js';
 import { FIRST, MORE, PIECE_HEADER, pieceTotal, WHOLE, writePieceHeader } from './layout.js';
 
 /** How a frame writer gets room: the ring's tryClaim, or a claim that waits (flushSync). */
@@ -24,7 +24,7 @@ export type ClaimRoom = (length: number) => SpscClaim | null;
 export function writeFrames(ring: SpscRing, bytes: Uint8Array, offset: number, pieceMax: number, claimRoom?: ClaimRoom): number {
   const total = bytes.length;
   if (offset === 0 && total <= pieceMax) {
-    if (claimRoom === undefined) return ring.tryWriteTagged(bytes, WHOLE) ? total : -1;
+    if (claimRoom === undefined) return tryWriteTagged(ring, bytes, WHOLE) ? total : -1;
     const claim = claimRoom(total);
     if (claim === null) return -1;
     claim.bytes.set(bytes);

@@ -7,7 +7,7 @@
 // It never blocks, except when asked to (flushSync, writeAllAtExit), and never drops.
 import { checkInteger, shmError, typeError } from '../errors.js';
 import type { SpscClaim } from '../ring/spsc/claim.js';
-import type { SpscRing } from '../ring/spsc/ring.js';
+import { tryWriteTagged, type SpscRing } from '../ring/spsc/ring.js';
 import type { Codec } from './codec.js';
 import { writeFrames, type ClaimRoom } from './framing.js';
 import { WHOLE } from './layout.js';
@@ -100,7 +100,7 @@ export class Outbound {
       }
     }
     this.#sent++;
-    if (this.#head === this.#queue.length && length <= this.#pieceMax && this.#ring.tryWriteTagged(bytes, WHOLE)) {
+    if (this.#head === this.#queue.length && length <= this.#pieceMax && tryWriteTagged(this.#ring, bytes, WHOLE)) {
       this.#written++;
       this.#signals.published();
       return this.#queuedBytes < this.#highWaterMark;

@@ -31,7 +31,22 @@ import { badCapacity, checkBatching, checkCapacity, checkRingFits, checkRole, fi
 import { Producer } from './producer.js';
 import { SpscWaits } from './waits.js';
 
+let producerOf: (ring: SpscRing) => Producer;
+
+/**
+ * tryWrite of a record carrying `tag` (0..255) in its type word: how a Channel marks its
+ * frames (docs/PROTOCOL.md). Not a method, so that the public class does not show it;
+ * `bytes` must be a Uint8Array and the tag is unchecked.
+ */
+export function tryWriteTagged(ring: SpscRing, bytes: Uint8Array, tag: number): boolean {
+  return producerOf(ring).tryWriteTagged(bytes, tag);
+}
+
 export class SpscRing implements AsyncIterable<Uint8Array> {
+  static {
+    producerOf = (ring) => ring.#producer;
+  }
+
   readonly capacity: number;
   readonly maxMessageSize: number;
   readonly address: string;
@@ -139,14 +154,6 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
   /** Writes one message if it fits now, published before it returns; false if the ring is full. Never blocks. */
   tryWrite(bytes: Uint8Array): boolean {
     return this.#producer.tryWrite(bytes);
-  }
-
-  /**
-   * @internal tryWrite of a record carrying `tag` (0..255) in its type word: how a Channel
-   * marks its frames (docs/PROTOCOL.md). `bytes` must be a Uint8Array; the tag is unchecked.
-   */
-  tryWriteTagged(bytes: Uint8Array, tag: number): boolean {
-    return this.#producer.tryWriteTagged(bytes, tag);
   }
 
   /**
