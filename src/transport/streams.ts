@@ -67,26 +67,23 @@ export function createWriteStream(channel: Channel, options: StreamOptions = {})
 /** A Readable of the messages that arrive (as Buffers); it ends when the peer closes. */
 export function createReadStream(channel: Channel, options: StreamOptions = {}): Readable {
   const messages = channel[Symbol.asyncIterator]();
-  // Node calls read() again only after a push: each call pushes one message, taken at once
-  // when one is there, else when the next arrives.
+  // Node calls read() again only after a push: each call pushes one message. The Channel's
+  // iterator takes it at once when one is there within this turn's budget, else on a later
+  // turn: a busy writer never keeps this process's event loop from its other work.
   return new Readable({
     highWaterMark: options.highWaterMark,
     read() {
-      let now: { message: unknown } | undefined;
-      try {
-        now = channel.receiveMessage();
-        if (now !== undefined) {
-          this.push(toBuffer(now.message));
-          return;
-        }
-      } catch (err) {
-        this.destroy(err as Error);
-        return;
-      }
       messages.next().then(
         (next) => {
-          if (next.done === true) this.push(null);
-          else this.push(toBuffer(next.value));
+          if (next.done === true) {
+            this.push(null);
+            return;
+          }
+          try {
+            this.push(toBuffer(next.value));
+          } catch (err) {
+            this.destroy(err as Error);
+          }
         },
         (err: Error) => this.destroy(err),
       );
