@@ -29,7 +29,6 @@ const FIGURES: Figure[] = [
   { name: 'mb_per_s', better: 'higher', unit: 'MB/s' },
   { name: 'gb_per_s', better: 'higher', unit: 'GB/s' },
   { name: 'msgs_per_s', better: 'higher', unit: 'messages/s' },
-  { name: 'tasks_per_s', better: 'higher', unit: 'tasks/s' },
   { name: 'median_us', better: 'lower', unit: 'µs' },
   { name: 'readfile_median_us', better: 'lower', unit: 'µs' },
 ];

@@ -156,22 +156,6 @@ function forkLine(find: Finder): string | undefined {
   return parts.length === 0 ? undefined : `Small objects one way: shmring fork ${parts.join(', ').replace(/×/, '× child_process.fork')}`;
 }
 
-/** `1 MiB task results: shmring SharedResults 1.5× piscina returned (structured clone), 0.25× …` */
-function resultsLine(find: Finder): string | undefined {
-  const group = find.groups('results').find((g) => g.rows.some((r) => r.competitor === 'shmring SharedResults'));
-  const mine = pick(group, 'shmring SharedResults');
-  if (group === undefined || mine === undefined) return undefined;
-  const parts = group.rows
-    .filter((r) => familyOf(r) === 'alternative')
-    .flatMap((r) => {
-      const f = ratio(group, mine, r);
-      // the setup up to its first comma says how the result came back
-      return f === undefined ? [] : [`${formatFactor(f)} ${r.competitor} ${r.setup.split(', ')[0]}`];
-    });
-  const what = group.payload === '' ? 'Task results' : `${group.payload} task results`;
-  return parts.length === 0 ? undefined : `${what}: shmring SharedResults ${parts.join(', ')}`;
-}
-
 /** `Relaying 256 MiB from file to file through another process: shmring SPSC 2.0× a pipe, shmring Channel 0.62× a pipe` */
 function relayLine(find: Finder): string | undefined {
   const group = find.groups('relay')[0];
@@ -187,7 +171,7 @@ function relayLine(find: Finder): string | undefined {
   return parts.length === 0 ? undefined : `Relaying ${what} from file to file through another process: ${parts.join(', ')}`;
 }
 
-/** The headline lines of a run, most telling first: at most eight, each with real factors. */
+/** The headline lines of a run, most telling first: at most seven, each with real factors. */
 export function headlines(rows: Row[]): string[] {
   const find = new Finder(rows);
   return [
@@ -197,7 +181,6 @@ export function headlines(rows: Row[]): string[] {
     roundTripLine(find),
     channelLine(find),
     forkLine(find),
-    resultsLine(find),
     relayLine(find),
   ].filter(defined);
 }

@@ -134,8 +134,8 @@ function remove(args: string[]): number {
 /**
  * The benchmark, compiled beside this file into dist/bench by the build, run in this
  * process (so that Ctrl-C reaches its cleanup). Its scenarios may leave a native handle
- * that keeps the loop alive (seen after the piscina scenario), so the command exits once
- * its output is written.
+ * that keeps the loop alive (seen once after a piscina pool ran in this process), so the
+ * command exits once its output is written.
  */
 async function bench(args: string[]): Promise<number> {
   const runner = new URL('../bench/run.js', import.meta.url);
