@@ -41,8 +41,6 @@ export interface NativeAddon {
   doorbellRing(name: string, token: number): number;
   doorbellDrain(fd: number, tokens: Uint32Array): number;
   pidfdOpen(pid: number): number;
-  threadRegister(threadId: number): void;
-  threadAlive(threadLowBits: number): boolean;
   mqOpen(name: string, create: boolean, maxMessages: number, messageSize: number): number;
   mqSend(fd: number, bytes: Uint8Array): void;
   mqReceive(fd: number, bytes: Uint8Array): number;
