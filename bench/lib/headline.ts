@@ -1,5 +1,6 @@
 // The first lines a reader sees of a run: the handful of factors between shmring and Node's
-// alternatives that decide whether shmring is worth it on this machine. Every factor is a
+// alternatives that decide whether shmring is worth it on this machine, and one against the
+// JS ceiling that says what the Channel's own machinery costs. Every factor is a
 // ratio of two figures of the same run (never of figures from different runs or machines);
 // a line whose rows are missing or skipped (an `--only` run, a failed competitor) is left out.
 import { best, bestAlternative, factor, familyOf, groups, type Group } from './families.js';
@@ -156,6 +157,35 @@ function forkLine(find: Finder): string | undefined {
   return parts.length === 0 ? undefined : `Small objects one way: shmring fork ${parts.join(', ').replace(/×/, '× child_process.fork')}`;
 }
 
+/** shmring's setups held against the JS ceiling with the same encoding (transport/ceiling.ts). */
+const CEILINGS = [
+  { name: 'shmring Channel', competitor: 'shmring Channel', setup: 'default codec', ceiling: 'SpscRing + msgpackr' },
+  { name: 'shmring fork (json)', competitor: 'shmring fork', setup: 'fork, json', ceiling: 'SpscRing + JSON' },
+];
+const CEILING_PAYLOADS = [
+  ['small', 'small objects'],
+  ['array', 'arrays'],
+] as const;
+
+/**
+ * `Against the JS ceiling (the same encoding over a bare SpscRing), one way: shmring Channel
+ * 0.62× small objects, 0.95× arrays; shmring fork (json) 0.41× small objects, 0.9× arrays`:
+ * what the Channel's and fork()'s machinery costs over the least JavaScript can do.
+ */
+function ceilingLine(find: Finder): string | undefined {
+  const parts = CEILINGS.flatMap(({ name, competitor, setup, ceiling }) => {
+    const each = CEILING_PAYLOADS.flatMap(([payload, what]) => {
+      const group = find.group('transport', payload, 'msgs_per_s');
+      const mine = pick(group, competitor, (s) => s.startsWith(setup));
+      const bar = pick(group, 'JS ceiling', (s) => s.startsWith(ceiling));
+      const f = group && mine && bar && ratio(group, mine, bar);
+      return f === undefined ? [] : [`${formatFactor(f)} ${what}`];
+    });
+    return each.length === 0 ? [] : [`${name} ${each.join(', ')}`];
+  });
+  return parts.length === 0 ? undefined : `Against the JS ceiling (the same encoding over a bare SpscRing), one way: ${parts.join('; ')}`;
+}
+
 /** `Relaying 256 MiB from file to file through another process: shmring SPSC 2.0× a pipe, shmring Channel 0.62× a pipe` */
 function relayLine(find: Finder): string | undefined {
   const group = find.groups('relay')[0];
@@ -171,7 +201,7 @@ function relayLine(find: Finder): string | undefined {
   return parts.length === 0 ? undefined : `Relaying ${what} from file to file through another process: ${parts.join(', ')}`;
 }
 
-/** The headline lines of a run, most telling first: at most seven, each with real factors. */
+/** The headline lines of a run, most telling first: at most eight, each with real factors. */
 export function headlines(rows: Row[]): string[] {
   const find = new Finder(rows);
   return [
@@ -181,6 +211,7 @@ export function headlines(rows: Row[]): string[] {
     roundTripLine(find),
     channelLine(find),
     forkLine(find),
+    ceilingLine(find),
     relayLine(find),
   ].filter(defined);
 }

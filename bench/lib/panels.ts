@@ -50,7 +50,7 @@ const GB_PER_S: Figure = { name: 'gb_per_s', better: 'higher', unit: 'GB/s' };
 /** Shades for each family, given out to competitors in the order they appear. */
 const PALETTES: Record<Family, string[]> = {
   shmring: ['#08519c', '#3182bd', '#6baed6', '#17607d', '#4a6fe3', '#2b8cbe', '#253494'],
-  reference: ['#636363', '#969696', '#bdbdbd', '#4d4d4d'],
+  reference: ['#636363', '#969696', '#bdbdbd', '#4d4d4d', '#252525', '#7a7a7a'],
   alternative: ['#d94801', '#fd8d3c', '#a63603', '#cb181d', '#fdae6b', '#fb6a4a', '#7f2704', '#e6550d', '#f16913', '#a50f15'],
 };
 
