@@ -32,10 +32,18 @@ export function checkCapacity(value: unknown): number {
   return value;
 }
 
+/**
+ * A byte count (highWaterMark, maxMessageSize): an integer from 1 to `max`, or Infinity when
+ * `max` is. 0 is refused: a channel whose largest message is 0 bytes cannot be joined
+ * (connect calls that header corrupt), and a highWaterMark of 0 would make every
+ * postMessage return false with no 'drain' to follow (nothing waits in the queue).
+ */
 export function checkCount(name: string, value: unknown, fallback: number, max: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number') throw typeError(name, value, 'a number');
-  if (!(value >= 0 && value <= max) || (!Number.isInteger(value) && value !== Infinity)) throw rangeError(name, value, `an integer from 0 to ${max}`);
+  if (!(value >= 1 && value <= max) || (!Number.isInteger(value) && value !== Infinity)) {
+    throw rangeError(name, value, max === Infinity ? 'an integer from 1, or Infinity' : `an integer from 1 to ${max}`);
+  }
   return value;
 }
 
