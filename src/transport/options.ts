@@ -23,11 +23,11 @@ export const DEFAULT_CAPACITY = 1 << 20;
 export const DEFAULT_HIGH_WATER_MARK = 1 << 20;
 export const DEFAULT_MAX_MESSAGE = 2 ** 30;
 
-export function checkCapacity(value: unknown): number {
+export function checkCapacity(value: unknown, name = 'capacity'): number {
   if (value === undefined) return DEFAULT_CAPACITY;
-  if (typeof value !== 'number') throw typeError('capacity', value, 'a number');
+  if (typeof value !== 'number') throw typeError(name, value, 'a number');
   if (!Number.isInteger(value) || value < MIN_CHANNEL_CAPACITY || value > MAX_CHANNEL_CAPACITY || (value & (value - 1)) !== 0) {
-    throw rangeError('capacity', value, `a power of two from ${MIN_CHANNEL_CAPACITY} to ${MAX_CHANNEL_CAPACITY}`);
+    throw rangeError(name, value, `a power of two from ${MIN_CHANNEL_CAPACITY} to ${MAX_CHANNEL_CAPACITY}`);
   }
   return value;
 }
