@@ -5,7 +5,7 @@
 // Each case runs Node's fork and shmring's and compares.
 import * as childProcess from 'node:child_process';
 import { readdirSync, readlinkSync } from 'node:fs';
-import { BlockList } from 'node:net';
+import { BlockList, createServer } from 'node:net';
 import { join } from 'node:path';
 import { serialize } from 'node:v8';
 import test, { type ExecutionContext } from 'ava';
@@ -334,3 +334,69 @@ for (const impl of IMPLS) {
     f.child.kill();
   });
 }
+
+test("send() takes its arguments as child_process.fork's does: a falsy handle is none, options an object but not an array, and once disconnected ERR_IPC_CHANNEL_CLOSED before any check of the message", async (t) => {
+  const server = createServer();
+  t.teardown(() => server.close());
+  const run = async (impl: Impl) => {
+    const f = forkWith(t, impl, ['echo']);
+    const thrown: string[] = [];
+    const attempt = (...args: unknown[]) => {
+      try {
+        return (f.child.send as (...a: unknown[]) => boolean)(...args);
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        thrown.push(`${err.constructor.name} ${err.code} ${err.message}`);
+        return 'threw';
+      }
+    };
+    const returned = [attempt('zero', 0), attempt('empty', ''), attempt('nan', NaN), attempt('array', undefined, []), attempt('bool', undefined, true)];
+    const echoed = await within(t, nextMessages(f, 3), 60_000, `${impl} echo`);
+    f.child.disconnect();
+    const closed: string[] = [];
+    const late = (e: NodeJS.ErrnoException | null) => closed.push(String(e?.code));
+    const afterDisconnect = [attempt(undefined, late), attempt(() => 1, late), attempt('x', server, late), attempt(Symbol('s'), undefined, {}, late)];
+    await within(t, f.settled, 60_000, `${impl} exit`);
+    return { returned, echoed, thrown, afterDisconnect, closed };
+  };
+  const [viaNode, viaShm] = await Promise.all([run('node'), run('shmring')]);
+  t.deepEqual(viaShm, viaNode);
+  t.deepEqual(viaNode.echoed, ['zero', 'empty', 'nan']);
+  t.deepEqual(viaNode.closed, ['ERR_IPC_CHANNEL_CLOSED', 'ERR_IPC_CHANNEL_CLOSED', 'ERR_IPC_CHANNEL_CLOSED', 'ERR_IPC_CHANNEL_CLOSED']);
+});
+
+test('a native handle (a server\'s _handle) is refused as a socket is: ERR_NOT_SUPPORTED, nothing sent', async (t) => {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  const f = forkWith(t, 'shmring', ['echo']);
+  t.throws(() => f.child.send('with a native handle', (server as unknown as { _handle: never })._handle), { code: 'ERR_NOT_SUPPORTED' });
+  f.child.send('after');
+  t.deepEqual(await within(t, nextMessages(f, 1), 60_000, 'echo'), ['after']);
+  f.child.kill();
+});
+
+test("a message whose cmd starts with NODE_ is an 'internalMessage' on the other side, both ways, as under child_process.fork", async (t) => {
+  const run = async (impl: Impl) => {
+    const f = forkWith(t, impl, ['echo']);
+    const internal: unknown[] = [];
+    f.child.on('internalMessage' as never, (m: { cmd: string }) => m.cmd === 'NODE_SHMRING_TEST' && internal.push(m));
+    // Once the child listens: Node emits an 'internalMessage' at once, listened to or not
+    // (a 'message' waits for its first listener), where the Channel keeps both until then.
+    f.child.send('ready');
+    await within(t, nextMessages(f, 1), 60_000, `${impl} ready`);
+    f.child.send({ cmd: 'NODE_SHMRING_TEST', n: 1 });
+    f.child.send({ cmd: 'NODE_', n: 2 }); // no more than the prefix: an ordinary message
+    f.child.send({ internal: 3 });
+    f.child.send('after');
+    const echoed = await within(t, nextMessages(f, 2), 60_000, `${impl} echo`);
+    f.child.send('exit');
+    await within(t, f.settled, 60_000, `${impl} exit`);
+    return { echoed, internal, stdout: f.stdout() };
+  };
+  const [viaNode, viaShm] = await Promise.all([run('node'), run('shmring')]);
+  t.deepEqual(viaShm, viaNode);
+  t.deepEqual(viaNode.echoed, [{ cmd: 'NODE_', n: 2 }, 'after']);
+  t.deepEqual(viaNode.internal, [{ cmd: 'NODE_SHMRING_TEST', internal: 3 }]);
+  t.regex(viaNode.stdout, /internal \{"cmd":"NODE_SHMRING_TEST","n":1\}/);
+});
