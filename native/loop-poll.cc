@@ -2,7 +2,6 @@
 // thread (main or worker), and the descriptors worth watching: a doorbell (an unbound-name,
 // abstract-namespace Unix datagram socket, so nothing appears in the file system and an
 // unrelated process can ring it by name) and a pidfd (readable once its process exits).
-// Also a process-wide table of live worker_threads ids, since a thread's end has no pidfd.
 // Syscalls and libuv glue only: what a wake-up means is decided in src/transport/.
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -13,9 +12,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
-#include <mutex>
 #include <string>
-#include <unordered_map>
 
 #include "loop-poll.h"
 
@@ -222,44 +219,6 @@ Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
 #endif
 }
 
-// The worker_threads ids of this process's live JavaScript environments: a channel whose
-// peer is a thread of this process asks here (a pidfd cannot tell a thread's end).
-std::mutex threadsLock;
-std::unordered_map<uint32_t, int>& LiveThreads() {
-  static auto* threads = new std::unordered_map<uint32_t, int>();
-  return *threads;
-}
-
-void ForgetThread(void* arg) {
-  std::lock_guard<std::mutex> guard(threadsLock);
-  auto it = LiveThreads().find(static_cast<uint32_t>(reinterpret_cast<uintptr_t>(arg)));
-  if (it != LiveThreads().end() && --it->second == 0) LiveThreads().erase(it);
-}
-
-// threadRegister(threadId): this environment is live until its teardown.
-Napi::Value ThreadRegister(const Napi::CallbackInfo& info) {
-  uint32_t id = info[0].As<Napi::Number>().Uint32Value();
-  PollSet* set = Polls(info.Env());
-  if (set->threadRegistered) return info.Env().Undefined();  // a second copy of the JS module
-  set->threadRegistered = true;
-  {
-    std::lock_guard<std::mutex> guard(threadsLock);
-    LiveThreads()[id]++;
-  }
-  napi_add_env_cleanup_hook(info.Env(), ForgetThread, reinterpret_cast<void*>(static_cast<uintptr_t>(id)));
-  return info.Env().Undefined();
-}
-
-// threadAlive(low10) -> whether a live environment's threadId has these low 10 bits.
-Napi::Value ThreadAlive(const Napi::CallbackInfo& info) {
-  uint32_t low = info[0].As<Napi::Number>().Uint32Value() & 0x3ff;
-  std::lock_guard<std::mutex> guard(threadsLock);
-  for (const auto& entry : LiveThreads()) {
-    if ((entry.first & 0x3ff) == low) return Napi::Boolean::New(info.Env(), true);
-  }
-  return Napi::Boolean::New(info.Env(), false);
-}
-
 }  // namespace
 
 void InitLoopPoll(Napi::Env env, Napi::Object exports) {
@@ -270,8 +229,6 @@ void InitLoopPoll(Napi::Env env, Napi::Object exports) {
   exports.Set("doorbellRing", Napi::Function::New(env, DoorbellRing, "doorbellRing"));
   exports.Set("doorbellDrain", Napi::Function::New(env, DoorbellDrain, "doorbellDrain"));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
-  exports.Set("threadRegister", Napi::Function::New(env, ThreadRegister, "threadRegister"));
-  exports.Set("threadAlive", Napi::Function::New(env, ThreadAlive, "threadAlive"));
 }
 
 }  // namespace shmring

@@ -14,7 +14,6 @@ struct PollSet {
   std::unordered_map<uint32_t, Watch*> watches;
   uint32_t nextId = 1;
   int sender = -1;  // an unbound datagram socket for ringing other doorbells
-  bool threadRegistered = false;  // in the live-threads table (once per environment)
 };
 
 }  // namespace shmring

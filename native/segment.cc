@@ -239,20 +239,23 @@ Napi::Value SysvAttach(const Napi::CallbackInfo& info) {
   return WrapMapping(info.Env(), addr, size);
 }
 
-// sysvPeek(id, max) -> Uint8Array: a copy of the first max bytes (at most the segment's
-// size), read through a read-only attachment (SHM_RDONLY) that is detached at once. For
-// tools that look at segments that may be another application's: never attached writable.
+// sysvPeek(id, max, offset = 0) -> Uint8Array: a copy of max bytes from offset (fewer at the
+// segment's end, none past it), read through a read-only attachment (SHM_RDONLY) that is
+// detached at once. For tools that look at segments that may be another application's:
+// never attached writable.
 Napi::Value SysvPeek(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int id = Int(info[0]);
   size_t max = Size(info[1]);
+  size_t offset = info.Length() > 2 ? Size(info[2]) : 0;
   struct shmid_ds ds;
   if (shmctl(id, IPC_STAT, &ds) != 0) ThrowErrno(env, errno, "shmctl", "");
-  size_t length = ds.shm_segsz < max ? ds.shm_segsz : max;
+  size_t rest = offset < ds.shm_segsz ? ds.shm_segsz - offset : 0;
+  size_t length = rest < max ? rest : max;
   void* addr = shmat(id, nullptr, SHM_RDONLY);
   if (addr == reinterpret_cast<void*>(-1)) ThrowErrno(env, errno, "shmat", "");
   Napi::Uint8Array copy = Napi::Uint8Array::New(env, length);
-  std::memcpy(copy.Data(), addr, length);
+  if (length > 0) std::memcpy(copy.Data(), static_cast<char*>(addr) + offset, length);
   shmdt(addr);
   return copy;
 }

@@ -32,5 +32,3 @@ export type { ForkCodecName } from './transport/fork-codec.js';
 export { connectParent } from './transport/fork-child.js';
 export { createReadStream, createWriteStream } from './transport/streams.js';
 export type { StreamOptions } from './transport/streams.js';
-export { SharedResults, sendResult } from './transport/results.js';
-export type { ResultHandle, SharedResultsOptions } from './transport/results.js';

@@ -20,7 +20,8 @@ export interface NativeAddon {
   sysvGet(key: number, size: number, create: boolean, exclusive: boolean, mode: number): [id: number, created: boolean];
   sysvStat(id: number): [size: number, attachments: number, creatorPid: number, mode: number, uid: number, creatorUid: number];
   sysvAttach(id: number, size: number): [buffer: SharedArrayBuffer, fault: SharedArrayBuffer];
-  sysvPeek(id: number, max: number): Uint8Array;
+  /** Up to `max` bytes from `offset` (default 0), through a read-only attachment detached at once. */
+  sysvPeek(id: number, max: number, offset?: number): Uint8Array;
   sysvRemove(id: number): void;
   ftok(path: string, proj: number): number;
   unmap(buffer: SharedArrayBuffer): void;
@@ -41,8 +42,6 @@ export interface NativeAddon {
   doorbellRing(name: string, token: number): number;
   doorbellDrain(fd: number, tokens: Uint32Array): number;
   pidfdOpen(pid: number): number;
-  threadRegister(threadId: number): void;
-  threadAlive(threadLowBits: number): boolean;
   mqOpen(name: string, create: boolean, maxMessages: number, messageSize: number): number;
   mqSend(fd: number, bytes: Uint8Array): void;
   mqReceive(fd: number, bytes: Uint8Array): number;

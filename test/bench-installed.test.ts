@@ -17,7 +17,7 @@ interface Run {
   rows: Array<{ scenario: string; competitor: string; setup: string; figures: Record<string, number>; skipped?: string }>;
 }
 
-const COMPETITORS = ['memcpy', 'C ring', 'shmring SPSC', 'shmring MPMC', 'Unix socket', 'TCP loopback', 'pipe', 'POSIX mq', 'System V msgq', 'child_process IPC', 'worker_threads', 'piscina', 'shmring futex', 'shmring Channel', 'shmring fork', 'shmring SharedResults'];
+const COMPETITORS = ['memcpy', 'C ring', 'shmring SPSC', 'shmring MPMC', 'Unix socket', 'TCP loopback', 'pipe', 'POSIX mq', 'System V msgq', 'child_process IPC', 'worker_threads', 'piscina', 'shmring futex', 'shmring Channel', 'shmring fork', 'JS ceiling'];
 
 /** Processes whose command line names `text` (children of the harness that outlived it). */
 function processesNaming(text: string): string[] {
@@ -57,10 +57,10 @@ test('npx shmring bench --quick --json runs from the installed package with no c
     }
     t.true(Object.values(row.figures).some((v) => Number.isFinite(v) && v > 0), `${label}: ${JSON.stringify(row.figures)}`);
   }
-  const piscina = run.rows.filter((r) => r.competitor === 'piscina' || r.competitor === 'shmring SharedResults');
+  const piscina = run.rows.filter((r) => r.competitor === 'piscina');
   t.true(piscina.length > 0 && piscina.every((r) => /npm install piscina/.test(r.skipped ?? '')), 'piscina rows say how to measure them');
   const measured = run.rows.filter((r) => r.skipped === undefined).map((r) => r.competitor);
-  for (const name of COMPETITORS.filter((c) => c !== 'piscina' && c !== 'shmring SharedResults')) t.true(measured.includes(name), `${name} measured`);
+  for (const name of COMPETITORS.filter((c) => c !== 'piscina')) t.true(measured.includes(name), `${name} measured`);
   const files = readdirSync(join(dir, 'results'));
   for (const ext of ['json', 'svg', 'html']) t.true(files.some((f) => f.endsWith(`.${ext}`)), ext);
   const svg = readFileSync(join(dir, 'results', files.find((f) => f.endsWith('.svg'))!), 'utf8');

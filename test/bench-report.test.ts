@@ -48,6 +48,12 @@ const HAND: Row[] = [
   row('transport', 'worker_threads', 'MessagePort (two threads), one-way, small', { msgs_per_s: 440_000 }),
   row('transport', 'shmring fork', 'fork, json, one-way, small', { msgs_per_s: 800_000 }),
   row('transport', 'shmring fork', 'fork, advanced, one-way, small', { msgs_per_s: 150_000 }),
+  row('transport', 'JS ceiling', 'SpscRing + msgpackr records, one-way, small', { msgs_per_s: 1_100_000 }),
+  row('transport', 'JS ceiling', 'SpscRing + JSON, one-way, small', { msgs_per_s: 1_600_000 }),
+  row('transport', 'shmring Channel', 'default codec (msgpackr structured clone), one-way, array', { msgs_per_s: 450 }),
+  row('transport', 'shmring fork', 'fork, json, one-way, array', { msgs_per_s: 300 }),
+  row('transport', 'JS ceiling', 'SpscRing + msgpackr records, one-way, array', { msgs_per_s: 500 }),
+  row('transport', 'JS ceiling', 'SpscRing + JSON, one-way, array', { msgs_per_s: 400 }),
   row('transport', 'shmring Channel', 'default codec (msgpackr structured clone), idle round trip, small object', { median_us: 120, p99_us: 900 }),
   row('transport', 'child_process IPC', 'fork, json, idle round trip, small object', { median_us: 80, p99_us: 200 }),
 ];
@@ -58,10 +64,10 @@ function fixture(): RunResult {
   return readRun(FIXTURE);
 }
 
-test('familyOf: shmring by name, C programs and memcpy are references, the rest Node alternatives; an explicit family wins', (t) => {
+test('familyOf: shmring by name, C programs, memcpy and the JS ceiling are references, the rest Node alternatives; an explicit family wins', (t) => {
   t.is(familyOf({ competitor: 'shmring SPSC' }), 'shmring');
-  t.is(familyOf({ competitor: 'shmring SharedResults' }), 'shmring');
-  for (const c of ['C ring', 'memcpy', 'C ping-pong']) t.is(familyOf({ competitor: c }), 'reference', c);
+  t.is(familyOf({ competitor: 'shmring Channel' }), 'shmring');
+  for (const c of ['C ring', 'memcpy', 'C ping-pong', 'JS ceiling']) t.is(familyOf({ competitor: c }), 'reference', c);
   for (const c of ['Unix socket', 'pipe', 'child_process IPC', 'worker_threads', 'piscina', 'POSIX mq', 'Cap\'n Proto']) t.is(familyOf({ competitor: c }), 'alternative', c);
   t.is(familyOf({ competitor: 'shmring futex', family: 'reference' }), 'reference');
   t.is(familyOf({ competitor: 'pipe', family: 'shmring' }), 'shmring');
@@ -73,6 +79,8 @@ test('the best Node alternative of comparable rows: highest rate or shortest tim
   t.is(bestAlternative(byGroup.get('throughput 1 MiB')!.rows)?.competitor, 'piscina');
   t.is(bestAlternative(byGroup.get('latency 64 B')!.rows)?.competitor, 'pipe');
   t.is(bestAlternative(byGroup.get('transport small object')!.rows)?.competitor, 'child_process IPC');
+  t.is(bestAlternative(byGroup.get('transport small')!.rows)?.competitor, 'worker_threads', 'the JS ceiling is faster, but a reference');
+  t.is(bestAlternative(byGroup.get('transport array')!.rows), undefined, 'shmring and the JS ceiling only');
   t.false(byGroup.get('throughput 64 B')!.rows.some((r) => r.skipped !== undefined), 'a skipped row is in no group');
   t.is(bestAlternative(HAND.filter((r) => r.competitor.startsWith('shmring'))), undefined);
   t.is(mainFigure({ figures: { median_us: 1, p99_us: 2 } })?.better, 'lower');
@@ -90,6 +98,7 @@ test('headlines give the factors of a hand-made run', (t) => {
     '64 B round trip: shmring SPSC 0.50 µs spinning, 80× faster than a pipe (40 µs); parked on a futex 50 µs, 1.3× slower',
     'Small objects: shmring Channel 2.2× child_process IPC and 2.0× a worker_threads MessagePort one way; idle round trip 120 µs, 1.5× slower than child_process IPC (80 µs)',
     'Small objects one way: shmring fork 2.0× child_process.fork with json, 1.5× with advanced',
+    'Against the JS ceiling (the same encoding over a bare SpscRing), one way: shmring Channel 0.8× small objects, 0.9× arrays; shmring fork (json) 0.5× small objects, 0.75× arrays',
   ]);
 });
 
@@ -102,9 +111,11 @@ test('headlines leave out what is missing or skipped, and never print NaN', (t) 
   t.is(headlines(noSocket)[0], '64 B messages: shmring SPSC 50× child_process IPC (best Node alternative: System V msgq, 20×)');
   const zero = HAND.map((r) => (r.competitor === 'pipe' ? { ...r, figures: { median_us: 0, p99_us: NaN } } : r));
   t.false(headlines(zero).some((l) => l.includes('round trip: ')), 'a zero figure gives no factor');
+  const noCeiling = HAND.filter((r) => r.competitor !== 'JS ceiling' || !r.setup.endsWith('small'));
+  t.is(headlines(noCeiling).at(-1), 'Against the JS ceiling (the same encoding over a bare SpscRing), one way: shmring Channel 0.9× arrays; shmring fork (json) 0.75× arrays');
   const run = fixture();
   const all = headlines(run.rows);
-  t.is(all.length, 8, all.join('\n'));
+  t.is(all.length, 7, all.join('\n'));
   for (const scenario of new Set(run.rows.map((r) => r.scenario))) {
     for (const line of headlines(run.rows.filter((r) => r.scenario === scenario))) t.false(/NaN|undefined|Infinity|–/.test(line), line);
   }
@@ -134,7 +145,7 @@ test('the spec colours families (blues, greys, oranges and reds) and labels each
     const [r, g, b] = colour(key);
     t.true(b > r && b > g, `${key} is blue`);
   }
-  for (const key of ['C ring', 'memcpy', 'C ping-pong', 'shmring futex (reference)']) {
+  for (const key of ['C ring', 'memcpy', 'C ping-pong', 'shmring futex (reference)', 'JS ceiling']) {
     const [r, g, b] = colour(key);
     t.true(r === g && g === b, `${key} is grey`);
   }
@@ -161,25 +172,24 @@ test('the spec colours families (blues, greys, oranges and reds) and labels each
   t.is(trip.data.values.find((b) => b.label.startsWith('shmring SPSC · 64 B, receiver spins'))!.p99, 0.8);
   t.is(text(panel('Round trip, idle'), 'shmring Channel · default codec (msgpackr structured clone)'), '0.67×');
   t.is(text(panel('Messages one way, small'), 'shmring Channel · default codec (msgpackr structured clone)'), '2.0×');
+  t.is(text(panel('Messages one way, small'), 'JS ceiling · SpscRing + msgpackr records'), '2.5×', 'the JS ceiling is drawn as a reference, not the bar');
 });
 
 test('chart panels: a repeated label is numbered, and the row of a failed scenario leaves no empty size in a title', (t) => {
-  const setup = 'returned (structured clone), 1 MiB result per task, 2 worker threads';
   const panels = chartPanels([
-    row('results', 'piscina', setup, { tasks_per_s: 700 }),
-    row('results', 'piscina', setup, { tasks_per_s: 650 }),
     row('relay', '–', '–', {}, { skipped: 'failed to start' }),
     row('relay', 'pipe', 'four copies, 8 MiB', { gb_per_s: 0.3 }),
+    row('relay', 'pipe', 'four copies, 8 MiB', { gb_per_s: 0.279 }),
   ]);
   t.deepEqual(
     panels.map((p) => p.title),
-    ['Task results from worker threads, 1 MiB', 'File to file through another process, 8 MiB'],
+    ['File to file through another process, 8 MiB'],
   );
   t.deepEqual(
     panels[0]!.bars.map((b) => [b.label, b.text]),
     [
-      ['piscina · returned (structured clone)', '1×'],
-      ['piscina · returned (structured clone) (2)', '0.93×'],
+      ['pipe · four copies', '1×'],
+      ['pipe · four copies (2)', '0.93×'],
     ],
   );
 });
@@ -205,7 +215,7 @@ test.serial('chartSvg draws the panels with their factor labels, escapes row tex
 test('chartSvg draws every panel of a complete run, and of each scenario alone', async (t) => {
   const run = fixture();
   const svg = await chartSvg(run.rows, run.machine);
-  for (const title of ['One-way throughput, 64 B messages', 'One-way throughput, 1 KiB messages', 'One-way throughput, 64 KiB messages', 'One-way throughput, 1 MiB messages', 'Round trip, back to back', 'Round trip, idle', 'Messages one way, small objects', 'Messages one way, 1 MiB Buffers', 'Task results from worker threads', 'File to file through another process']) {
+  for (const title of ['One-way throughput, 64 B messages', 'One-way throughput, 1 KiB messages', 'One-way throughput, 64 KiB messages', 'One-way throughput, 1 MiB messages', 'Round trip, back to back', 'Round trip, idle', 'Messages one way, small objects', 'Messages one way, 1 MiB Buffers', 'File to file through another process']) {
     t.true(svg.includes(title), title);
   }
   t.false(/NaN|undefined|Infinity/.test(svg));
@@ -217,7 +227,7 @@ test('chartSvg draws every panel of a complete run, and of each scenario alone',
 });
 
 test('the HTML page holds the headlines, the chart, every row escaped, and the command; nothing external', async (t) => {
-  const rows = [...HAND, row('throughput', HOSTILE, 'frames "quoted", 64 B', { mb_per_s: 1 }), row('results', 'piscina', 'x', {}, { skipped: `failed: <b>${HOSTILE}</b>` })];
+  const rows = [...HAND, row('throughput', HOSTILE, 'frames "quoted", 64 B', { mb_per_s: 1 }), row('relay', 'pipe', 'x', {}, { skipped: `failed: <b>${HOSTILE}</b>` })];
   const result: RunResult = { machine: { ...MACHINE, cpu: 'CPU <i>' }, mode: 'full', rows };
   const svg = await chartSvg(rows, result.machine);
   const html = htmlReport(result, svg);

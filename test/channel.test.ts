@@ -258,7 +258,7 @@ test('a decoded Buffer never aliases ring memory that is reused', async (t) => {
 
 test('a Buffer the sender rewrites after postMessage arrives as it was posted, also when it waited for room', async (t) => {
   // 20 messages of 1,000 bytes through a 4 KiB ring: most wait in the sender's queue, and
-  // the sender refills its one buffer before each post (as sendResult does with its id).
+  // the sender refills its one buffer before each post.
   const [a, b] = pair(t, { codec: 'raw', capacity: 4096 });
   const done = take(b, 20);
   const buffer = Buffer.alloc(1000);

@@ -7,7 +7,7 @@ import test from 'ava';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-const EXAMPLES = ['two-process-queue.mjs', 'fork/parent.mjs', 'worker-channel.mjs', 'file-stream.mjs', 'piscina/main.mjs'];
+const EXAMPLES = ['two-process-queue.mjs', 'fork/parent.mjs', 'worker-channel.mjs', 'file-stream.mjs'];
 
 for (const example of EXAMPLES) {
   test(`examples/${example} runs and says ok`, async (t) => {

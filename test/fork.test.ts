@@ -229,6 +229,24 @@ test('shmring: every message the child published before it was killed is deliver
   t.true(f.events.lastIndexOf('message') < f.events.indexOf('disconnect'));
 });
 
+test("shmring: no message after 'disconnect': a child killed while its messages fill the ring unread; what arrives is in order, from the first, without gaps", async (t) => {
+  // The parent listens only once the ring is full and the child is killed, so the ring still
+  // holds many delivery batches when Node's pipe reports the death: they must all come first.
+  const child = shmFork(CHILD, ['flood-until-full'], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  t.teardown(() => child.kill('SIGKILL'));
+  let out = '';
+  await within(t, new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => (out += d.toString()).includes('full') && resolve())), 60_000, 'full');
+  const events: Array<number | string> = [];
+  child.kill('SIGKILL');
+  child.on('message', (m: { i: number }) => events.push(m.i));
+  child.on('disconnect', () => events.push('disconnect'));
+  await within(t, new Promise((resolve) => child.once('close', resolve)), 30_000, 'close');
+  const at = events.indexOf('disconnect');
+  t.true(at > 1000, `messages before 'disconnect': ${at}`);
+  t.is(at, events.length - 1, `${events.length - 1 - at} messages after 'disconnect'`);
+  t.true(events.slice(0, at).every((i, k) => i === k), 'in order from the first, no gaps');
+});
+
 test('shmring: a large message sent right before process.exit() arrives (Node loses such messages: nodejs/node#36268)', async (t) => {
   const size = 4 << 20;
   const f = forkWith(t, 'shmring', ['send-exit', String(size)], { shm: { capacity: 1 << 16 } });

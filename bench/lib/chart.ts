@@ -1,9 +1,9 @@
 // The chart of a benchmark run: small multiples drawn by Vega-Lite and rendered to SVG
 // headless. Each panel (see panels.ts) has horizontal bars sorted by value on a log scale,
-// shmring in blues, C references in greys, Node's alternatives in oranges and reds, and each
-// bar labelled with its factor against the best Node alternative of the panel, so a reader
-// finds shmring, what it has to beat and by how much without the table. Text is measured
-// here rather than guessed by Vega, so long labels stay whole.
+// shmring in blues, references (C, memcpy, the JS ceiling) in greys, Node's alternatives in
+// oranges and reds, and each bar labelled with its factor against the best Node alternative
+// of the panel, so a reader finds shmring, what it has to beat and by how much without the
+// table. Text is measured here rather than guessed by Vega, so long labels stay whole.
 import { compile, type TopLevelSpec } from 'vega-lite';
 import * as vega from 'vega';
 import type { MachineInfo } from './machine.js';
@@ -182,7 +182,7 @@ export function chartSpec(rows: Row[], machine: MachineInfo): TopLevelSpec {
     title: {
       text: `shmring benchmark: ${describeMachine(machine)}`,
       subtitle: [
-        "shmring in blue, C references in grey, Node's alternatives in orange and red.",
+        "shmring in blue, references (C, memcpy, the JS ceiling) in grey, Node's alternatives in orange and red.",
         "Each bar's label: how many times better it did than the best Node alternative of its panel (per second; for round trips, times faster).",
       ],
       anchor: 'start',

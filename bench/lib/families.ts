@@ -1,4 +1,4 @@
-// Who each benchmark row speaks for (shmring, a C reference, or one of Node's alternatives),
+// Who each benchmark row speaks for (shmring, a reference, or one of Node's alternatives),
 // the figure it is judged by, which rows it can fairly be compared with, and the factor
 // between two of them. The headlines, the chart and the comparison of runs all ask here.
 import type { Row } from './scenario.js';
@@ -7,13 +7,14 @@ export type Family = NonNullable<Row['family']>;
 
 /**
  * A row's family: its explicit `family` if it has one; otherwise shmring's own competitors
- * are named `shmring …`, the references are memcpy and the C programs (`C ring`, `C …`),
+ * are named `shmring …`, the references are memcpy, the C programs (`C ring`, `C …`) and
+ * the JS ceiling (the least JavaScript can do over a ring: a bar, not a choice a user has),
  * and everything else is one of Node's alternatives.
  */
 export function familyOf(row: Pick<Row, 'competitor' | 'family'>): Family {
   if (row.family !== undefined) return row.family;
   if (row.competitor.startsWith('shmring')) return 'shmring';
-  if (row.competitor === 'memcpy' || row.competitor === 'C ring' || row.competitor.startsWith('C ')) return 'reference';
+  if (row.competitor === 'memcpy' || row.competitor === 'C ring' || row.competitor.startsWith('C ') || row.competitor === 'JS ceiling') return 'reference';
   return 'alternative';
 }
 
@@ -29,7 +30,6 @@ const FIGURES: Figure[] = [
   { name: 'mb_per_s', better: 'higher', unit: 'MB/s' },
   { name: 'gb_per_s', better: 'higher', unit: 'GB/s' },
   { name: 'msgs_per_s', better: 'higher', unit: 'messages/s' },
-  { name: 'tasks_per_s', better: 'higher', unit: 'tasks/s' },
   { name: 'median_us', better: 'lower', unit: 'µs' },
   { name: 'readfile_median_us', better: 'lower', unit: 'µs' },
 ];

@@ -1,5 +1,6 @@
 // The first lines a reader sees of a run: the handful of factors between shmring and Node's
-// alternatives that decide whether shmring is worth it on this machine. Every factor is a
+// alternatives that decide whether shmring is worth it on this machine, and one against the
+// JS ceiling that says what the Channel's own machinery costs. Every factor is a
 // ratio of two figures of the same run (never of figures from different runs or machines);
 // a line whose rows are missing or skipped (an `--only` run, a failed competitor) is left out.
 import { best, bestAlternative, factor, familyOf, groups, type Group } from './families.js';
@@ -156,20 +157,33 @@ function forkLine(find: Finder): string | undefined {
   return parts.length === 0 ? undefined : `Small objects one way: shmring fork ${parts.join(', ').replace(/×/, '× child_process.fork')}`;
 }
 
-/** `1 MiB task results: shmring SharedResults 1.5× piscina returned (structured clone), 0.25× …` */
-function resultsLine(find: Finder): string | undefined {
-  const group = find.groups('results').find((g) => g.rows.some((r) => r.competitor === 'shmring SharedResults'));
-  const mine = pick(group, 'shmring SharedResults');
-  if (group === undefined || mine === undefined) return undefined;
-  const parts = group.rows
-    .filter((r) => familyOf(r) === 'alternative')
-    .flatMap((r) => {
-      const f = ratio(group, mine, r);
-      // the setup up to its first comma says how the result came back
-      return f === undefined ? [] : [`${formatFactor(f)} ${r.competitor} ${r.setup.split(', ')[0]}`];
+/** shmring's setups held against the JS ceiling with the same encoding (transport/ceiling.ts). */
+const CEILINGS = [
+  { name: 'shmring Channel', competitor: 'shmring Channel', setup: 'default codec', ceiling: 'SpscRing + msgpackr' },
+  { name: 'shmring fork (json)', competitor: 'shmring fork', setup: 'fork, json', ceiling: 'SpscRing + JSON' },
+];
+const CEILING_PAYLOADS = [
+  ['small', 'small objects'],
+  ['array', 'arrays'],
+] as const;
+
+/**
+ * `Against the JS ceiling (the same encoding over a bare SpscRing), one way: shmring Channel
+ * 0.62× small objects, 0.95× arrays; shmring fork (json) 0.41× small objects, 0.9× arrays`:
+ * what the Channel's and fork()'s machinery costs over the least JavaScript can do.
+ */
+function ceilingLine(find: Finder): string | undefined {
+  const parts = CEILINGS.flatMap(({ name, competitor, setup, ceiling }) => {
+    const each = CEILING_PAYLOADS.flatMap(([payload, what]) => {
+      const group = find.group('transport', payload, 'msgs_per_s');
+      const mine = pick(group, competitor, (s) => s.startsWith(setup));
+      const bar = pick(group, 'JS ceiling', (s) => s.startsWith(ceiling));
+      const f = group && mine && bar && ratio(group, mine, bar);
+      return f === undefined ? [] : [`${formatFactor(f)} ${what}`];
     });
-  const what = group.payload === '' ? 'Task results' : `${group.payload} task results`;
-  return parts.length === 0 ? undefined : `${what}: shmring SharedResults ${parts.join(', ')}`;
+    return each.length === 0 ? [] : [`${name} ${each.join(', ')}`];
+  });
+  return parts.length === 0 ? undefined : `Against the JS ceiling (the same encoding over a bare SpscRing), one way: ${parts.join('; ')}`;
 }
 
 /** `Relaying 256 MiB from file to file through another process: shmring SPSC 2.0× a pipe, shmring Channel 0.62× a pipe` */
@@ -197,7 +211,7 @@ export function headlines(rows: Row[]): string[] {
     roundTripLine(find),
     channelLine(find),
     forkLine(find),
-    resultsLine(find),
+    ceilingLine(find),
     relayLine(find),
   ].filter(defined);
 }

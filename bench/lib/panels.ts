@@ -1,5 +1,5 @@
 // What the chart of a run draws, before any drawing: its panels (one per payload size of
-// one-way throughput, the round trips, the transport's payloads, task results, the relay),
+// one-way throughput, the round trips, the transport's payloads, the relay),
 // the bars of each, their colours by family, and each bar's factor against the best of
 // Node's alternatives in its panel. chart.ts turns this into Vega-Lite.
 import { bestAlternative, factor, familyOf, payloadOf, referenceRows, valueOf, type Family, type Figure } from './families.js';
@@ -45,13 +45,12 @@ const TRANSPORT_PAYLOADS: Record<string, string> = {
 const MB_PER_S: Figure = { name: 'mb_per_s', better: 'higher', unit: 'MB/s' };
 const MSGS_PER_S: Figure = { name: 'msgs_per_s', better: 'higher', unit: 'messages/s' };
 const MEDIAN_US: Figure = { name: 'median_us', better: 'lower', unit: 'µs' };
-const TASKS_PER_S: Figure = { name: 'tasks_per_s', better: 'higher', unit: 'tasks/s' };
 const GB_PER_S: Figure = { name: 'gb_per_s', better: 'higher', unit: 'GB/s' };
 
 /** Shades for each family, given out to competitors in the order they appear. */
 const PALETTES: Record<Family, string[]> = {
   shmring: ['#08519c', '#3182bd', '#6baed6', '#17607d', '#4a6fe3', '#2b8cbe', '#253494'],
-  reference: ['#636363', '#969696', '#bdbdbd', '#4d4d4d'],
+  reference: ['#636363', '#969696', '#bdbdbd', '#4d4d4d', '#252525', '#7a7a7a'],
   alternative: ['#d94801', '#fd8d3c', '#a63603', '#cb181d', '#fdae6b', '#fb6a4a', '#7f2704', '#e6550d', '#f16913', '#a50f15'],
 };
 
@@ -126,8 +125,6 @@ export function chartPanels(rows: Row[]): Panel[] {
     panels.push(panel(`Messages one way, ${TRANSPORT_PAYLOADS[payload] ?? payload}`, 'messages/s, log scale', these, MSGS_PER_S, without(/, one-way, [^,]+$/)));
   }
 
-  const results = of('results');
-  panels.push(panel(`Task results from worker threads${sizeOf(results)}`, 'tasks/s, log scale', results, TASKS_PER_S, without(/, \d.*$/)));
   const relay = of('relay');
   panels.push(panel(`File to file through another process${sizeOf(relay)}`, 'GB/s, log scale', relay, GB_PER_S, without(/, \d+ \w+$/)));
   return panels.filter((p): p is Panel => p !== undefined);

@@ -28,7 +28,7 @@ export interface Row {
   note?: string;
   /**
    * Whose row this is, when the competitor's name does not say it (see familyOf in
-   * families.ts): 'shmring', a 'reference' (C, memcpy) or a Node 'alternative'.
+   * families.ts): 'shmring', a 'reference' (C, memcpy, the JS ceiling) or a Node 'alternative'.
    */
   family?: 'shmring' | 'reference' | 'alternative';
 }

@@ -6,8 +6,9 @@
 // Competitors: Channel with the default codec, 'json', 'advanced' and 'raw' (Buffers);
 // child_process.fork IPC with json and advanced serialization; shmring's fork() with the
 // same peer code and the same two serializations; a worker_threads MessagePort; a Unix
-// socket carrying length-prefixed JSON. Every run is bounded by a
-// message count and by time.
+// socket carrying length-prefixed JSON; and, as references, the JS ceiling (ceiling.ts: the
+// same encodings over a bare SpscRing, for small objects and arrays). Every run is bounded by
+// a message count and by time.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -17,11 +18,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { Channel, fork as shmFork, Segment } from 'shmring';
-import { removeOnExit } from '../lib/segments.js';
+import { benchSegment, removeOnExit } from '../lib/segments.js';
 import { byMode, type Row, type RunSettings, type Scenario } from '../lib/scenario.js';
 import { PEER_EXEC_ARGV, peerFile, track } from '../lib/spawn.js';
 import { summarize } from '../lib/stats.js';
 import { runJs as syncFutexRoundTrip } from '../sync/pingpong.js';
+import { CEILING_BYTES, coder, createRings, readReplies, type CeilingCodec } from './ceiling.js';
 import { jsonFrame, jsonFrameReader } from './json-frames.js';
 import { END_BYTES, END_TEXT, isBytes, payload, PAYLOADS, replyCount, type PayloadName } from './payloads.js';
 
@@ -136,6 +138,34 @@ async function unixLink(mode: Mode): Promise<Link> {
   };
 }
 
+/** The JS ceiling (ceiling.ts): encode, write into an SpscRing; the far end drains and decodes. One way only. */
+function ceilingLink(codec: CeilingCodec, mode: Mode): Link {
+  if (mode !== 'sink') throw new Error('the JS ceiling is measured one way only');
+  const { segment, address, release } = benchSegment(CEILING_BYTES);
+  const rings = createRings(segment);
+  const { encode, decode } = coder(codec);
+  const child = track(spawn(process.execPath, [...PEER_EXEC_ARGV, PEER, 'ceiling', address, codec], { stdio: 'inherit' }));
+  const handlers: Array<(m: unknown) => void> = [];
+  void readReplies(rings.in, decode, (m) => handlers.forEach((h) => h(m)));
+  let full: Promise<void> = Promise.resolve();
+  return {
+    send(m) {
+      const bytes = encode(m);
+      if (rings.out.tryWrite(bytes)) return true;
+      full = rings.out.writeAsync(bytes); // the caller awaits room() before its next send
+      return false;
+    },
+    room: () => full,
+    onMessage: (h) => handlers.push(h),
+    close: async () => {
+      rings.out.close(); // the far end's wait ends with ERR_CLOSED and it exits
+      rings.in.close();
+      await exited(child);
+      release();
+    },
+  };
+}
+
 interface Competitor {
   competitor: string;
   setup: string;
@@ -143,6 +173,8 @@ interface Competitor {
   /** Which payloads it carries (raw: bytes only). */
   carries: (name: PayloadName) => boolean;
   end: unknown;
+  /** Set for a reference (the JS ceiling), which the report must not take for a Node alternative. */
+  family?: 'reference';
 }
 
 const COMPETITORS: Competitor[] = [
@@ -156,6 +188,12 @@ const COMPETITORS: Competitor[] = [
   { competitor: 'Unix socket', setup: 'length-prefixed JSON', link: (m) => unixLink(m), carries: (n) => !isBytes(n), end: END_TEXT },
   { competitor: 'shmring fork', setup: 'fork, json', link: (m) => forkLink('json', m, shmFork), carries: (n) => !isBytes(n), end: END_TEXT },
   { competitor: 'shmring fork', setup: 'fork, advanced', link: (m) => forkLink('advanced', m, shmFork), carries: () => true, end: END_TEXT },
+];
+
+/** The bar for the Channel's default codec and for fork()'s json (ceiling.ts): small objects and arrays of them. */
+const CEILINGS: Competitor[] = [
+  { competitor: 'JS ceiling', setup: 'SpscRing + msgpackr records', link: (m) => ceilingLink('msgpackr', m), carries: (n) => n === 'small' || n === 'array', end: END_TEXT, family: 'reference' },
+  { competitor: 'JS ceiling', setup: 'SpscRing + JSON', link: (m) => ceilingLink('json', m), carries: (n) => n === 'small' || n === 'array', end: END_TEXT, family: 'reference' },
 ];
 
 interface Budget {
@@ -287,14 +325,15 @@ export const scenario: Scenario = {
     for (const name of PAYLOADS) {
       const budget = budgetFor(settings.mode, name);
       const message = payload(name);
-      for (const c of COMPETITORS) {
+      for (const c of [...COMPETITORS, ...CEILINGS]) {
         if (!c.carries(name)) continue;
         settings.progress(`transport one-way ${name}: ${c.competitor} ${c.setup}`);
         const link = await c.link('sink');
         try {
           const msgs = await oneWay(link, message, c.end, budget);
           rate.set(key(c, name), msgs);
-          rows.push({ scenario: 'transport', competitor: c.competitor, setup: `${c.setup}, one-way, ${name}`, figures: { msgs_per_s: msgs } });
+          const family = c.family === undefined ? {} : { family: c.family };
+          rows.push({ scenario: 'transport', competitor: c.competitor, setup: `${c.setup}, one-way, ${name}`, figures: { msgs_per_s: msgs }, ...family });
         } finally {
           await link.close();
         }
@@ -318,6 +357,15 @@ export const scenario: Scenario = {
     const r3 = ratio(rate.get(key(raw, '1 MiB')), rate.get(key(ipcAdvanced, '1 MiB')));
     const rawRow = rows.find((r) => r.setup === `${raw.setup}, one-way, 1 MiB`);
     if (rawRow !== undefined && r3 !== undefined) rawRow.ratios = { '÷ child_process IPC advanced': r3 };
+    // the Channel's default codec and fork()'s json against the bare ring with the same encoding
+    const [msgpackCeiling, jsonCeiling] = CEILINGS as [Competitor, Competitor];
+    for (const [mine, bar, label] of [[channel, msgpackCeiling, '÷ JS ceiling (msgpackr)'], [shmJson, jsonCeiling, '÷ JS ceiling (JSON)']] as const) {
+      for (const name of ['small', 'array'] as const) {
+        const r = ratio(rate.get(key(mine, name)), rate.get(key(bar, name)));
+        const row = rows.find((x) => x.competitor === mine.competitor && x.setup === `${mine.setup}, one-way, ${name}`);
+        if (r !== undefined && row !== undefined) row.ratios = { ...row.ratios, [label]: r };
+      }
+    }
 
     const rounds = budgetFor(settings.mode, 'small').rounds;
     const rtt = new Map<Competitor, { median_us: number; p99_us: number }>();

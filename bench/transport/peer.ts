@@ -2,10 +2,12 @@
 //   peer channel ADDRESS CODEC sink|echo [socket|futex]   a shmring Channel
 //   peer fork sink|echo                    a child of child_process.fork (its IPC channel)
 //   peer unix PATH sink|echo               a Unix socket carrying length-prefixed JSON
+//   peer ceiling ADDRESS msgpackr|json     the JS ceiling's far end (ceiling.ts), a sink
 // sink: counts messages until the end marker (the string 'end', or one byte for 'raw'),
 // then replies with the count ({ count }, or 8 bytes for 'raw'). echo: sends every message back.
 import { connect } from 'node:net';
-import { Channel } from 'shmring';
+import { Channel, Segment } from 'shmring';
+import { sink, type CeilingCodec } from './ceiling.js';
 import { jsonFrame, jsonFrameReader } from './json-frames.js';
 import { countBytes, isEnd } from './payloads.js';
 
@@ -40,6 +42,10 @@ if (kind === 'channel') {
   const send = (m: unknown) => socket.write(jsonFrame(m));
   behave((h) => handlers.push(h), send, mode!);
   socket.on('close', () => process.exit(0));
+} else if (kind === 'ceiling') {
+  const [address, codec] = rest;
+  const segment = Segment.open(address!);
+  void sink(segment, codec as CeilingCodec).then(() => segment.close());
 } else {
   throw new Error(`unknown peer kind ${kind}`);
 }

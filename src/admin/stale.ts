@@ -1,7 +1,8 @@
 // The stale-segment verdict for people and tools (shmring ls, rm --stale): every shmring
-// segment on this machine, described, with how many processes use it and whether it is
-// stale (see isStaleRing in ring/inspect.ts), and the removal of stale ones, each by the
-// very object that was probed (the inode of a /dev/shm name, the shmid of a System V
+// segment on this machine (a ring or a channel), described, with how many processes use it
+// and whether it is stale (see isStaleRing in ring/inspect.ts: nobody maps it, and every
+// participant or channel end it records is dead), and the removal of stale ones, each by
+// the very object that was probed (the inode of a /dev/shm name, the shmid of a System V
 // segment), never by looking its name or key up again.
 //
 // A caller that cannot read every process's /proc/PID/maps (not root, other users' processes
@@ -10,8 +11,8 @@
 // root judges only segments it owns. System V attach counts come from the kernel and are
 // complete for everyone.
 import { native } from '../native.js';
-import { mayBeMappedUnseen, readHead, readSysvHead, sameObject, scanMappers, shmNames, sysvSegments } from '../segment/discovery.js';
-import { describeRing, isStaleRing, PROBE_BYTES, type RingDescription } from '../ring/inspect.js';
+import { mayBeMappedUnseen, probeFile, sameObject, scanMappers, shmNames, sysvReader, sysvSegments } from '../segment/discovery.js';
+import { describeSegment, isStaleSegment, type SegmentDescription } from './contents.js';
 
 export interface FoundSegment {
   address: string;
@@ -22,7 +23,8 @@ export interface FoundSegment {
   users: number;
   /** false when processes this caller cannot see may map it, or it belongs to another user and some cannot be seen. */
   usersKnown: boolean;
-  ring: RingDescription;
+  /** The ring or channel it holds (`description.kind`). */
+  description: SegmentDescription;
   stale: boolean;
 }
 
@@ -31,8 +33,8 @@ type Remover = () => 'removed' | string;
 
 const removers = new WeakMap<FoundSegment, Remover>();
 
-function found(address: string, size: number, uid: number, users: number, usersKnown: boolean, ring: RingDescription): FoundSegment {
-  return { address, size, uid, users, usersKnown, ring, stale: usersKnown && isStaleRing(ring, users) };
+function found(address: string, size: number, uid: number, users: number, usersKnown: boolean, description: SegmentDescription): FoundSegment {
+  return { address, size, uid, users, usersKnown, description, stale: usersKnown && isStaleSegment(description, users) };
 }
 
 const callerUid = (): number => process.getuid?.() ?? 0;
@@ -44,17 +46,15 @@ export function findSegments(): FoundSegment[] {
   const uid = callerUid();
   for (const name of shmNames()) {
     const path = `/dev/shm/${name}`;
-    const head = readHead(path, PROBE_BYTES);
-    const ring = head && describeRing(head.bytes);
-    if (!head || !ring) continue;
+    const head = probeFile(path, (read) => describeSegment(read));
+    if (!head?.value) continue;
     const hidden = mayBeMappedUnseen(unseenUids, head.uid, head.mode) || (unseenUids.size > 0 && uid !== 0 && head.uid !== uid);
-    const entry = found(`shm:${name}`, head.size, head.uid, counts.get(path) ?? 0, !hidden, ring);
+    const entry = found(`shm:${name}`, head.size, head.uid, counts.get(path) ?? 0, !hidden, head.value);
     removers.set(entry, () => {
       // The name may have been removed and made again since the probe: remove only the probed object.
       if (!sameObject(path, head)) return 'kept: the name now names another object than the one probed';
-      const again = readHead(path, PROBE_BYTES);
-      const now = again && describeRing(again.bytes);
-      if (!now || !isStaleRing(now, 0)) return 'kept: its header changed since it was probed (a participant came back)';
+      const now = probeFile(path, (read) => describeSegment(read))?.value;
+      if (!now || !isStaleSegment(now, 0)) return 'kept: its header changed since it was probed (a participant came back)';
       native.unlink('shm', `/${name}`);
       return 'removed';
     });
@@ -63,10 +63,9 @@ export function findSegments(): FoundSegment[] {
   for (const s of sysvSegments()) {
     // Read through a read-only attachment, detached at once: never a writable attach of
     // what may be another application's segment. Our probe is not in s.attached (read before).
-    const bytes = readSysvHead(s.id, PROBE_BYTES);
-    const ring = bytes && describeRing(bytes);
-    if (!ring) continue;
-    const entry = found(s.address, s.size, s.uid, s.attached, true, ring);
+    const description = describeSegment(sysvReader(s.id));
+    if (!description) continue;
+    const entry = found(s.address, s.size, s.uid, s.attached, true, description);
     removers.set(entry, () => {
       // By the shmid probed: IPC_RMID on the key looked up again could hit a segment made since.
       const [, attached] = native.sysvStat(s.id);
@@ -97,11 +96,11 @@ export function removeStale(segments: FoundSegment[] = findSegments()): Removal[
   for (const s of segments) {
     if (uid !== 0 && s.uid !== uid) {
       // Only root judges other users' segments (and only the owner or root may remove them).
-      if (s.stale || isStaleRing(s.ring, s.users)) report.push({ address: s.address, outcome: 'kept', reason: `owned by uid ${s.uid}, not by this user` });
+      if (s.stale || isStaleSegment(s.description, s.users)) report.push({ address: s.address, outcome: 'kept', reason: `owned by uid ${s.uid}, not by this user` });
       continue;
     }
     if (!s.stale) {
-      if (!s.usersKnown && isStaleRing(s.ring, s.users)) {
+      if (!s.usersKnown && isStaleSegment(s.description, s.users)) {
         const reason = 'unknown: processes whose /proc/PID/maps this user cannot read may map it (root can judge it)';
         report.push({ address: s.address, outcome: 'kept', reason });
       }

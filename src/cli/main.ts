@@ -4,20 +4,21 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ShmError } from '../errors.js';
-import { describeRing, PROBE_BYTES, type RingDescription } from '../ring/inspect.js';
+import { describeSegment, type SegmentDescription } from '../admin/contents.js';
 import { findSegments, removeStale } from '../admin/stale.js';
 import { parseAddress } from '../segment/address.js';
-import { peekSysv } from '../segment/discovery.js';
+import { peekSysv, type ReadAt } from '../segment/discovery.js';
 import { Segment } from '../segment/segment.js';
 import { jsonForTerminal, printable } from './printable.js';
 
 const USAGE = `usage: shmring <command>
   shmring inspect <address> [--offset N] [--json]
                                        header, positions, fill level, participants of a ring
-                                       (at byteOffset N of the segment, default 0)
-  shmring ls [--stale] [--json]        shmring segments on this machine (POSIX shm and System V)
+                                       (at byteOffset N of the segment, default 0), or of a channel:
+                                       both ends and the bytes queued each way
+  shmring ls [--stale] [--json]        shmring rings and channels on this machine (POSIX shm and System V)
   shmring rm <address>...              remove segments (shm_unlink, unlink, IPC_RMID)
-  shmring rm --stale                   remove every stale segment (no process maps it, all participants dead);
+  shmring rm --stale                   remove every stale segment (no process maps it, all participants or ends dead);
                                        not root: only your own, and only what no unseen process may map
   shmring bench [--quick|--full] [--json] [--only S] [--out DIR] [--compare OLD.json]
                                        measure shmring against pipes, sockets, queues and Node's IPC
@@ -27,17 +28,19 @@ names are printed with C-style escapes (\\\\, \\n, \\xHH, \\u{HHHH}); --json kee
 
 class UsageError extends Error {}
 
-function describe(address: string, size: number, ring: RingDescription, extra = ''): string {
-  const lines = [`${printable(address)}  ${ring.kind} ring v${ring.version}, ${size} bytes${ring.ready ? '' : ' (NOT READY)'}${extra}`];
-  lines.push(`  ${Object.entries(ring.figures).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  if (ring.producerClosed) lines.push('  the producer closed the stream');
-  for (const p of ring.participants) {
+function describe(address: string, size: number, what: SegmentDescription, extra = ''): string {
+  const title = what.kind === 'Channel' ? 'channel' : `${what.kind} ring`;
+  const lines = [`${printable(address)}  ${title} v${what.version}, ${size} bytes${what.ready ? '' : ' (NOT READY)'}${extra}`];
+  lines.push(`  ${Object.entries(what.figures).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  if (what.kind !== 'Channel' && what.producerClosed) lines.push('  the producer closed the stream');
+  if (what.kind === 'Channel' && what.problem !== undefined) lines.push(`  ${printable(what.problem)}`);
+  for (const p of what.participants) {
     const where = p.state === undefined ? '' : ` ${p.state}${p.state === 'idle' ? '' : ` at ${p.position}`}`;
     const who = `pid ${p.pid}${p.thread === undefined ? '' : ` thread ${p.thread}`}`;
     const alive = p.foreignNamespace ? 'in another PID namespace (counted alive)' : p.alive ? 'alive' : 'dead';
-    lines.push(`  ${p.role}: ${who} ${alive}${where}`);
+    lines.push(`  ${p.role}: ${who} ${alive}${p.closed ? ', closed' : ''}${where}`);
   }
-  if (ring.participants.length === 0) lines.push('  no participants');
+  if (what.participants.length === 0) lines.push('  no participants');
   return lines.join('\n');
 }
 
@@ -58,27 +61,29 @@ function inspect(args: string[]): number {
   const address = rest[0]!;
   const parsed = parseAddress(address);
   let size: number;
-  let ring: RingDescription | undefined;
+  let what: SegmentDescription | undefined;
   if (parsed.kind === 'sysv' || parsed.kind === 'sysv-ftok') {
-    // A copy through a read-only attachment: System V has no private mapping to open instead.
-    const peeked = peekSysv(address, offset + PROBE_BYTES);
+    // Copies through read-only attachments: System V has no private mapping to open instead.
+    const peeked = peekSysv(address, 0);
     size = peeked.size;
-    ring = offset <= peeked.bytes.length ? describeRing(peeked.bytes.subarray(offset)) : undefined;
+    what = describeSegment(peeked.read, offset);
   } else {
     // A private read-only view: looking at another user's segment is harmless, so trusted.
     const segment = Segment.open(address, { readOnly: true, trustForeign: true });
     size = segment.size;
     try {
-      ring = offset <= segment.size ? describeRing(new Uint8Array(segment.buffer, offset)) : undefined;
+      const read: ReadAt = (at, length) => new Uint8Array(segment.buffer, Math.min(at, size), Math.max(0, Math.min(size - at, length)));
+      what = describeSegment(read, offset);
     } finally {
       segment.close();
     }
   }
-  if (ring === undefined) {
-    console.error(`${printable(address)}: ${size} bytes, not a shmring ring (no ring header at offset ${offset})`);
+  if (what === undefined) {
+    const at = offset === 0 ? 'no ring or channel header at offset 0' : `no ring header at offset ${offset}`;
+    console.error(`${printable(address)}: ${size} bytes, not a shmring ring or channel (${at})`);
     return 1;
   }
-  console.log(json ? jsonForTerminal({ address, size, ...ring }) : describe(address, size, ring));
+  console.log(json ? jsonForTerminal({ address, size, ...what }) : describe(address, size, what));
   return 0;
 }
 
@@ -94,7 +99,7 @@ function list(args: string[]): number {
   } else {
     for (const s of found) {
       const users = s.usersKnown ? `${s.users}` : `at least ${s.users} (unknown: some processes' maps cannot be read)`;
-      console.log(describe(s.address, s.size, s.ring, `, used by ${users} process(es)${s.stale ? ', STALE' : ''}`));
+      console.log(describe(s.address, s.size, s.description, `, used by ${users} process(es)${s.stale ? ', STALE' : ''}`));
     }
   }
   return 0;
@@ -134,8 +139,8 @@ function remove(args: string[]): number {
 /**
  * The benchmark, compiled beside this file into dist/bench by the build, run in this
  * process (so that Ctrl-C reaches its cleanup). Its scenarios may leave a native handle
- * that keeps the loop alive (seen after the piscina scenario), so the command exits once
- * its output is written.
+ * that keeps the loop alive (seen once after a piscina pool ran in this process), so the
+ * command exits once its output is written.
  */
 async function bench(args: string[]): Promise<number> {
   const runner = new URL('../bench/run.js', import.meta.url);

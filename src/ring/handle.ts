@@ -3,10 +3,13 @@
 // one wait loop (sync/waiting.ts), the checks and counters both kinds share, and the
 // async iteration both offer. Owns no shared bytes.
 import { badHeaderError, closedError, rangeError, type ShmError, shmError, truncatedError, typeError } from '../errors.js';
-import type { Segment } from '../segment/segment.js';
+import { faultWord, type Segment } from '../segment/segment.js';
 import { type BlockOptions, waitAsync, type WaitJob, waitSync } from '../sync/waiting.js';
 import { defaultWaitStrategy, WaitStrategy } from '../sync/wait-strategy.js';
 import { closeWithSegment, forgetRing, type Located } from './target.js';
+
+/** The fault word of a ring with no Segment in this thread (a bare SharedArrayBuffer): never set. */
+const NO_FAULT = new Int32Array(new SharedArrayBuffer(4));
 
 /** Counters of this handle (not of the ring): what this process did through it. */
 export interface RingStats {
@@ -55,6 +58,12 @@ export class RingHandle {
   closed = false;
   /** Set once a shared value broke an invariant: every later call throws it. */
   broken: ShmError | undefined;
+  /**
+   * The segment's fault word (Segment.truncated): [0] is 1 once the object was truncated
+   * under the mapping. Read once per write or read call, after its last shared access, so
+   * that the call during which (or after which) the fault happened reports it.
+   */
+  readonly fault: Int32Array;
 
   /** `ring` is closed with its segment (see target.ts). */
   constructor(located: Located, strategy: WaitStrategy, ring: { close(): void }) {
@@ -62,6 +71,7 @@ export class RingHandle {
     this.strategy = strategy;
     this.#owned = located.owned;
     this.#segment = located.segment;
+    this.fault = located.segment === undefined ? NO_FAULT : faultWord(located.segment);
     this.#ring = ring;
     closeWithSegment(located.segment, ring);
   }
@@ -83,16 +93,20 @@ export class RingHandle {
 
   /**
    * ERR_SHM_TRUNCATED, for good, once the segment was truncated under the ring (see
-   * Segment.truncated). One load of a fault word; called on the slow paths only (opening a
-   * side, a ring found full or empty, blocking calls and their periodic checks), never per
-   * message: writes made between the truncation and the next slow path are lost unreported,
-   * as the shared memory that should have carried them is gone.
+   * Segment.truncated). One load of the fault word. Every write and read call loads it once
+   * after its last shared access and comes here when it is set (SpscSide.checkFault,
+   * Slots): the call that faulted, or the first one after the fault, throws, so a write that
+   * returned was written to memory the peer shares. The slow paths (opening a side, a ring
+   * found full or empty, blocking calls and their periodic checks) call it too.
    */
   checkIntact(): void {
-    if (this.#segment?.truncated === true) {
-      this.broken = truncatedError(this.address);
-      throw this.broken;
-    }
+    if (this.fault[0] !== 0) this.truncated();
+  }
+
+  /** Marks the ring broken by the truncation its fault word reports, and throws ERR_SHM_TRUNCATED. */
+  truncated(): never {
+    this.broken = truncatedError(this.address);
+    throw this.broken;
   }
 
   /** checkOpen, then checkIntact: for the slow paths that open or re-check a side. */
@@ -106,7 +120,7 @@ export class RingHandle {
    * breaks it now). For flush and close, which skip their shared writes on a broken ring.
    */
   sound(): boolean {
-    if (this.broken === undefined && this.#segment?.truncated === true) this.broken = truncatedError(this.address);
+    if (this.broken === undefined && this.fault[0] !== 0) this.broken = truncatedError(this.address);
     return this.broken === undefined;
   }
 

@@ -45,6 +45,8 @@ export interface Participant {
   /** Recorded in another PID namespace: its ids mean nothing here and it counts as alive. */
   foreignNamespace?: true;
   alive: boolean;
+  /** A channel end that closed its side (it may still live). */
+  closed?: true;
   state?: string;
   position?: number;
 }
@@ -63,7 +65,7 @@ export interface RingDescription {
 const STATES = ['idle', 'producing', 'consuming'];
 
 /** Process, thread, namespace and liveness of an identity, for people. */
-function who(identity: bigint): Pick<Participant, 'pid' | 'thread' | 'foreignNamespace' | 'alive'> {
+export function who(identity: bigint): Pick<Participant, 'pid' | 'thread' | 'foreignNamespace' | 'alive'> {
   const thread = identityThread(identity);
   const pid = identityProcess(identity);
   return { pid, ...(thread === pid ? {} : { thread }), ...(isForeign(identity) ? { foreignNamespace: true as const } : {}), alive: isAlive(identity) };
@@ -123,6 +125,6 @@ export function describeRing(bytes: Uint8Array): RingDescription | undefined {
  * whatever its header says; neither is one whose participants all closed cleanly (a
  * persistent queue waiting for its next reader).
  */
-export function isStaleRing(ring: RingDescription, users: number): boolean {
+export function isStaleRing(ring: Pick<RingDescription, 'participants'>, users: number): boolean {
   return users === 0 && ring.participants.length > 0 && ring.participants.every((p) => !p.alive);
 }

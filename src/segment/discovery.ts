@@ -102,30 +102,44 @@ export function sysvSegments(): SysvSegment[] {
 }
 
 /**
- * The first `max` bytes of System V segment `id`, through a read-only attachment detached
- * at once (it never attaches another application's segment writable); undefined if it
- * cannot be read.
+ * Reads up to `length` bytes at `offset` of one segment: fewer at its end, none past it or
+ * if it cannot be read (any more). Every call reads the same object (the probe's).
  */
-export function readSysvHead(id: number, max: number): Uint8Array | undefined {
-  try {
-    return native.sysvPeek(id, max);
-  } catch {
-    return undefined;
-  }
+export type ReadAt = (offset: number, length: number) => Uint8Array;
+
+const NOTHING = new Uint8Array(0);
+
+/**
+ * Reads from System V segment `id` (by its shmid, not its key) through read-only
+ * attachments detached at once: it never attaches another application's segment writable.
+ */
+export function sysvReader(id: number): ReadAt {
+  return (offset, length) => {
+    try {
+      return native.sysvPeek(id, length, offset);
+    } catch {
+      return NOTHING;
+    }
+  };
 }
 
-export interface FileHead {
+export interface FileProbe<T> {
   size: number;
-  bytes: Uint8Array;
   uid: number;
   mode: number;
   /** Device and inode: the object this probe read, to tell it from one made later under the same name. */
   dev: number;
   ino: number;
+  /** What `look` made of the object's bytes. */
+  value: T;
 }
 
-/** The first `max` bytes of a file (a /dev/shm object), its size and owner, or undefined if it cannot be read. */
-export function readHead(path: string, max: number): FileHead | undefined {
+/**
+ * Opens a file (a /dev/shm object) read-only and hands `look` a reader of its bytes, used
+ * while it is open; its size, owner, identity and what `look` returned, or undefined if it
+ * cannot be opened or is no regular file.
+ */
+export function probeFile<T>(path: string, look: (read: ReadAt, size: number) => T): FileProbe<T> | undefined {
   let fd: number;
   try {
     // Never blocks (a FIFO planted in /dev/shm), never follows a link, never becomes a tty.
@@ -137,9 +151,15 @@ export function readHead(path: string, max: number): FileHead | undefined {
     const stat = fstatSync(fd);
     if (!stat.isFile()) return undefined; // a directory, FIFO, socket or device is no segment
     const size = stat.size;
-    const bytes = new Uint8Array(Math.min(size, max));
-    readSync(fd, bytes, 0, bytes.length, 0);
-    return { size, bytes, uid: stat.uid, mode: stat.mode & 0o777, dev: stat.dev, ino: stat.ino };
+    const read: ReadAt = (offset, length) => {
+      const bytes = new Uint8Array(Math.max(0, Math.min(size - offset, length)));
+      try {
+        return bytes.subarray(0, readSync(fd, bytes, 0, bytes.length, offset));
+      } catch {
+        return NOTHING;
+      }
+    };
+    return { size, uid: stat.uid, mode: stat.mode & 0o777, dev: stat.dev, ino: stat.ino, value: look(read, size) };
   } finally {
     closeSync(fd);
   }
@@ -183,13 +203,13 @@ export function usersOf(address: string): number | undefined {
 
 /**
  * The size, first `max` bytes, owner and creator uids and mode of the System V segment at a
- * `sysv:` address, read-only (see readSysvHead); ShmError (ENOENT, EACCES, ...) if it cannot
- * be read.
+ * `sysv:` address, read-only, and a reader of the rest (see sysvReader); ShmError (ENOENT,
+ * EACCES, ...) if it cannot be read.
  */
-export function peekSysv(address: string, max: number): { size: number; bytes: Uint8Array; owners: number[]; mode: number } {
+export function peekSysv(address: string, max: number): { size: number; bytes: Uint8Array; owners: number[]; mode: number; read: ReadAt } {
   const parsed = parseAddress(address);
   if (parsed.kind !== 'sysv' && parsed.kind !== 'sysv-ftok') throw new TypeError(`address=${address} is not a System V address`);
   const [id] = native.sysvGet(sysvKey(parsed), 0, false, false, 0);
   const [size, , , mode, uid, creatorUid] = native.sysvStat(id);
-  return { size, bytes: native.sysvPeek(id, max), owners: [uid, creatorUid], mode };
+  return { size, bytes: native.sysvPeek(id, max), owners: [uid, creatorUid], mode, read: sysvReader(id) };
 }

@@ -92,6 +92,17 @@ export function plainAlias(segment: Segment): ArrayBuffer | undefined {
 
 let aliasOf: (segment: Segment) => ArrayBuffer | undefined;
 
+/**
+ * The segment's fault word: [0] becomes 1, in every thread of this process, once the object
+ * was truncated under the mapping (see Segment.truncated). For the hot paths of rings, which
+ * read it once per call: a plain load of a field they hold, rather than a getter.
+ */
+export function faultWord(segment: Segment): Int32Array {
+  return faultOf(segment);
+}
+
+let faultOf: (segment: Segment) => Int32Array;
+
 export class Segment {
   readonly address: string;
   readonly size: number;
@@ -192,6 +203,7 @@ export class Segment {
 
   static {
     aliasOf = (segment) => segment.#plainAlias();
+    faultOf = (segment) => segment.#fault;
   }
 
   #plainAlias(): ArrayBuffer | undefined {

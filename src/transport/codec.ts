@@ -37,48 +37,77 @@ export function dataCloneError(message: string, cause?: unknown): Error {
   return err;
 }
 
-/** Structured clone through v8's serializer, as child_process 'advanced' serialization does. */
-function v8Encode(value: unknown, prefix: number): Buffer {
-  const serializer = new DefaultSerializer();
-  if (prefix >= 0) serializer.writeRawBytes(Buffer.of(prefix));
+// The v8 and JSON formats, written once for the Channel's codecs and for fork()'s (fork-codec.ts),
+// which differ only in the error thrown for a value the format cannot carry (`Refusal`: a
+// DataCloneError on a Channel, the format's own error under fork, as child_process throws it)
+// and, for v8, in the serializer pair.
+
+/** Turns a format's own error for a value it cannot carry into the error the codec throws. */
+export type Refusal = (error: Error) => Error;
+
+/** The serializer pair of a v8 format: v8's defaults, or subclasses (Node's IPC pair, fork-codec.ts). */
+export interface V8Format {
+  readonly Serializer: new () => DefaultSerializer;
+  readonly Deserializer: new (buffer: Buffer) => DefaultDeserializer;
+}
+
+/** Structured clone, as worker_threads and v8.serialize do it. */
+export const V8_DEFAULT: V8Format = { Serializer: DefaultSerializer, Deserializer: DefaultDeserializer };
+
+/** v8-serializes `value` after an optional marker byte (`marker` >= 0). */
+function v8Encode(format: V8Format, refuse: Refusal, value: unknown, marker: number): Buffer {
+  const serializer = new format.Serializer();
+  if (marker >= 0) serializer.writeRawBytes(Buffer.of(marker));
   serializer.writeHeader();
   try {
     serializer.writeValue(value);
   } catch (err) {
-    throw dataCloneError((err as Error).message, err);
+    throw refuse(err as Error);
   }
   return serializer.releaseBuffer();
 }
 
-function v8Decode(bytes: Uint8Array, skip: number): unknown {
-  const view = Buffer.from(bytes.buffer, bytes.byteOffset + skip, bytes.byteLength - skip);
-  const deserializer = new DefaultDeserializer(view);
+/** The value v8Encode() wrote into `bytes` after `skip` bytes. A decoded Buffer views `bytes`. */
+function v8Decode(format: V8Format, bytes: Uint8Array, skip: number): unknown {
+  const deserializer = new format.Deserializer(Buffer.from(bytes.buffer, bytes.byteOffset + skip, bytes.byteLength - skip));
   deserializer.readHeader();
   return deserializer.readValue();
 }
 
-export const advancedCodec: Codec = {
-  encode: (value) => v8Encode(value, -1),
-  decode: (bytes) => v8Decode(bytes, 0),
-  fresh: true,
-  borrows: true, // a decoded Buffer is a view of the input
-};
+/** A codec of v8.serialize in `format`. */
+export function v8Codec(format: V8Format, refuse: Refusal): Codec {
+  return {
+    encode: (value) => v8Encode(format, refuse, value, -1),
+    decode: (bytes) => v8Decode(format, bytes, 0),
+    fresh: true,
+    borrows: true, // a decoded Buffer is a view of the input
+  };
+}
 
-export const jsonCodec: Codec = {
-  encode(value) {
-    let text: string | undefined;
-    try {
-      text = JSON.stringify(value);
-    } catch (err) {
-      throw dataCloneError(`${(err as Error).message} (codec 'json')`, err);
-    }
-    if (text === undefined) throw dataCloneError(`${typeof value} cannot be sent with codec 'json'`);
-    return Buffer.from(text);
-  },
-  decode: (bytes) => JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString()),
-  fresh: true,
-  borrows: false,
-};
+/** A codec of JSON text in UTF-8. A value JSON has no text for (a function, a symbol) is refused too. */
+export function jsonCodecRefusing(refuse: Refusal): Codec {
+  return {
+    encode(value) {
+      let text: string | undefined;
+      try {
+        text = JSON.stringify(value);
+      } catch (err) {
+        throw refuse(err as Error); // a BigInt, a cycle, or a toJSON() that threw
+      }
+      if (text === undefined) throw refuse(new TypeError(`${typeof value} cannot be sent as JSON`));
+      return Buffer.from(text);
+    },
+    decode: (bytes) => JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString()),
+    fresh: true,
+    borrows: false,
+  };
+}
+
+const cloneRefusal: Refusal = (err) => dataCloneError(err.message, err);
+
+export const advancedCodec: Codec = v8Codec(V8_DEFAULT, cloneRefusal);
+
+export const jsonCodec: Codec = jsonCodecRefusing((err) => dataCloneError(`${err.message} (codec 'json')`, err));
 
 export const rawCodec: Codec = {
   encode(value) {
@@ -159,7 +188,7 @@ export function structuredCodec(): Codec {
   const unpackr = new Unpackr(msgpackOptions());
   return {
     encode(value) {
-      if (!msgpackCarries(value, 0)) return v8Encode(value, V8_MARKER);
+      if (!msgpackCarries(value, 0)) return v8Encode(V8_DEFAULT, cloneRefusal, value, V8_MARKER);
       try {
         return packr.pack(value);
       } catch (err) {
@@ -167,13 +196,13 @@ export function structuredCodec(): Codec {
         // shape the peer never saw, so start over with a fresh encoder and let v8 decide
         // (it throws DataCloneError or carries the value; both leave no state behind).
         packr = new Packr(msgpackOptions());
-        return v8Encode(value, V8_MARKER);
+        return v8Encode(V8_DEFAULT, cloneRefusal, value, V8_MARKER);
       }
     },
     decode(bytes) {
       // A v8-decoded Buffer views its input: that input must be a copy of our own.
       // (Uint8Array's slice copies, whatever view `bytes` is; a Buffer's would not.)
-      if (bytes.length > 0 && bytes[0] === V8_MARKER) return v8Decode(Uint8Array.prototype.slice.call(bytes), 1);
+      if (bytes.length > 0 && bytes[0] === V8_MARKER) return v8Decode(V8_DEFAULT, Uint8Array.prototype.slice.call(bytes), 1);
       return unpackr.unpack(bytes); // copyBuffers: nothing decoded views `bytes`
     },
     fresh: true, // msgpackr hands out consecutive slices of its buffer and never rewrites them

@@ -24,9 +24,21 @@ export interface IpcTarget extends EventEmitter {
 
 type SendCallback = (error: Error | null) => void;
 
-/** A handle Node could pass over its pipe: shared memory cannot carry it. */
+/** A handle Node could pass over its pipe (or a native one, as `socket._handle`): shared memory cannot carry it. */
 function isNodeHandle(handle: unknown): boolean {
-  return handle instanceof net.Socket || handle instanceof net.Server || handle instanceof dgram.Socket;
+  if (handle instanceof net.Socket || handle instanceof net.Server || handle instanceof dgram.Socket) return true;
+  const name = (handle as object).constructor?.name;
+  return name === 'TCP' || name === 'Pipe' || name === 'UDP';
+}
+
+/**
+ * Node's IPC hands a message whose `cmd` starts with NODE_ to 'internalMessage' (its own
+ * listeners: handles, cluster), not to 'message'; the same message does the same here.
+ */
+function eventOf(message: unknown): 'message' | 'internalMessage' {
+  if (message === null || typeof message !== 'object') return 'message';
+  const { cmd } = message as { cmd?: unknown };
+  return typeof cmd === 'string' && cmd.length > 5 && cmd.startsWith('NODE_') ? 'internalMessage' : 'message';
 }
 
 /**
@@ -37,7 +49,7 @@ export function installIpc(target: IpcTarget, channel: Channel): void {
   const nodeDisconnect = target.disconnect!.bind(target);
   let forwarding = false;
   const forward = (message: unknown): void => {
-    target.emit('message', message, undefined);
+    target.emit(eventOf(message), message, undefined);
   };
 
   // 'message' listeners on the target receive the Channel's messages; until the first one
@@ -67,13 +79,15 @@ export function installIpc(target: IpcTarget, channel: Channel): void {
   target.emit = function (this: IpcTarget, event: string | symbol, ...args: unknown[]): boolean {
     if (event === 'disconnect' && !channel.closed) {
       if (target.listenerCount('message') > 0) {
-        for (let next = channel.receiveMessage(); next !== undefined; next = channel.receiveMessage()) emit.call(this, 'message', next.message, undefined);
+        for (let next = channel.receiveMessage(); next !== undefined; next = channel.receiveMessage()) emit.call(this, eventOf(next.message), next.message, undefined);
       }
       channel.close();
     }
     return emit.call(this, event, ...args);
   } as IpcTarget['emit'];
 
+  // Node's checks in Node's order: the options, then the connection (a closed channel reports
+  // ERR_IPC_CHANNEL_CLOSED whatever the message), then the message and the handle.
   target.send = function send(message: unknown, handle?: unknown, options?: unknown, callback?: unknown): boolean {
     if (typeof handle === 'function') {
       callback = handle;
@@ -82,16 +96,8 @@ export function installIpc(target: IpcTarget, channel: Channel): void {
     } else if (typeof options === 'function') {
       callback = options;
       options = undefined;
-    } else if (options !== undefined && (options === null || typeof options !== 'object')) {
+    } else if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
       throw invalidArgType('options', ['object'], options);
-    }
-    if (message === undefined) throw missingArgs('message');
-    if (typeof message !== 'string' && typeof message !== 'object' && typeof message !== 'number' && typeof message !== 'boolean') {
-      throw invalidArgType('message', ['string', 'object', 'number', 'boolean'], message);
-    }
-    if (handle !== undefined && handle !== null && handle !== false) {
-      if (!isNodeHandle(handle)) throw invalidHandleType();
-      throw shmError('ERR_NOT_SUPPORTED', 'sockets, servers and dgram sockets cannot travel through shared memory: send handles with child_process.fork');
     }
     const done = typeof callback === 'function' ? (callback as SendCallback) : undefined;
     if (!target.connected) {
@@ -99,6 +105,14 @@ export function installIpc(target: IpcTarget, channel: Channel): void {
       if (done !== undefined) process.nextTick(done, error);
       else process.nextTick(() => target.emit('error', error));
       return false;
+    }
+    if (message === undefined) throw missingArgs('message');
+    if (typeof message !== 'string' && typeof message !== 'object' && typeof message !== 'number' && typeof message !== 'boolean') {
+      throw invalidArgType('message', ['string', 'object', 'number', 'boolean'], message);
+    }
+    if (handle) {
+      if (!isNodeHandle(handle)) throw invalidHandleType();
+      throw shmError('ERR_NOT_SUPPORTED', 'sockets, servers and dgram sockets cannot travel through shared memory: send handles with child_process.fork');
     }
     const belowMark = channel.postMessage(message); // encoding errors throw here, nothing sent
     if (done !== undefined) channel.afterWritten(() => done(null));

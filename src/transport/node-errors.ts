@@ -1,4 +1,4 @@
-// The errors Node's child_process raises around send() and disconnect(), rebuilt with the same
+// The errors Node's child_process raises around send(), rebuilt with the same
 // class, code and message, so that code written against child_process.fork sees no difference
 // (the fork tests compare them with Node's own).
 import { inspect } from 'node:util';
@@ -6,11 +6,8 @@ import { inspect } from 'node:util';
 export type NodeErrorCode =
   | 'ERR_MISSING_ARGS'
   | 'ERR_INVALID_ARG_TYPE'
-  | 'ERR_INVALID_ARG_VALUE'
   | 'ERR_INVALID_HANDLE_TYPE'
-  | 'ERR_IPC_CHANNEL_CLOSED'
-  | 'ERR_IPC_DISCONNECTED'
-  | 'ERR_CHILD_PROCESS_IPC_REQUIRED';
+  | 'ERR_IPC_CHANNEL_CLOSED';
 
 function withCode<E extends Error>(error: E, code: NodeErrorCode): E & { code: NodeErrorCode } {
   Object.defineProperty(error, 'code', { value: code, enumerable: true, writable: true, configurable: true });
@@ -46,23 +43,10 @@ export function invalidArgType(name: string, types: string[], value: unknown): T
   return withCode(new TypeError(`The "${name}" ${what} must be ${typeList(types)}.${received(value)}`), 'ERR_INVALID_ARG_TYPE');
 }
 
-export function invalidArgValue(name: string, value: unknown, reason: string): TypeError {
-  const what = name.includes('.') ? 'property' : 'argument';
-  return withCode(new TypeError(`The ${what} '${name}' ${reason}. Received ${inspect(value)}`), 'ERR_INVALID_ARG_VALUE');
-}
-
 export function invalidHandleType(): TypeError {
   return withCode(new TypeError('This handle type cannot be sent'), 'ERR_INVALID_HANDLE_TYPE');
 }
 
 export function channelClosed(): Error {
   return withCode(new Error('Channel closed'), 'ERR_IPC_CHANNEL_CLOSED');
-}
-
-export function alreadyDisconnected(): Error {
-  return withCode(new Error('IPC channel is already disconnected'), 'ERR_IPC_DISCONNECTED');
-}
-
-export function ipcRequired(name: string): Error {
-  return withCode(new Error(`Forked processes must have an IPC channel, missing value 'ipc' in ${name}`), 'ERR_CHILD_PROCESS_IPC_REQUIRED');
 }

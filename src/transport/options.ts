@@ -23,19 +23,27 @@ export const DEFAULT_CAPACITY = 1 << 20;
 export const DEFAULT_HIGH_WATER_MARK = 1 << 20;
 export const DEFAULT_MAX_MESSAGE = 2 ** 30;
 
-export function checkCapacity(value: unknown): number {
+export function checkCapacity(value: unknown, name = 'capacity'): number {
   if (value === undefined) return DEFAULT_CAPACITY;
-  if (typeof value !== 'number') throw typeError('capacity', value, 'a number');
+  if (typeof value !== 'number') throw typeError(name, value, 'a number');
   if (!Number.isInteger(value) || value < MIN_CHANNEL_CAPACITY || value > MAX_CHANNEL_CAPACITY || (value & (value - 1)) !== 0) {
-    throw rangeError('capacity', value, `a power of two from ${MIN_CHANNEL_CAPACITY} to ${MAX_CHANNEL_CAPACITY}`);
+    throw rangeError(name, value, `a power of two from ${MIN_CHANNEL_CAPACITY} to ${MAX_CHANNEL_CAPACITY}`);
   }
   return value;
 }
 
+/**
+ * A byte count (highWaterMark, maxMessageSize): an integer from 1 to `max`, or Infinity when
+ * `max` is. 0 is refused: a channel whose largest message is 0 bytes cannot be joined
+ * (connect calls that header corrupt), and a highWaterMark of 0 would make every
+ * postMessage return false with no 'drain' to follow (nothing waits in the queue).
+ */
 export function checkCount(name: string, value: unknown, fallback: number, max: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number') throw typeError(name, value, 'a number');
-  if (!(value >= 0 && value <= max) || (!Number.isInteger(value) && value !== Infinity)) throw rangeError(name, value, `an integer from 0 to ${max}`);
+  if (!(value >= 1 && value <= max) || (!Number.isInteger(value) && value !== Infinity)) {
+    throw rangeError(name, value, max === Infinity ? 'an integer from 1, or Infinity' : `an integer from 1 to ${max}`);
+  }
   return value;
 }
 

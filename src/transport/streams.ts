@@ -6,12 +6,19 @@
 // A stream owns its Channel: use one Channel per stream, with codec 'raw' for bytes as they are.
 import { Buffer } from 'node:buffer';
 import { Readable, Writable } from 'node:stream';
-import { closedError, typeError } from '../errors.js';
-import type { Channel } from './channel.js';
+import { checkInteger, checkOptions, closedError, typeError } from '../errors.js';
+import { Channel } from './channel.js';
 
 export interface StreamOptions {
-  /** Node's stream highWaterMark (bytes buffered in the stream object itself). */
+  /** Node's stream highWaterMark (bytes buffered in the stream object itself): an integer >= 0. */
   highWaterMark?: number;
+}
+
+/** Checks the arguments before anything is attached to the channel, so a bad one changes nothing. */
+function checkStreamArgs(channel: unknown, options: StreamOptions | undefined): number | undefined {
+  if (!(channel instanceof Channel)) throw typeError('channel', channel, 'a Channel');
+  const { highWaterMark } = checkOptions(options);
+  return highWaterMark === undefined ? undefined : checkInteger('highWaterMark', highWaterMark, 0, Number.MAX_SAFE_INTEGER);
 }
 
 function toBuffer(message: unknown): Buffer {
@@ -21,7 +28,8 @@ function toBuffer(message: unknown): Buffer {
 }
 
 /** A Writable whose chunks travel as messages; end() closes the Channel after the last one. */
-export function createWriteStream(channel: Channel, options: StreamOptions = {}): Writable {
+export function createWriteStream(channel: Channel, options?: StreamOptions): Writable {
+  const highWaterMark = checkStreamArgs(channel, options);
   let waiting: ((error?: Error | null) => void) | undefined;
   const onDrain = (): void => {
     const callback = waiting;
@@ -36,7 +44,7 @@ export function createWriteStream(channel: Channel, options: StreamOptions = {})
   channel.on('drain', onDrain);
   channel.on('close', onClose);
   return new Writable({
-    highWaterMark: options.highWaterMark,
+    highWaterMark,
     write(chunk: Buffer, _encoding, callback) {
       let below: boolean;
       try {
@@ -65,13 +73,14 @@ export function createWriteStream(channel: Channel, options: StreamOptions = {})
 }
 
 /** A Readable of the messages that arrive (as Buffers); it ends when the peer closes. */
-export function createReadStream(channel: Channel, options: StreamOptions = {}): Readable {
+export function createReadStream(channel: Channel, options?: StreamOptions): Readable {
+  const highWaterMark = checkStreamArgs(channel, options);
   const messages = channel[Symbol.asyncIterator]();
   // Node calls read() again only after a push: each call pushes one message. The Channel's
   // iterator takes it at once when one is there within this turn's budget, else on a later
   // turn: a busy writer never keeps this process's event loop from its other work.
   return new Readable({
-    highWaterMark: options.highWaterMark,
+    highWaterMark,
     read() {
       messages.next().then(
         (next) => {

@@ -12,8 +12,22 @@
 // Who rings: a side that published data swaps the peer's `armed` word to 0 and rings only
 // if it was 1; the same with `need room` after freeing room. A peer that closes rings
 // always. A doorbell holds few datagrams (net.unix.max_dgram_qlen, 10 by default): a ring
-// that finds it full (EAGAIN) is sent again a millisecond later, until it goes through or
-// the doorbell is gone, so a wake-up is delayed, never lost.
+// that finds it full (EAGAIN) is sent again later (after 1 ms, then doubling up to
+// RETRY_MAX_MS) on an unref'd timer, for as long as the side that rings is open, so a
+// wake-up is delayed, never lost, and a peer that never reads its doorbell costs us one
+// sendto per RETRY_MAX_MS, never a process kept alive. A bell holds at most one pending
+// ring: a ring only says "look", so one sent later covers every ring before it. Once the
+// ringing side has closed, its last ring (the one that says "closed") is retried for
+// CLOSED_RETRY_MS more, then dropped: a peer whose doorbell stays full that long sees the
+// close the next time it looks at the channel, or when this process exits (its pidfd).
+//
+// Whom we ring: the name comes from the peer's wake line, and the datagram we send there
+// carries our credentials (a receiver with SO_PASSCRED sees our pid, uid and gid). So a
+// name is used only if it has the form the kernel's autobind gives (unix(7): 5 bytes of
+// [0-9a-f] after the leading NUL): a peer cannot aim our datagrams at a service's chosen
+// name. Our own doorbell is used only if its name has that form, so an honest peer never
+// writes one we refuse; a peer that writes another name is never rung (nothing is sent;
+// it sees our messages only when it looks for another reason).
 import { native } from '../native.js';
 import * as futex from '../sync/futex.js';
 import { NAME_LENGTH, MAX_NAME, TOKEN, WAKE_FUTEX, WAKE_KIND, WAKE_SOCKET, wakeNameOffset, wakeWordIndex } from './layout.js';
@@ -24,22 +38,65 @@ export interface WakeTarget {
 }
 
 const EAGAIN = 11;
-/** Rings that found their doorbell full, sent again by one timer of this thread. */
-const retries = new Map<string, { name: string; token: number }>();
-let retryTimer: NodeJS.Timeout | undefined;
+/** The first retry of a ring that found its doorbell full, then twice as long each time, up to RETRY_MAX_MS. */
+const RETRY_FIRST_MS = 1;
+const RETRY_MAX_MS = 100;
+/** How long after its side closed a ring that finds the doorbell full is still retried. */
+export const CLOSED_RETRY_MS = 2000;
+/** Bytes of a name the kernel's autobind gives (after the leading NUL), each one of [0-9a-f]. */
+export const AUTOBIND_NAME_LENGTH = 5;
 
-function ringSocket(name: string, token: number): void {
-  if (native.doorbellRing(name, token) !== EAGAIN) return;
-  retries.set(`${token}@${name}`, { name, token });
-  retryTimer ??= setTimeout(retryRings, 1);
+/** Whether `name` (the bytes after the leading NUL) has the form of a kernel autobind name. */
+export function isAutobindName(name: Uint8Array): boolean {
+  if (name.length !== AUTOBIND_NAME_LENGTH) return false;
+  for (const c of name) {
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+  }
+  return true;
 }
 
-function retryRings(): void {
-  retryTimer = undefined;
-  const pending = [...retries.values()];
-  retries.clear();
-  for (const { name, token } of pending) ringSocket(name, token);
+/**
+ * This process's side of a channel, known by the buffer its header lives in: makeWakeup
+ * registers it, its close() stamps closedAt, and the bells that side reads from the same
+ * header retry while it is open (they ring on its behalf).
+ */
+interface RingingSide {
+  closedAt: number;
 }
+const sides = new WeakMap<ArrayBufferLike, RingingSide>();
+
+/** Rings one peer doorbell by name, retrying a full one (see the top of this file). */
+class SocketBell implements Bell {
+  readonly #name: string;
+  readonly #token: number;
+  readonly #side: RingingSide;
+  #retry: NodeJS.Timeout | undefined;
+  #delay = RETRY_FIRST_MS;
+
+  constructor(name: string, token: number, side: RingingSide) {
+    this.#name = name;
+    this.#token = token;
+    this.#side = side;
+  }
+
+  ring(): void {
+    // A pending retry is sent after this ring's publication: it says "look" for both.
+    if (this.#retry === undefined) this.#send();
+  }
+
+  readonly #send = (): void => {
+    this.#retry = undefined;
+    if (native.doorbellRing(this.#name, this.#token) !== EAGAIN || performance.now() >= this.#side.closedAt + CLOSED_RETRY_MS) {
+      this.#delay = RETRY_FIRST_MS;
+      return;
+    }
+    this.#retry = setTimeout(this.#send, this.#delay).unref();
+    this.#delay = Math.min(this.#delay * 2, RETRY_MAX_MS);
+  };
+}
+
+/** The bell of a peer whose wake line names a doorbell we refuse: it rings nothing. */
+const MUTE_BELL: Bell = { ring() {} };
 
 class Doorbell {
   readonly fd: number;
@@ -52,6 +109,10 @@ class Doorbell {
 
   constructor() {
     [this.fd, this.name] = native.doorbellOpen();
+    if (!isAutobindName(Buffer.from(this.name, 'latin1'))) {
+      native.closeFd(this.fd);
+      throw new Error(`doorbell name ${JSON.stringify(this.name)} is not a kernel autobind name: peers would refuse it`);
+    }
     this.#poll = native.pollStart(this.fd, () => this.#onReadable());
     native.pollRef(this.#poll, false);
   }
@@ -108,6 +169,20 @@ export interface Wakeup {
  * the line in `i32`'s buffer). kind 'socket' falls back to 'futex' where no doorbell exists.
  */
 export function makeWakeup(i32: Int32Array, line: number, target: WakeTarget, kind: 'socket' | 'futex'): Wakeup {
+  const side: RingingSide = { closedAt: Infinity };
+  sides.set(i32.buffer, side);
+  const wakeup = waitFor(i32, line, target, kind);
+  return {
+    ref: (on) => wakeup.ref(on),
+    close() {
+      if (side.closedAt === Infinity) side.closedAt = performance.now();
+      wakeup.close();
+    },
+  };
+}
+
+/** How this side waits: its thread's doorbell, or the futex fallback. */
+function waitFor(i32: Int32Array, line: number, target: WakeTarget, kind: 'socket' | 'futex'): Wakeup {
   const bell = kind === 'socket' ? threadDoorbell() : null;
   if (bell !== null) {
     const token = bell.add(target);
@@ -178,14 +253,23 @@ export interface Bell {
   ring(): void;
 }
 
-/** Reads a peer's wake line; undefined while the peer has not written it (not connected yet). */
+/**
+ * Reads a peer's wake line; undefined while the peer has not written it (not connected yet).
+ * A socket line naming anything but a kernel autobind name gives a bell that rings nothing.
+ */
 export function readBell(i32: Int32Array, line: number): Bell | undefined {
   const kind = Atomics.load(i32, wakeWordIndex(line, WAKE_KIND));
-  const length = Atomics.load(i32, wakeWordIndex(line, NAME_LENGTH));
-  if (kind === WAKE_SOCKET && length > 0 && length <= MAX_NAME) {
-    const name = Buffer.from(new Uint8Array(i32.buffer, i32.byteOffset + wakeNameOffset(line), length)).toString('latin1');
+  if (kind === WAKE_SOCKET) {
+    const length = Atomics.load(i32, wakeWordIndex(line, NAME_LENGTH));
+    if (length !== AUTOBIND_NAME_LENGTH) return MUTE_BELL;
+    // A copy, checked: the peer may rewrite the line while we read it.
+    const name = Buffer.from(new Uint8Array(i32.buffer, i32.byteOffset + wakeNameOffset(line), length));
+    if (!isAutobindName(name)) return MUTE_BELL;
     const token = Atomics.load(i32, wakeWordIndex(line, TOKEN)) >>> 0;
-    return { ring: () => ringSocket(name, token) };
+    // Bells ring on behalf of this process's side of the same header; without one, a full
+    // doorbell is retried as if that side had just closed.
+    const side = sides.get(i32.buffer) ?? { closedAt: performance.now() };
+    return new SocketBell(name.toString('latin1'), token, side);
   }
   if (kind !== WAKE_FUTEX) return undefined;
   const counter = wakeWordIndex(line, TOKEN);

@@ -34,6 +34,8 @@ export class Slots {
   /** The same bytes as 64-bit words: a repair swaps a slot's sequence and length together. */
   readonly #i64: BigInt64Array;
   readonly #payload: Payload;
+  /** The segment's fault word (RingHandle.fault), loaded once per message written or read. */
+  readonly #fault: Int32Array;
   readonly #registry: Registry;
   readonly #strategy: WaitStrategy;
   readonly #slots: number;
@@ -51,6 +53,7 @@ export class Slots {
     this.#i32 = i32;
     this.#i64 = new BigInt64Array(i32.buffer, i32.byteOffset, i32.length >> 1);
     this.#payload = payload;
+    this.#fault = h.fault;
     this.#registry = registry;
     this.#strategy = h.strategy;
     this.#slots = dims.slots;
@@ -176,6 +179,8 @@ export class Slots {
     Atomics.store(this.#i32, slotSequenceIndex(at), (position + 1) | 0);
     this.#registry.idle();
     this.#signal(this.dataPoint);
+    // After the last shared store: a write that returns true reached the shared pages.
+    if (this.#fault[0] !== 0) this.#h.truncated();
     this.messages++;
     this.bytes += bytes.length;
     return true;
@@ -198,6 +203,8 @@ export class Slots {
       this.#registry.idle();
       this.#signal(this.spacePoint);
       if (length === TOMBSTONE) continue; // its producer died after claiming it; counted as lost
+      // After the copy: a message returned was copied from the shared pages, not zero pages.
+      if (this.#fault[0] !== 0) this.#h.truncated();
       if (copy === null) this.#h.corrupt(`slot length ${length} at position ${position}`);
       this.messages++;
       this.bytes += length;

@@ -99,7 +99,10 @@ export class Consumer extends SpscSide {
 
   /**
    * After a record is read: released now unless batching was asked for (corked or per
-   * task: once a batch is held, else by uncork() or the end of the task).
+   * task: once a batch is held, else by uncork() or the end of the task); then
+   * ERR_SHM_TRUNCATED if the segment was truncated under the ring, so that a message
+   * returned was copied from the shared pages, not from zero pages (the fault word is
+   * loaded after the last shared access of the call).
    */
   #released(): void {
     if (this.hold === PUBLISH_EACH || ((this.#head - this.#releasedHead) >>> 0) >= this.batchBytes) {
@@ -107,6 +110,7 @@ export class Consumer extends SpscSide {
     } else if (this.hold === BATCH_TASK) {
       this.holdToTaskEnd();
     }
+    if (this.fault[0] !== 0) this.truncated();
   }
 
   /** Moves past a message record of `size` bytes (payload `length`) and counts it. */
@@ -233,6 +237,8 @@ export class Consumer extends SpscSide {
         const length = this.#length;
         this.#consumedFromRing(length);
         n++;
+        // fn never gets a view of pages known to be zeros; a fault while fn reads it is reported after the loop.
+        if (this.fault[0] !== 0) this.truncated();
         fn(this.payload.view(payloadOffset(at), length), this.#tag);
         // fn is done with every view so far: a batch's worth goes back to the producer now.
         if (((this.#head - this.#releasedHead) >>> 0) >= this.batchBytes) this.#release();
@@ -241,6 +247,7 @@ export class Consumer extends SpscSide {
       // Corked, the last records wait for uncork() (an empty ring was released by #next).
       if (this.hold !== CORKED) this.#release();
     }
+    if (this.fault[0] !== 0) this.truncated();
     if (n === 0) {
       this.h.checkIntact();
       this.emptyWaits++;

@@ -46,10 +46,6 @@ export class Producer extends SpscSide {
     super.open();
   }
 
-  #checkLength(length: number): void {
-    this.h.checkLength(length, this.max, 'can never fit this ring');
-  }
-
   /**
    * Reserves room for a record of `size` bytes and returns its offset from the ring's start,
    * or -1 if the ring is full. Writes a padding record first if the record would cross the
@@ -131,7 +127,7 @@ export class Producer extends SpscSide {
   /** #writeOne for a ring that looks full: checks everything, and flushes this thread's held reads. */
   #writeChecked(bytes: Uint8Array, tag: number): boolean {
     const length = bytes.length;
-    this.#checkLength(length);
+    this.checkFits(length);
     const size = recordSize(length);
     const at = this.#reserve(size);
     if (at < 0) return false;
@@ -147,7 +143,8 @@ export class Producer extends SpscSide {
    * message sees it without delay; the rest when the consumer sleeps, when a batch is
    * pending, and by the end of this task at the latest. The waiters word is read with a
    * plain load: a hint for latency only; a consumer missed here is still woken, because
-   * every publication checks the word with Atomics in wake().
+   * every publication checks the word with Atomics in wake(). Last, ERR_SHM_TRUNCATED if the
+   * segment was truncated: loaded after the call's last shared store, a write that returns reached it.
    */
   #published(): void {
     const hold = this.hold;
@@ -161,6 +158,7 @@ export class Producer extends SpscSide {
     } else if (this.i32[this.#dataPoint.waiters] !== 0 || ((this.#tail - this.#publishedTail) >>> 0) >= this.batchBytes) {
       this.#publish();
     }
+    if (this.fault[0] !== 0) this.truncated();
   }
 
   /** Makes every record written so far visible to the consumer, and wakes it if it sleeps. */
@@ -226,6 +224,7 @@ export class Producer extends SpscSide {
       // Corked, the last records wait for uncork() like any others, unless the ring is full.
       if (this.hold !== CORKED || n < messages.length) this.#publish();
     }
+    if (this.fault[0] !== 0) this.truncated();
     if (n < messages.length) this.countWait();
     return n;
   }
@@ -258,7 +257,7 @@ export class Producer extends SpscSide {
   checkWrite(bytes: Uint8Array): void {
     checkBytes(bytes);
     if (!this.ready) this.open();
-    this.#checkLength(bytes.length);
+    this.checkFits(bytes.length);
   }
 
   /** Writes one record if it fits now (unpublished: attempt() publishes). */
@@ -282,7 +281,7 @@ export class Producer extends SpscSide {
   checkClaim(length: number): void {
     if (typeof length !== 'number' || !Number.isInteger(length) || length < 0) throw rangeError('length', length, 'an integer >= 0');
     if (!this.ready) this.open();
-    this.#checkLength(length);
+    this.checkFits(length);
   }
 
   /** The claim of `length` checked bytes if they fit now, else null. */

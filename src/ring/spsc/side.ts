@@ -71,6 +71,8 @@ export abstract class SpscSide {
   protected readonly mask: number;
   protected readonly max: number;
   protected readonly payload: Payload;
+  /** The segment's fault word (RingHandle.fault), loaded once per write or read call. */
+  protected readonly fault: Int32Array;
   protected readonly strategy: WaitStrategy;
   protected readonly parts: SpscParts;
   protected readonly batchBytes: number;
@@ -93,6 +95,7 @@ export abstract class SpscSide {
     this.mask = parts.capacity - 1;
     this.max = parts.maxMessageSize;
     this.payload = parts.payload;
+    this.fault = parts.handle.fault;
     this.strategy = parts.handle.strategy;
     this.batchBytes = batchBytes(parts.capacity);
     this.hold = parts.batching;
@@ -117,6 +120,11 @@ export abstract class SpscSide {
     this.ready = true;
   }
 
+  /** ERR_MESSAGE_TOO_LARGE for a message of `length` bytes, more than a record of this ring holds. */
+  protected checkFits(length: number): void {
+    this.h.checkLength(length, this.max, 'can never fit this ring');
+  }
+
   /**
    * V8: the check is a boolean and the reason is built only when it fails. A helper that
    * returned the reason or undefined had V8 convert both positions to strings on every call
@@ -124,6 +132,16 @@ export abstract class SpscSide {
    */
   protected checkPositions(tail: number, head: number): void {
     if (!goodPositions(this.capacity, tail, head)) this.corrupt(badPositions(this.capacity, tail, head));
+  }
+
+  /**
+   * For a call whose fault word load found it set: the segment was truncated, so what this
+   * call wrote or read went to (or came from) private zero pages. Closes the fast path and
+   * throws ERR_SHM_TRUNCATED (see RingHandle.checkIntact).
+   */
+  protected truncated(): never {
+    this.ready = false;
+    return this.h.truncated();
   }
 
   /** Closes the fast path and marks the ring broken (see RingHandle.corrupt). */
