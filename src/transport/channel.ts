@@ -283,14 +283,20 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
     return !this.#closing && (this.#listeners > 0 || this.#waiting.length > 0);
   }
 
+  /** Whether this turn may hand out one more message (counted by the caller); false once its budget is spent. */
+  #mayHandOut(): boolean {
+    if (this.#budget <= 0) return false;
+    if ((this.#budget & 63) === 0 && performance.now() - this.#turnStart > TURN_MS) {
+      this.#budget = 0;
+      return false;
+    }
+    return true;
+  }
+
   /** Hands messages to readers while the turn's budget lasts; how many. A listener's throw passes through. */
   #deliver(): number {
     let n = 0;
-    while (this.#reading()) {
-      if (this.#budget <= 0 || ((this.#budget & 63) === 0 && performance.now() - this.#turnStart > TURN_MS)) {
-        this.#budget = 0;
-        break;
-      }
+    while (this.#reading() && this.#mayHandOut()) {
       let message: unknown;
       try {
         message = this.#in.take();
@@ -345,7 +351,7 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
       // Within the turn's budget, a message that is there now is taken now; else the pump
       // hands it over (on a later turn once the budget is spent). After the end, what was
       // kept is taken until none is left.
-      if (this.#budget > 0 || this.#closed) {
+      if (this.#closed || this.#mayHandOut()) {
         const now = this.receiveMessage();
         if (now !== undefined) {
           this.#budget--;
