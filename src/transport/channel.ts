@@ -146,7 +146,7 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
    * DataCloneError for a value the codec cannot carry (nothing is sent),
    * ERR_MESSAGE_TOO_LARGE, or ERR_CLOSED after close().
    */
-  postMessage(value: unknown, transfer?: readonly ArrayBuffer[] | { transfer?: readonly ArrayBuffer[] }): boolean {
+  postMessage(value: unknown, transfer?: readonly ArrayBufferLike[] | { transfer?: readonly ArrayBufferLike[] }): boolean {
     if (this.#closing) throw closedError('channel');
     const below = this.#out.post(value, transfer === undefined ? undefined : transferList(transfer));
     if (!this.#keepsAlive && !this.#out.empty) this.#updateRef(); // queued messages keep the process alive until written

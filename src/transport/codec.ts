@@ -26,6 +26,12 @@ export interface Codec {
   readonly fresh?: boolean;
   /** decode() may keep views of its input (else the Channel may decode from shared memory). */
   readonly borrows?: boolean;
+  /**
+   * For a codec whose bytes are the UTF-8 of a string (JSON): that string, for the Channel to
+   * write straight into ring memory (encode() is then Buffer.from(text(value))). Throws as
+   * encode() does.
+   */
+  readonly text?: (value: unknown) => string;
 }
 
 export type CodecOption = 'structured' | 'advanced' | 'json' | 'raw' | Codec;
@@ -86,20 +92,22 @@ export function v8Codec(format: V8Format, refuse: Refusal): Codec {
 
 /** A codec of JSON text in UTF-8. A value JSON has no text for (a function, a symbol) is refused too. */
 export function jsonCodecRefusing(refuse: Refusal): Codec {
+  const text = (value: unknown): string => {
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(value);
+    } catch (err) {
+      throw refuse(err as Error); // a BigInt, a cycle, or a toJSON() that threw
+    }
+    if (json === undefined) throw refuse(new TypeError(`${typeof value} cannot be sent as JSON`));
+    return json;
+  };
   return {
-    encode(value) {
-      let text: string | undefined;
-      try {
-        text = JSON.stringify(value);
-      } catch (err) {
-        throw refuse(err as Error); // a BigInt, a cycle, or a toJSON() that threw
-      }
-      if (text === undefined) throw refuse(new TypeError(`${typeof value} cannot be sent as JSON`));
-      return Buffer.from(text);
-    },
+    encode: (value) => Buffer.from(text(value)),
     decode: (bytes) => JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString()),
     fresh: true,
     borrows: false,
+    text,
   };
 }
 

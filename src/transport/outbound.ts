@@ -5,6 +5,7 @@
 // committed (the ring publishes each write), and the peer is rung right then if it sleeps:
 // a post that returned is in shared memory for the peer, whatever this process does next.
 // It never blocks, except when asked to (flushSync, writeAllAtExit), and never drops.
+import { Buffer } from 'node:buffer';
 import { checkInteger, shmError, typeError } from '../errors.js';
 import type { SpscClaim } from '../ring/spsc/claim.js';
 import { tryWriteTagged, type SpscRing } from '../ring/spsc/ring.js';
@@ -14,8 +15,19 @@ import { WHOLE } from './layout.js';
 import type { Signals } from './signals.js';
 import { detach } from './transfer.js';
 
+/** Text messages from this many UTF-16 units are encoded in place (#postText); shorter ones cost the same either way. */
+const TEXT_IN_PLACE = 1024;
+const utf8 = new TextEncoder();
+const EMPTY = new ArrayBuffer(0);
+const EMPTY_BYTES = new Uint8Array(0);
+
 interface Queued {
+  /** The message's bytes; empty while `text` holds it instead. */
   bytes: Uint8Array;
+  /** A text message (JSON) not yet encoded: encoded straight into the ring when room appears. */
+  text: string | undefined;
+  /** Its length in bytes. */
+  length: number;
   /** How many bytes of `bytes` are in the ring already (frames are cut by offset). */
   offset: number;
 }
@@ -85,7 +97,15 @@ export class Outbound {
    */
   post(value: unknown, transfer: ArrayBuffer[] | undefined): boolean {
     if (this.#claimOpen) throw shmError('ERR_CLAIM_PENDING', 'commit() or abort() the pending claim first');
-    let bytes = this.#codec.encode(value);
+    const codec = this.#codec;
+    if (codec.text !== undefined) {
+      const text = codec.text(value);
+      if (text.length >= TEXT_IN_PLACE) {
+        if (transfer !== undefined) detach(transfer, EMPTY);
+        return this.#postText(text);
+      }
+    }
+    let bytes = codec.encode(value);
     if (!(bytes instanceof Uint8Array)) throw typeError('encoded message', bytes, 'a Uint8Array from the codec');
     const length = bytes.length;
     if (length > this.#maxMessage) {
@@ -108,6 +128,34 @@ export class Outbound {
     return this.#sendRest(bytes, fresh);
   }
 
+  /**
+   * A long text message (JSON): its UTF-8 is written straight into ring memory when it fits
+   * one record and the ring has room, instead of into a buffer of its own first (allocating
+   * that buffer cost more than the encoding: 46 µs against 3 µs for 72 KB here).
+   */
+  #postText(text: string): boolean {
+    const length = Buffer.byteLength(text);
+    if (length > this.#maxMessage) {
+      throw shmError('ERR_MESSAGE_TOO_LARGE', `a message of ${length} bytes exceeds this channel's maximum of ${this.#maxMessage}`);
+    }
+    this.#sent++;
+    if (this.empty && length <= this.#pieceMax) {
+      const claim = this.#ring.tryClaim(length) as SpscClaim | null;
+      if (claim !== null) {
+        utf8.encodeInto(text, claim.bytes);
+        claim.commitTagged(WHOLE);
+        this.#written++;
+        this.#signals.published();
+        return this.#queuedBytes < this.#highWaterMark;
+      }
+    }
+    if (this.empty && length > this.#pieceMax) return this.#sendRest(Buffer.from(text), true);
+    // Behind others, or the ring is full: the string waits as it is (it cannot change).
+    this.#queue.push({ bytes: EMPTY_BYTES, text, length, offset: 0 });
+    this.#queuedBytes += length;
+    return this.#queued();
+  }
+
   /** post()'s way for a message that is larger than a record, or waits behind others, or found the ring full. */
   #sendRest(bytes: Uint8Array, fresh: boolean): boolean {
     let offset = 0;
@@ -121,9 +169,14 @@ export class Outbound {
       offset = Math.max(written, 0);
     }
     // Uint8Array's slice copies; a Buffer's own slice() would be a view of the caller's memory.
-    this.#queue.push({ bytes: fresh ? bytes : Uint8Array.prototype.slice.call(bytes), offset });
+    this.#queue.push({ bytes: fresh ? bytes : Uint8Array.prototype.slice.call(bytes), text: undefined, length: bytes.length, offset });
     this.#queuedBytes += bytes.length - offset;
-    if (this.#head === this.#queue.length - 1) this.sendQueued(); // the queue began: ask for room, and look once more
+    return this.#queued();
+  }
+
+  /** A message was queued: if the queue just began, ask for room and look once more. post()'s result. */
+  #queued(): boolean {
+    if (this.#head === this.#queue.length - 1) this.sendQueued();
     if (this.#queuedBytes < this.#highWaterMark) return true;
     this.#wantDrain = true;
     return false;
@@ -290,10 +343,23 @@ export class Outbound {
 
   /** Writes what fits of a queued message; true once all of it is in the ring. */
   #advance(item: Queued, claimRoom?: ClaimRoom): boolean {
+    const text = item.text;
+    if (text !== undefined) {
+      if (item.length <= this.#pieceMax) {
+        const claim = claimRoom !== undefined ? claimRoom(item.length) : (this.#ring.tryClaim(item.length) as SpscClaim | null);
+        if (claim === null) return false;
+        utf8.encodeInto(text, claim.bytes);
+        claim.commitTagged(WHOLE);
+        this.#queuedBytes -= item.length;
+        return true;
+      }
+      item.bytes = Buffer.from(text); // larger than a record: cut into pieces as bytes
+      item.text = undefined;
+    }
     const written = writeFrames(this.#ring, item.bytes, item.offset, this.#pieceMax, claimRoom);
     if (written < 0) return false;
     this.#queuedBytes -= written - item.offset;
     item.offset = written;
-    return written === item.bytes.length;
+    return written === item.length;
   }
 }
