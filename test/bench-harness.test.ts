@@ -60,7 +60,7 @@ test('a tiny run writes JSON with every competitor and non-zero figures, an SVG 
   t.true(json.machine.cores > 0 && json.machine.kernel.length > 0 && json.machine.node.startsWith('v'));
   t.regex(json.machine.cReferences ?? '', /prebuilt|compiled/);
   const competitors = new Set(json.rows.map((r) => r.competitor));
-  for (const name of ['memcpy', 'POSIX mq', 'System V msgq', 'C ring', 'shmring SPSC', 'shmring MPMC', 'Unix socket', 'TCP loopback', 'pipe', 'child_process IPC', 'worker_threads', 'piscina', 'shmring futex', 'shmring Channel', 'shmring fork', 'JS ceiling']) {
+  for (const name of ['memcpy', 'POSIX mq', 'System V msgq', 'C ring', 'shmring SPSC', 'shmring MPMC', 'Unix socket', 'TCP loopback', 'pipe', 'child_process IPC', 'worker_threads', 'piscina', 'shmring futex', 'shmring Channel', 'shmring fork', 'JS ceiling', 'SpscRing claim']) {
     t.true(competitors.has(name), name);
   }
   t.deepEqual(new Set(json.rows.map((r) => r.scenario)), new Set(['throughput', 'relay', 'latency', 'pingpong', 'transport']));

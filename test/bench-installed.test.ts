@@ -17,7 +17,7 @@ interface Run {
   rows: Array<{ scenario: string; competitor: string; setup: string; figures: Record<string, number>; skipped?: string }>;
 }
 
-const COMPETITORS = ['memcpy', 'C ring', 'shmring SPSC', 'shmring MPMC', 'Unix socket', 'TCP loopback', 'pipe', 'POSIX mq', 'System V msgq', 'child_process IPC', 'worker_threads', 'piscina', 'shmring futex', 'shmring Channel', 'shmring fork', 'JS ceiling'];
+const COMPETITORS = ['memcpy', 'C ring', 'shmring SPSC', 'shmring MPMC', 'Unix socket', 'TCP loopback', 'pipe', 'POSIX mq', 'System V msgq', 'child_process IPC', 'worker_threads', 'piscina', 'shmring futex', 'shmring Channel', 'shmring fork', 'JS ceiling', 'SpscRing claim'];
 
 /** Processes whose command line names `text` (children of the harness that outlived it). */
 function processesNaming(text: string): string[] {

@@ -56,6 +56,11 @@ const HAND: Row[] = [
   row('transport', 'JS ceiling', 'SpscRing + JSON, one-way, array', { msgs_per_s: 400 }),
   row('transport', 'shmring Channel', 'default codec (msgpackr structured clone), idle round trip, small object', { median_us: 120, p99_us: 900 }),
   row('transport', 'child_process IPC', 'fork, json, idle round trip, small object', { median_us: 80, p99_us: 200 }),
+  row('transport', 'shmring Channel', "'raw' (bytes), one-way, 1 MiB", { msgs_per_s: 2000 }),
+  row('transport', 'shmring Channel', "'raw' (bytes), transferred, one-way, 1 MiB", { msgs_per_s: 2400 }),
+  row('transport', 'shmring Channel', "'raw', claim (zero-copy send), one-way, 1 MiB", { msgs_per_s: 3000 }),
+  row('transport', 'child_process IPC', 'fork, advanced, one-way, 1 MiB', { msgs_per_s: 500 }),
+  row('transport', 'SpscRing claim', 'zero-copy claim + drain, bare ring, one-way, 1 MiB', { msgs_per_s: 6000 }, { family: 'reference' }),
 ];
 
 const HOSTILE = `<script>alert("x")</script> & 'co'`;
@@ -64,10 +69,10 @@ function fixture(): RunResult {
   return readRun(FIXTURE);
 }
 
-test('familyOf: shmring by name, C programs, memcpy and the JS ceiling are references, the rest Node alternatives; an explicit family wins', (t) => {
+test("familyOf: shmring by name, C programs, memcpy, the JS ceiling and the ring's claim are references, the rest Node alternatives; an explicit family wins", (t) => {
   t.is(familyOf({ competitor: 'shmring SPSC' }), 'shmring');
   t.is(familyOf({ competitor: 'shmring Channel' }), 'shmring');
-  for (const c of ['C ring', 'memcpy', 'C ping-pong', 'JS ceiling']) t.is(familyOf({ competitor: c }), 'reference', c);
+  for (const c of ['C ring', 'memcpy', 'C ping-pong', 'JS ceiling', 'SpscRing claim']) t.is(familyOf({ competitor: c }), 'reference', c);
   for (const c of ['Unix socket', 'pipe', 'child_process IPC', 'worker_threads', 'piscina', 'POSIX mq', 'Cap\'n Proto']) t.is(familyOf({ competitor: c }), 'alternative', c);
   t.is(familyOf({ competitor: 'shmring futex', family: 'reference' }), 'reference');
   t.is(familyOf({ competitor: 'pipe', family: 'shmring' }), 'shmring');
@@ -81,6 +86,7 @@ test('the best Node alternative of comparable rows: highest rate or shortest tim
   t.is(bestAlternative(byGroup.get('transport small object')!.rows)?.competitor, 'child_process IPC');
   t.is(bestAlternative(byGroup.get('transport small')!.rows)?.competitor, 'worker_threads', 'the JS ceiling is faster, but a reference');
   t.is(bestAlternative(byGroup.get('transport array')!.rows), undefined, 'shmring and the JS ceiling only');
+  t.is(bestAlternative(byGroup.get('transport 1 MiB')!.rows)?.competitor, 'child_process IPC', "the ring's claim is faster, but a reference");
   t.false(byGroup.get('throughput 64 B')!.rows.some((r) => r.skipped !== undefined), 'a skipped row is in no group');
   t.is(bestAlternative(HAND.filter((r) => r.competitor.startsWith('shmring'))), undefined);
   t.is(mainFigure({ figures: { median_us: 1, p99_us: 2 } })?.better, 'lower');
@@ -145,7 +151,7 @@ test('the spec colours families (blues, greys, oranges and reds) and labels each
     const [r, g, b] = colour(key);
     t.true(b > r && b > g, `${key} is blue`);
   }
-  for (const key of ['C ring', 'memcpy', 'C ping-pong', 'shmring futex (reference)', 'JS ceiling']) {
+  for (const key of ['C ring', 'memcpy', 'C ping-pong', 'shmring futex (reference)', 'JS ceiling', 'SpscRing claim']) {
     const [r, g, b] = colour(key);
     t.true(r === g && g === b, `${key} is grey`);
   }
@@ -173,6 +179,11 @@ test('the spec colours families (blues, greys, oranges and reds) and labels each
   t.is(text(panel('Round trip, idle'), 'shmring Channel · default codec (msgpackr structured clone)'), '0.67×');
   t.is(text(panel('Messages one way, small'), 'shmring Channel · default codec (msgpackr structured clone)'), '2.0×');
   t.is(text(panel('Messages one way, small'), 'JS ceiling · SpscRing + msgpackr records'), '2.5×', 'the JS ceiling is drawn as a reference, not the bar');
+  const big = panel('Messages one way, 1 MiB Buffers');
+  t.regex(big.title.subtitle, /best Node alternative \(outlined\): child_process IPC/);
+  t.is(text(big, "shmring Channel · 'raw' (bytes), transferred"), '4.8×');
+  t.is(text(big, "shmring Channel · 'raw', claim (zero-copy send)"), '6.0×');
+  t.is(text(big, 'SpscRing claim · zero-copy claim + drain, bare ring'), '12×', "the ring's claim is drawn as a reference, not the bar");
 });
 
 test('chart panels: a repeated label is numbered, and the row of a failed scenario leaves no empty size in a title', (t) => {

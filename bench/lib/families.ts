@@ -8,13 +8,14 @@ export type Family = NonNullable<Row['family']>;
 /**
  * A row's family: its explicit `family` if it has one; otherwise shmring's own competitors
  * are named `shmring …`, the references are memcpy, the C programs (`C ring`, `C …`) and
- * the JS ceiling (the least JavaScript can do over a ring: a bar, not a choice a user has),
- * and everything else is one of Node's alternatives.
+ * the JS ceiling and the ring's own zero-copy claim (`SpscRing claim`: the least JavaScript
+ * can do over a ring: bars, not choices a user has), and everything else is one of Node's
+ * alternatives.
  */
 export function familyOf(row: Pick<Row, 'competitor' | 'family'>): Family {
   if (row.family !== undefined) return row.family;
   if (row.competitor.startsWith('shmring')) return 'shmring';
-  if (row.competitor === 'memcpy' || row.competitor === 'C ring' || row.competitor.startsWith('C ') || row.competitor === 'JS ceiling') return 'reference';
+  if (row.competitor === 'memcpy' || row.competitor === 'C ring' || row.competitor.startsWith('C ') || row.competitor === 'JS ceiling' || row.competitor === 'SpscRing claim') return 'reference';
   return 'alternative';
 }
 

@@ -3,13 +3,16 @@
 // (msgpackr with the options of the Channel's default codec, or JSON) and writes the bytes
 // into an SpscRing, waiting with writeAsync when it is full; the receiver drains the ring,
 // decodes each record in place and counts, waiting with waitReadableAsync when it is empty.
-// Nothing else: no framing, no outbox, no events, no peer watch. Both ends' rings and codecs
-// live here; channel.ts starts the far end (peer.ts 'ceiling') and measures it as the others.
+// Nothing else: no framing, no outbox, no events, no peer watch. For Buffers ('bytes') the
+// least is the ring's own zero-copy path, the bar for the Channel's claim(): the sender claims
+// room and writes in place, the receiver looks at each record where it lies. Both ends' rings
+// and codecs live here; channel.ts starts the far end (peer.ts 'ceiling') and measures it as
+// the others.
 import { Packr, Unpackr } from 'msgpackr';
 import { type Segment, SpscRing } from 'shmring';
-import { isEnd } from './payloads.js';
+import { countBytes, isEnd } from './payloads.js';
 
-export type CeilingCodec = 'msgpackr' | 'json';
+export type CeilingCodec = 'msgpackr' | 'json' | 'bytes';
 
 /** Data bytes of the forward ring: the capacity the scenario gives its Channels. */
 const CAPACITY = 4 << 20;
@@ -30,6 +33,13 @@ export interface Coder {
 }
 
 export function coder(codec: CeilingCodec): Coder {
+  if (codec === 'bytes') {
+    return {
+      // Uint8Arrays as they are; the sink's { count } as 8 bytes, as a 'raw' Channel's sink replies
+      encode: (value) => (value instanceof Uint8Array ? value : countBytes((value as { count: number }).count)),
+      decode: (view) => view,
+    };
+  }
   if (codec === 'json') {
     return {
       encode: (value) => Buffer.from(JSON.stringify(value)),

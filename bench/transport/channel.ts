@@ -3,12 +3,14 @@
 // of 1,000 of them, 64 KiB and 1 MiB Buffers; the idle round trip with both sides in the
 // event loop (a millisecond of idleness between rounds, so both sides go to sleep),
 // median and p99; and fs.readFile latency in a process whose 1,000 channels wait idle.
-// Competitors: Channel with the default codec, 'json', 'advanced' and 'raw' (Buffers);
-// child_process.fork IPC with json and advanced serialization; shmring's fork() with the
+// Competitors: Channel with the default codec, 'json', 'advanced' and 'raw' (Buffers), and
+// for Buffers the Channel's two ways to move them once: each a fresh Buffer posted with its
+// buffer in the transfer list, or written in place through claim(); child_process.fork IPC
+// with json and advanced serialization; shmring's fork() with the
 // same peer code and the same two serializations; a worker_threads MessagePort; a Unix
 // socket carrying length-prefixed JSON; and, as references, the JS ceiling (ceiling.ts: the
-// same encodings over a bare SpscRing, for small objects and arrays). Every run is bounded by
-// a message count and by time.
+// same encodings over a bare SpscRing, for small objects and arrays) and the ring's own
+// zero-copy claim for 1 MiB Buffers. Every run is bounded by a message count and by time.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -17,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { Channel, fork as shmFork, Segment } from 'shmring';
+import { Channel, fork as shmFork, Segment, type Claim } from 'shmring';
 import { benchSegment, removeOnExit } from '../lib/segments.js';
 import { byMode, type Row, type RunSettings, type Scenario } from '../lib/scenario.js';
 import { PEER_EXEC_ARGV, peerFile, track } from '../lib/spawn.js';
@@ -25,7 +27,7 @@ import { summarize } from '../lib/stats.js';
 import { runJs as syncFutexRoundTrip } from '../sync/pingpong.js';
 import { CEILING_BYTES, coder, createRings, readReplies, type CeilingCodec } from './ceiling.js';
 import { jsonFrame, jsonFrameReader } from './json-frames.js';
-import { END_BYTES, END_TEXT, isBytes, payload, PAYLOADS, replyCount, type PayloadName } from './payloads.js';
+import { END_BYTES, END_TEXT, isBytes, isEnd, payload, PAYLOADS, replyCount, type PayloadName } from './payloads.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PEER = peerFile(HERE, 'peer');
@@ -44,13 +46,61 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
 }
 
-function channelLink(codec: string, mode: Mode): Link {
+/**
+ * How a 'raw' Channel's sender makes each message of a one-way run. oneWay() hands every
+ * link the same payload: 'copy' posts it as it is; 'transfer' and 'claim' send a message of
+ * its length made afresh, as an application moving big messages once would, and post the
+ * end marker as it is.
+ */
+type RawSend = 'copy' | 'transfer' | 'claim';
+
+/**
+ * A fresh Buffer of `length` bytes with one write per 4 KiB: its pages are touched, so the
+ * run pays for new memory as an application does, but not for a fill that neither the
+ * un-transferred 'raw' row (its payload is filled once) nor the claim rows pay.
+ */
+function freshBuffer(length: number): Buffer {
+  const bytes = Buffer.allocUnsafeSlow(length);
+  for (let i = 0; i < length; i += 4096) bytes[i] = 7;
+  return bytes;
+}
+
+/**
+ * The zero-copy sender of a claim row: the application produces its data in place, and
+ * writes here what bench/ring's zero-copy claim row writes into each claim (its first byte).
+ */
+function filler(): (bytes: Uint8Array) => void {
+  let n = 0;
+  return (bytes) => {
+    bytes[0] = n++ & 0xff;
+  };
+}
+
+function rawSender(ch: Channel, send: RawSend): (m: unknown) => boolean {
+  if (send === 'copy') return (m) => ch.postMessage(m);
+  if (send === 'transfer') {
+    return (m) => {
+      if (isEnd(m)) return ch.postMessage(m);
+      const bytes = freshBuffer((m as Uint8Array).length);
+      return ch.postMessage(bytes, [bytes.buffer]);
+    };
+  }
+  const fill = filler();
+  return (m) => {
+    if (isEnd(m)) return ch.postMessage(m);
+    const claim = ch.claim((m as Uint8Array).length);
+    fill(claim.bytes);
+    return claim.commit();
+  };
+}
+
+function channelLink(codec: string, mode: Mode, send: RawSend = 'copy'): Link {
   const address = `shm:shmring-bench-${process.pid}-${Math.random().toString(36).slice(2)}`;
   const ch = Channel.create(address, { codec: codec as 'json', capacity: 4 << 20, highWaterMark: 8 << 20 });
   const forget = removeOnExit(address); // Ctrl-C kills the peer before it can close its end
   const child = track(spawn(process.execPath, [...PEER_EXEC_ARGV, PEER, 'channel', address, codec, mode], { stdio: 'inherit' }));
   return {
-    send: (m) => ch.postMessage(m),
+    send: rawSender(ch, send),
     room: () => new Promise((resolve) => ch.once('drain', resolve)),
     onMessage: (h) => ch.on('message', h),
     close: async () => {
@@ -138,7 +188,11 @@ async function unixLink(mode: Mode): Promise<Link> {
   };
 }
 
-/** The JS ceiling (ceiling.ts): encode, write into an SpscRing; the far end drains and decodes. One way only. */
+/**
+ * The JS ceiling (ceiling.ts): encode, write into an SpscRing; the far end drains and
+ * decodes. For 'bytes', each message is claimed in the ring and filled in place as a
+ * Channel claim row's are (the end marker is written as it is). One way only.
+ */
 function ceilingLink(codec: CeilingCodec, mode: Mode): Link {
   if (mode !== 'sink') throw new Error('the JS ceiling is measured one way only');
   const { segment, address, release } = benchSegment(CEILING_BYTES);
@@ -148,13 +202,30 @@ function ceilingLink(codec: CeilingCodec, mode: Mode): Link {
   const handlers: Array<(m: unknown) => void> = [];
   void readReplies(rings.in, decode, (m) => handlers.forEach((h) => h(m)));
   let full: Promise<void> = Promise.resolve();
+  const write = (m: unknown) => {
+    const bytes = encode(m);
+    if (rings.out.tryWrite(bytes)) return true;
+    full = rings.out.writeAsync(bytes); // the caller awaits room() before its next send
+    return false;
+  };
+  const fill = filler();
+  const commit = (claim: Claim) => {
+    fill(claim.bytes);
+    claim.commit();
+  };
+  const claimed = (m: unknown) => {
+    if (isEnd(m)) return write(m);
+    const length = (m as Uint8Array).length;
+    const claim = rings.out.tryClaim(length);
+    if (claim !== null) {
+      commit(claim);
+      return true;
+    }
+    full = rings.out.claimAsync(length).then(commit);
+    return false;
+  };
   return {
-    send(m) {
-      const bytes = encode(m);
-      if (rings.out.tryWrite(bytes)) return true;
-      full = rings.out.writeAsync(bytes); // the caller awaits room() before its next send
-      return false;
-    },
+    send: codec === 'bytes' ? claimed : write,
     room: () => full,
     onMessage: (h) => handlers.push(h),
     close: async () => {
@@ -173,7 +244,7 @@ interface Competitor {
   /** Which payloads it carries (raw: bytes only). */
   carries: (name: PayloadName) => boolean;
   end: unknown;
-  /** Set for a reference (the JS ceiling), which the report must not take for a Node alternative. */
+  /** Set for a reference (the JS ceiling, the ring's claim), which the report must not take for a Node alternative. */
   family?: 'reference';
 }
 
@@ -182,6 +253,8 @@ const COMPETITORS: Competitor[] = [
   { competitor: 'shmring Channel', setup: "'json'", link: (m) => channelLink('json', m), carries: (n) => !isBytes(n), end: END_TEXT },
   { competitor: 'shmring Channel', setup: "'advanced' (v8.serialize)", link: (m) => channelLink('advanced', m), carries: () => true, end: END_TEXT },
   { competitor: 'shmring Channel', setup: "'raw' (bytes)", link: (m) => channelLink('raw', m), carries: isBytes, end: END_BYTES },
+  { competitor: 'shmring Channel', setup: "'raw' (bytes), transferred", link: (m) => channelLink('raw', m, 'transfer'), carries: isBytes, end: END_BYTES },
+  { competitor: 'shmring Channel', setup: "'raw', claim (zero-copy send)", link: (m) => channelLink('raw', m, 'claim'), carries: isBytes, end: END_BYTES },
   { competitor: 'child_process IPC', setup: 'fork, json', link: (m) => forkLink('json', m), carries: (n) => !isBytes(n), end: END_TEXT },
   { competitor: 'child_process IPC', setup: 'fork, advanced', link: (m) => forkLink('advanced', m), carries: () => true, end: END_TEXT },
   { competitor: 'worker_threads', setup: 'MessagePort (two threads)', link: (m) => portLink(m), carries: () => true, end: END_TEXT },
@@ -190,10 +263,12 @@ const COMPETITORS: Competitor[] = [
   { competitor: 'shmring fork', setup: 'fork, advanced', link: (m) => forkLink('advanced', m, shmFork), carries: () => true, end: END_TEXT },
 ];
 
-/** The bar for the Channel's default codec and for fork()'s json (ceiling.ts): small objects and arrays of them. */
+/** The bars (ceiling.ts) for the Channel's default codec and fork()'s json (small objects and arrays of them), and for the Channel's claim (1 MiB). */
 const CEILINGS: Competitor[] = [
   { competitor: 'JS ceiling', setup: 'SpscRing + msgpackr records', link: (m) => ceilingLink('msgpackr', m), carries: (n) => n === 'small' || n === 'array', end: END_TEXT, family: 'reference' },
   { competitor: 'JS ceiling', setup: 'SpscRing + JSON', link: (m) => ceilingLink('json', m), carries: (n) => n === 'small' || n === 'array', end: END_TEXT, family: 'reference' },
+  // the bar for the Channel's claim(): the ring's zero-copy claim, the receiver looking at each record in place
+  { competitor: 'SpscRing claim', setup: 'zero-copy claim + drain, bare ring', link: (m) => ceilingLink('bytes', m), carries: (n) => n === '1 MiB', end: END_BYTES, family: 'reference' },
 ];
 
 interface Budget {
@@ -339,7 +414,7 @@ export const scenario: Scenario = {
         }
       }
     }
-    const [channel, , , raw, ipcJson, ipcAdvanced, port, , shmJson, shmAdvanced] = COMPETITORS as Competitor[] as [Competitor, Competitor, Competitor, Competitor, Competitor, Competitor, Competitor, Competitor, Competitor, Competitor];
+    const [channel, , , raw, transferred, claimed, ipcJson, ipcAdvanced, port, , shmJson, shmAdvanced] = COMPETITORS as Competitor[] as [Competitor, Competitor, Competitor, Competitor, Competitor, Competitor, Competitor, Competitor, Competitor, Competitor, Competitor, Competitor];
     // shmring's fork against Node's, each serialization against its own
     for (const [mine, theirs] of [[shmJson, ipcJson], [shmAdvanced, ipcAdvanced]] as const) {
       for (const name of PAYLOADS) {
@@ -354,11 +429,16 @@ export const scenario: Scenario = {
     if (r1 !== undefined) smallRatios['÷ child_process IPC json'] = r1;
     if (r2 !== undefined) smallRatios['÷ worker MessagePort'] = r2;
     rows.find((r) => r.competitor === channel.competitor && r.setup === `${channel.setup}, one-way, small`)!.ratios = smallRatios;
-    const r3 = ratio(rate.get(key(raw, '1 MiB')), rate.get(key(ipcAdvanced, '1 MiB')));
-    const rawRow = rows.find((r) => r.setup === `${raw.setup}, one-way, 1 MiB`);
-    if (rawRow !== undefined && r3 !== undefined) rawRow.ratios = { '÷ child_process IPC advanced': r3 };
+    for (const mine of [raw, transferred]) {
+      const r3 = ratio(rate.get(key(mine, '1 MiB')), rate.get(key(ipcAdvanced, '1 MiB')));
+      const row = rows.find((r) => r.competitor === mine.competitor && r.setup === `${mine.setup}, one-way, 1 MiB`);
+      if (row !== undefined && r3 !== undefined) row.ratios = { '÷ child_process IPC advanced': r3 };
+    }
+    const [msgpackCeiling, jsonCeiling, claimBar] = CEILINGS as [Competitor, Competitor, Competitor];
+    const r4 = ratio(rate.get(key(claimed, '1 MiB')), rate.get(key(claimBar, '1 MiB')));
+    const claimRow = rows.find((r) => r.competitor === claimed.competitor && r.setup === `${claimed.setup}, one-way, 1 MiB`);
+    if (claimRow !== undefined && r4 !== undefined) claimRow.ratios = { '÷ SpscRing zero-copy claim': r4 };
     // the Channel's default codec and fork()'s json against the bare ring with the same encoding
-    const [msgpackCeiling, jsonCeiling] = CEILINGS as [Competitor, Competitor];
     for (const [mine, bar, label] of [[channel, msgpackCeiling, '÷ JS ceiling (msgpackr)'], [shmJson, jsonCeiling, '÷ JS ceiling (JSON)']] as const) {
       for (const name of ['small', 'array'] as const) {
         const r = ratio(rate.get(key(mine, name)), rate.get(key(bar, name)));

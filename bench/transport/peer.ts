@@ -2,9 +2,9 @@
 //   peer channel ADDRESS CODEC sink|echo [socket|futex]   a shmring Channel
 //   peer fork sink|echo                    a child of child_process.fork (its IPC channel)
 //   peer unix PATH sink|echo               a Unix socket carrying length-prefixed JSON
-//   peer ceiling ADDRESS msgpackr|json     the JS ceiling's far end (ceiling.ts), a sink
+//   peer ceiling ADDRESS msgpackr|json|bytes   the JS ceiling's far end (ceiling.ts), a sink
 // sink: counts messages until the end marker (the string 'end', or one byte for 'raw'),
-// then replies with the count ({ count }, or 8 bytes for 'raw'). echo: sends every message back.
+// then replies with the count ({ count }, or 8 bytes for 'raw' and 'bytes'). echo: sends every message back.
 import { connect } from 'node:net';
 import { Channel, Segment } from 'shmring';
 import { sink, type CeilingCodec } from './ceiling.js';
