@@ -29,6 +29,17 @@ const bothEnds: Bad[] = [
   ['wake', 'poll', TypeError],
   ['wake', null, TypeError],
   ['wake', 1, TypeError],
+  // create: the channel's largest message; connect: the largest this side accepts
+  ['maxMessageSize', 0, RangeError], // a channel's header with 0 would be refused by connect
+  ['maxMessageSize', -1, RangeError],
+  ['maxMessageSize', NaN, RangeError],
+  ['maxMessageSize', 0.5, RangeError],
+  ['maxMessageSize', 1000.5, RangeError],
+  ['maxMessageSize', Infinity, RangeError],
+  ['maxMessageSize', 2 ** 32, RangeError], // a frame's length field is 32 bits
+  ['maxMessageSize', 2 ** 60, RangeError],
+  ['maxMessageSize', '1024', TypeError],
+  ['maxMessageSize', true, TypeError],
 ];
 
 /** Options only the creator takes. */
@@ -43,16 +54,6 @@ const creatorOnly: Bad[] = [
   ['capacity', 2 ** 31, RangeError], // above the largest
   ['capacity', '4096', TypeError],
   ['capacity', null, TypeError],
-  ['maxMessageSize', 0, RangeError], // its header would be refused by connect
-  ['maxMessageSize', -1, RangeError],
-  ['maxMessageSize', NaN, RangeError],
-  ['maxMessageSize', 0.5, RangeError],
-  ['maxMessageSize', 1000.5, RangeError],
-  ['maxMessageSize', Infinity, RangeError],
-  ['maxMessageSize', 2 ** 32, RangeError], // a frame's length field is 32 bits
-  ['maxMessageSize', 2 ** 60, RangeError],
-  ['maxMessageSize', '1024', TypeError],
-  ['maxMessageSize', true, TypeError],
 ];
 
 /** The start of the message: "name=value:" as errors.ts shows the value. */
@@ -101,6 +102,52 @@ test('options that are not an object are a TypeError', (t) => {
   }
   const ch = unjoined(t);
   t.throws(() => Channel.connect(ch.address, null as never), { instanceOf: TypeError, message: /^options=null/ });
+});
+
+test("connect's maxMessageSize caps what that side accepts: a larger message, in one record or in pieces, is a messageerror there and the channel goes on", async (t) => {
+  const a = Channel.create(shmAddress(t), { capacity: 4096, codec: 'raw' }); // the channel's own maximum: 1 GiB
+  const b = Channel.connect(a.address, { codec: 'raw', maxMessageSize: 500 });
+  t.teardown(() => {
+    a.close();
+    b.close();
+  });
+  const errors: Error[] = [];
+  b.on('messageerror', (error) => errors.push(error));
+  const got: Uint8Array[] = [];
+  const two = new Promise<void>((resolve) => b.on('message', (m: Uint8Array) => got.push(m) === 2 && resolve()));
+  a.postMessage(new Uint8Array(500).fill(1)); // at the cap: arrives
+  a.postMessage(new Uint8Array(800).fill(2)); // one record, over the cap
+  a.postMessage(new Uint8Array(5000).fill(3)); // a first piece declaring 5,000 bytes, then its pieces
+  a.postMessage(new Uint8Array(10).fill(4));
+  await two;
+  t.deepEqual(
+    got.map((m) => [m.length, m[0]]),
+    [
+      [500, 1],
+      [10, 4],
+    ],
+  );
+  t.is(errors.length, 2, errors.map((e) => e.message).join('; '));
+  t.true(errors.every((e) => (e as NodeJS.ErrnoException).code === 'ERR_BAD_MESSAGE'));
+  t.regex(errors[0]!.message, /800 bytes exceeds the maximum of 500/);
+  t.regex(errors[1]!.message, /declared 5000 bytes/);
+  // Its own messages are bounded by the channel's maximum, not by what it accepts.
+  const back = new Promise((resolve) => a.once('message', resolve));
+  b.postMessage(new Uint8Array(800).fill(5));
+  t.is(((await back) as Uint8Array).length, 800);
+});
+
+test("connect's maxMessageSize above the channel's changes nothing: the channel's maximum holds", async (t) => {
+  const a = Channel.create(shmAddress(t), { maxMessageSize: 1000, codec: 'raw' });
+  const b = Channel.connect(a.address, { codec: 'raw', maxMessageSize: 2 ** 32 - 1 });
+  t.teardown(() => {
+    a.close();
+    b.close();
+  });
+  const got = new Promise((resolve) => b.once('message', resolve));
+  a.postMessage(new Uint8Array(1000));
+  t.is(((await got) as Uint8Array).length, 1000);
+  t.throws(() => b.postMessage(new Uint8Array(1001)), { code: 'ERR_MESSAGE_TOO_LARGE' } as never);
 });
 
 test('the edge values work: maxMessageSize 1 and 2^32 - 1, highWaterMark 1 and Infinity, the smallest capacity', async (t) => {

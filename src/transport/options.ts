@@ -1,7 +1,7 @@
 // A Channel's options: what each means, its default, and the checks that turn a wrong one
 // into a TypeError or RangeError naming it.
 import { rangeError, typeError } from '../errors.js';
-import { MAX_CHANNEL_CAPACITY, MIN_CHANNEL_CAPACITY } from './header.js';
+import { MAX_CHANNEL_CAPACITY, MAX_MESSAGE_LIMIT, MIN_CHANNEL_CAPACITY } from './header.js';
 import { resolveCodec, type CodecOption } from './codec.js';
 
 export interface ChannelOptions {
@@ -11,13 +11,17 @@ export interface ChannelOptions {
   codec?: CodecOption;
   /** Bytes queued in this process above which postMessage returns false. Default 1 MiB. */
   highWaterMark?: number;
-  /** Largest message either side may send (create only). Default 1 GiB. */
+  /**
+   * create: the largest message either side may send, written into the channel (default
+   * 1 GiB). connect: the largest message this side accepts, at most the channel's (a larger
+   * one changes nothing); a larger message from the peer is a 'messageerror' here.
+   */
   maxMessageSize?: number;
   /** How this side's event loop is woken: 'socket' (default) or 'futex' (futex.waitAsync). */
   wake?: 'socket' | 'futex';
 }
 
-export type ConnectOptions = Omit<ChannelOptions, 'capacity' | 'maxMessageSize'>;
+export type ConnectOptions = Omit<ChannelOptions, 'capacity'>;
 
 export const DEFAULT_CAPACITY = 1 << 20;
 export const DEFAULT_HIGH_WATER_MARK = 1 << 20;
@@ -55,6 +59,7 @@ export function checkWake(value: unknown): 'socket' | 'futex' {
 /** The options both ends take (checked before anything is made, so a bad one leaves nothing behind). */
 export function checkConnectOptions(o: Partial<ConnectOptions>): void {
   resolveCodec(o.codec);
+  checkCount('maxMessageSize', o.maxMessageSize, 0, MAX_MESSAGE_LIMIT);
   checkCount('highWaterMark', o.highWaterMark, 0, Infinity);
   checkWake(o.wake);
 }
