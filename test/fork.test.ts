@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { fork as shmFork } from '../src/index.js';
 import { CHILD, forkWith, IMPLS, nextMessages, within, type Forked, type Impl } from './helpers/forks.js';
+import { runFixture } from './helpers/processes.js';
 import { tempDir } from './helpers/resources.js';
 
 const JSON_VALUES: unknown[] = ['text', 'ünïcødé ✓ \u2028', '', 0, -1.5, 1e300, true, false, null, [], {}, [1, 'a', null, [2, [3]]], { a: { b: { c: [1, 2, { d: 'e' }] } } }, NaN, { u: undefined, n: 1 }];
@@ -288,6 +289,13 @@ process.on('message', (m) => { if (m === 'bye') process.exit(0); });
   t.regex((first as { address: string }).address, /^fd:\d+$/, 'an anonymous memfd: nothing in /dev/shm');
   child.send('bye');
   await within(t, new Promise((resolve) => child.once('exit', resolve)), 20_000, 'exit');
+});
+
+test("shmring: a message from the child that cannot be decoded is a 'messageerror' on the ChildProcess; a parent with no 'error' listener lives on and gets the next messages", async (t) => {
+  // (Node's IPC throws on such bytes, and a parent with no 'error' listener exits; the README says why we differ.)
+  const { code, stdout, stderr } = await runFixture(t, 'fork-corrupt-parent', []);
+  t.is(code, 0, `the parent lived: ${stderr}`);
+  t.deepEqual(stdout.trim().split('\n'), ['messageerror ERR_BAD_MESSAGE', 'message "before"', 'message "after"', 'exit 0']);
 });
 
 export type { Forked };

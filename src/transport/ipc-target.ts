@@ -8,6 +8,7 @@
 // - a message whose send() returned is in shared memory before this side's pipe can close
 //   (disconnect() first writes what waits in the Channel's queue);
 // - before 'disconnect' is emitted here, every message the peer published is emitted.
+// A message that cannot be decoded is emitted as 'messageerror', never as 'error'.
 import type { EventEmitter } from 'node:events';
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
@@ -70,7 +71,10 @@ export function installIpc(target: IpcTarget, channel: Channel): void {
     if (event === 'message') follow();
   });
   channel.unref();
-  channel.on('messageerror', (error) => target.emit('error', error));
+  // A message that cannot be decoded is a 'messageerror' on the target, as worker_threads
+  // emits one for a message it cannot deserialize: the process lives on without a listener.
+  // (Node's IPC throws on such bytes and the process exits; a peer must not crash us.)
+  channel.on('messageerror', (error) => target.emit('messageerror', error));
 
   // Everything the peer published comes before 'disconnect' (the pipe closes after it).
   // Node emits 'disconnect' itself; a listener of ours would count as one of the user's
