@@ -76,6 +76,11 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
     this.#pump();
   };
   readonly #pokeTask = (): void => this.#pump();
+  /** The doorbell (or the futex waiter) rang: a new turn of the loop. */
+  readonly #onWake = (): void => {
+    this.#newTurn();
+    this.#pump();
+  };
   #pumping = false;
   #pumpAgain = false;
   // Lifecycle.
@@ -102,7 +107,7 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
     // This side accepts messages up to its own limit, if it set a lower one than the channel's.
     const accept = Math.min(shape.maxMessage, options.maxMessageSize ?? Infinity);
     this.#in = new Inbound(inbound, this.#codec, new Reassembly(pieceMax, accept), this.#signals);
-    this.#wakeup = makeWakeup(i32, wakeOffset(side), { onWake: this.#hotTask }, checkWake(options.wake));
+    this.#wakeup = makeWakeup(i32, wakeOffset(side), { onWake: this.#onWake }, checkWake(options.wake));
     openChannels.add(this);
     // A 'message' listener refs the channel, as on a MessagePort; the first one gets the messages that waited.
     this.on('newListener', (event) => event === 'message' && this.#listenerAdded());
@@ -395,8 +400,7 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
       this.#ending = { reason: this.#signals.peerClosed ? undefined : shmError('ERR_PEER_DEAD', `the other end of channel ${this.address} died`) };
       this.#in.endAtUsed();
     }
-    this.#newTurn();
-    this.#pump(); // everything it published comes first
+    this.#onWake(); // everything it published comes first
   }
 
   #listenerAdded(): void {
