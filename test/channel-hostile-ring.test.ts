@@ -2,7 +2,8 @@
 // sets its closed flag and writes on (our last read must still end, and the loop get its
 // turns meanwhile), or it declares messages of a gigabyte in small first pieces (we must
 // not reserve them: tested under `ulimit -v`). The hostile peer writes the connector's ring
-// itself, without joining; the victim is a Channel of this process or of a real process.
+// itself, without joining; the victim is a Channel of this process, or a real process that
+// runs the built package (test/fixtures/reserve-victim.mjs: `npm test` builds first).
 import test, { type ExecutionContext } from 'ava';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
