@@ -4,7 +4,7 @@
 // 'raw' channel is ring memory when it fits a record and room is there, else a buffer of its
 // own, larger than a record included; bad input is refused with nothing sent.
 import test, { type ExecutionContext } from 'ava';
-import { Channel, type ShmError } from '../src/index.js';
+import { Channel, createWriteStream, type ShmError } from '../src/index.js';
 import { sweep } from './helpers/resources.js';
 
 test.after.always(sweep);
@@ -152,4 +152,16 @@ test('claim(): bad lengths, a second claim or a post while one is open, commit t
   t.is(code(() => objects.claim(8)), 'ERR_NOT_SUPPORTED');
   a.close();
   t.is(code(() => a.claim(8)), 'ERR_CLOSED');
+});
+
+test('a write stream queues a chunk that waits for room without copying it (the chunk is the stream\'s until written, as net.Socket keeps it)', async (t) => {
+  const { a, b } = pair(t, { codec: 'raw', capacity: 64 * 1024 });
+  const chunk = Buffer.from(pattern(1 << 20, 11));
+  const arrived = received(b, 1);
+  const stream = createWriteStream(a);
+  const copies = slices(() => stream.write(chunk));
+  t.true(a.queuedBytes > 0, 'most of it waits for room');
+  t.is(copies, 0);
+  t.deepEqual(new Uint8Array((await arrived)[0] as Uint8Array), new Uint8Array(chunk));
+  stream.destroy();
 });

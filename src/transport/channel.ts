@@ -45,7 +45,23 @@ function rethrow(error: unknown): never {
   throw error;
 }
 
+let postKeptOf: (channel: Channel, value: unknown) => boolean;
+
+/**
+ * postMessage of a value whose bytes the caller leaves alone until they are written, as a
+ * Writable's chunk belongs to the stream until then (net.Socket keeps it the same way): a
+ * message that waits for room is queued without a copy. For streams.ts; not a method, so
+ * that the public class does not show it.
+ */
+export function postKept(channel: Channel, value: unknown): boolean {
+  return postKeptOf(channel, value);
+}
+
 export class Channel extends EventEmitter implements AsyncIterable<unknown> {
+  static {
+    postKeptOf = (channel, value) => channel.#post(value, undefined, true);
+  }
+
   /** Names the channel for the other side: pass it to Channel.connect (a worker gets it in workerData). */
   readonly address: string;
   readonly #end: Endpoint;
@@ -152,8 +168,12 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
    * ERR_MESSAGE_TOO_LARGE, or ERR_CLOSED after close().
    */
   postMessage(value: unknown, transfer?: readonly ArrayBufferLike[] | { transfer?: readonly ArrayBufferLike[] }): boolean {
+    return this.#post(value, transfer === undefined ? undefined : transferList(transfer), false);
+  }
+
+  #post(value: unknown, transfer: ArrayBuffer[] | undefined, kept: boolean): boolean {
     if (this.#closing) throw closedError('channel');
-    const below = this.#out.post(value, transfer === undefined ? undefined : transferList(transfer));
+    const below = this.#out.post(value, transfer, kept);
     if (!this.#keepsAlive && !this.#out.empty) this.#updateRef(); // queued messages keep the process alive until written
     return below;
   }

@@ -92,10 +92,11 @@ export class Outbound {
   /**
    * Encodes `value` and sends it; `transfer` (checked by the caller) lists ArrayBuffers the
    * sender gives up: they are detached, and a transferred buffer the message's bytes view
-   * is queued as it is, never copied. Returns false while the queue holds highWaterMark
+   * is queued as it is, never copied (as is every message with `kept`: the caller leaves its
+   * bytes alone until they are written). Returns false while the queue holds highWaterMark
    * bytes or more ('drain' follows once it empties).
    */
-  post(value: unknown, transfer: ArrayBuffer[] | undefined): boolean {
+  post(value: unknown, transfer: ArrayBuffer[] | undefined, kept = false): boolean {
     if (this.#claimOpen) throw shmError('ERR_CLAIM_PENDING', 'commit() or abort() the pending claim first');
     const codec = this.#codec;
     if (codec.text !== undefined) {
@@ -111,7 +112,7 @@ export class Outbound {
     if (length > this.#maxMessage) {
       throw shmError('ERR_MESSAGE_TOO_LARGE', `a message of ${length} bytes exceeds this channel's maximum of ${this.#maxMessage}`);
     }
-    let fresh = this.#codec.fresh === true;
+    let fresh = kept || this.#codec.fresh === true;
     if (transfer !== undefined) {
       const moved = detach(transfer, bytes.buffer);
       if (moved !== undefined) {

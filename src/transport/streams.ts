@@ -7,7 +7,7 @@
 import { Buffer } from 'node:buffer';
 import { Readable, Writable } from 'node:stream';
 import { checkInteger, checkOptions, closedError, typeError } from '../errors.js';
-import { Channel } from './channel.js';
+import { Channel, postKept } from './channel.js';
 
 export interface StreamOptions {
   /** Node's stream highWaterMark (bytes buffered in the stream object itself): an integer >= 0. */
@@ -48,7 +48,7 @@ export function createWriteStream(channel: Channel, options?: StreamOptions): Wr
     write(chunk: Buffer, _encoding, callback) {
       let below: boolean;
       try {
-        below = channel.postMessage(chunk);
+        below = postKept(channel, chunk); // the chunk is the stream's until written: no copy while it waits
       } catch (err) {
         callback(err as Error);
         return;
