@@ -217,11 +217,13 @@ test('corrupt frames give messageerror, allocate nothing from a hostile length, 
   frame(ring, WHOLE, 0, new Uint8Array([0xc1, 0xff, 0x00])); // v8 marker, then garbage
   frame(ring, WHOLE, 0, new Uint8Array([0xa5, 0x68])); // a msgpack string of 5 bytes holding 1
   frame(ring, WHOLE, 0, new Uint8Array([0xa5, 0x76, 0x61, 0x6c, 0x69, 0x64])); // 'valid'
+  frame(ring, FIRST, 100, new Uint8Array(10)); // never finished:
+  frame(ring, WHOLE, 0, new Uint8Array([0xa4, 0x6c, 0x61, 0x74, 0x65])); // 'late' ends it (refused) and arrives itself
   ring.flush();
   const got: unknown[] = [];
   for (let m = ch.receiveMessage(); m !== undefined; m = ch.receiveMessage()) got.push(m.message);
-  t.deepEqual(got, [true, 'valid'], 'the valid messages around them arrive, in order');
-  t.is(errors.length, 8, errors.map((e) => e.message).join('; '));
+  t.deepEqual(got, [true, 'valid', 'late'], 'the valid messages around them arrive, in order');
+  t.is(errors.length, 9, errors.map((e) => e.message).join('; '));
   t.true(errors.every((e) => (e as ShmError).code === 'ERR_BAD_MESSAGE'));
   t.false(ch.closed);
 });

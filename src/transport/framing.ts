@@ -51,6 +51,7 @@ const POOLED_MAX = 2048;
 const CHUNK = 16384;
 /** A message reassembled from pieces starts in a buffer of at most this many bytes, and doubles. */
 const GROW_FROM = 1 << 20;
+const ENDED_EARLY = 'a message ended before all its pieces arrived';
 
 /**
  * The reading half of framing. `accept(view, tag)` takes each record (a view of ring memory,
@@ -90,37 +91,40 @@ export class Reassembly {
    */
   accept(view: Uint8Array, tag: number, copy: boolean): Uint8Array | undefined {
     this.refused = undefined;
-    if (tag === WHOLE && this.#buffer === undefined) {
-      const length = view.length;
-      if (length > this.#maxMessage) return this.#refuse(`a message of ${length} bytes exceeds the maximum of ${this.#maxMessage}`);
-      this.#skipping = false;
-      this.owned = copy;
-      return copy ? this.#copy(view) : view;
-    }
-    return this.#acceptPiece(view, tag);
+    if (tag !== WHOLE && tag !== FIRST) return this.#acceptMore(view, tag);
+    // A message that begins while another is incomplete: that one is refused, this one taken.
+    const dropped = this.#buffer !== undefined;
+    if (dropped) this.#reset();
+    const bytes = tag === WHOLE ? this.#acceptWhole(view, copy) : this.#acceptFirst(view);
+    if (dropped) this.refused = this.refused === undefined ? ENDED_EARLY : `${ENDED_EARLY}; then ${this.refused}`;
+    return bytes;
   }
 
-  #acceptPiece(view: Uint8Array, tag: number): Uint8Array | undefined {
-    if (tag === WHOLE || tag === FIRST) {
-      const dropped = this.#buffer !== undefined;
-      this.#reset();
-      if (dropped) {
-        this.#skipping = tag === FIRST;
-        return this.#refuse('a message ended before all its pieces arrived');
-      }
-      // (WHOLE with nothing pending was taken by accept())
-      const payload = view.length - PIECE_HEADER;
-      const total = view.length >= PIECE_HEADER ? pieceTotal(view) : 0;
-      if (payload < 0 || total > this.#maxMessage || total <= payload || view.length > this.#pieceMax) {
-        this.#skipping = true;
-        return this.#refuse(`a message declared ${total} bytes in a first piece of ${payload} (at most ${this.#maxMessage} bytes, records of at most ${this.#pieceMax})`);
-      }
-      this.#total = total;
-      this.#buffer = Buffer.allocUnsafeSlow(Math.min(total, Math.max(GROW_FROM, 2 * payload)));
-      this.#buffer.set(view.subarray(PIECE_HEADER), 0);
-      this.#filled = payload;
-      return undefined;
+  #acceptWhole(view: Uint8Array, copy: boolean): Uint8Array | undefined {
+    const length = view.length;
+    this.#skipping = false;
+    if (length > this.#maxMessage) return this.#refuse(`a message of ${length} bytes exceeds the maximum of ${this.#maxMessage}`);
+    this.owned = copy;
+    return copy ? this.#copy(view) : view;
+  }
+
+  /** A FIRST frame (nothing pending): its declared total checked, the reassembly buffer begun. */
+  #acceptFirst(view: Uint8Array): undefined {
+    const payload = view.length - PIECE_HEADER;
+    const total = view.length >= PIECE_HEADER ? pieceTotal(view) : 0;
+    if (payload < 0 || total > this.#maxMessage || total <= payload || view.length > this.#pieceMax) {
+      this.#skipping = true;
+      return this.#refuse(`a message declared ${total} bytes in a first piece of ${payload} (at most ${this.#maxMessage} bytes, records of at most ${this.#pieceMax})`);
     }
+    this.#skipping = false;
+    this.#total = total;
+    this.#buffer = Buffer.allocUnsafeSlow(Math.min(total, Math.max(GROW_FROM, 2 * payload)));
+    this.#buffer.set(view.subarray(PIECE_HEADER), 0);
+    this.#filled = payload;
+    return undefined;
+  }
+
+  #acceptMore(view: Uint8Array, tag: number): Uint8Array | undefined {
     if (tag === MORE) {
       if (this.#skipping) return undefined;
       const buffer = this.#buffer;

@@ -36,8 +36,9 @@ export class Inbound {
   readonly #onRecord = (view: Uint8Array, tag: number): void => {
     if (this.#left !== Infinity) this.#left -= recordSize(view.length);
     const bytes = this.#reassembly.accept(view, tag, this.#copy);
+    // (a frame may end an incomplete message, refused, and carry a whole one)
+    if (this.#reassembly.refused !== undefined) this.#queue.push(new Refused(shmError('ERR_BAD_MESSAGE', `a corrupt frame was dropped: ${this.#reassembly.refused}`)));
     if (bytes !== undefined) this.#queue.push(this.#decode(bytes));
-    else if (this.#reassembly.refused !== undefined) this.#queue.push(new Refused(shmError('ERR_BAD_MESSAGE', `a corrupt frame was dropped: ${this.#reassembly.refused}`)));
   };
 
   constructor(ring: SpscRing, codec: Codec, reassembly: Reassembly, signals: Signals) {
