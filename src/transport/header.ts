@@ -118,5 +118,3 @@ export function claimConnector(segment: Segment): void {
   }
   throw shmError('ERR_CLOSED', `the channel ${segment.address} was joined before and its connector is gone`);
 }
-
-/** Whether the creator already closed or died (a connector still gets what it published). */
