@@ -1,13 +1,17 @@
-// Soak test for people (`npm run soak [-- --trials N --load-seconds S --progress-every N]`):
-// thousands of SIGKILL trials of ring participants, then a longer multi-producer load,
-// reporting trials, messages, losses, problems and memory before and after. Exit code 1 if
-// any problem. SIGINT or SIGTERM stops it: its peers are killed and its segments removed.
-// The summary is read before the rings close (a closed ring's pages may be gone), and it
-// never reports fewer losses than a progress line did (test/soak.test.ts).
+// Soak test for people (`npm run soak [-- --trials N --transport-trials N --load-seconds S
+// --progress-every N --startup-kill-every N --sample-every N]`): thousands of SIGKILL trials
+// of ring participants, then of transport peers (Channel ends and fork() children,
+// soak-transport.ts), then a longer multi-producer load, reporting trials, messages, losses,
+// problems, and memory and descriptors every thousand trials. Exit code 1 if any problem.
+// SIGINT or SIGTERM stops it: its peers are killed and its segments removed. The summary is
+// read before the rings close (a closed ring's pages may be gone), and it never reports
+// fewer losses than a progress line did (test/soak.test.ts).
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MpmcRing, Segment, SpscRing } from 'shmring';
+import { transportTrials } from './soak-transport.js';
 
 const PEER = join(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'fixtures', 'fault-peer.mjs');
 const args = process.argv.slice(2);
@@ -15,19 +19,24 @@ const option = (name: string, fallback: number) => {
   const at = args.indexOf(name);
   const value = at >= 0 ? Number(args[at + 1]) : fallback;
   if (!Number.isFinite(value) || value < 0) {
-    console.error(`usage: npm run soak -- [--trials N] [--load-seconds S] [--progress-every N]`);
+    console.error(`usage: npm run soak -- [--trials N] [--transport-trials N] [--load-seconds S] [--progress-every N] [--startup-kill-every N] [--sample-every N]`);
     process.exit(2);
   }
   return value;
 };
 const TRIALS = option('--trials', 2000);
+const TRANSPORT_TRIALS = option('--transport-trials', 1000);
 const LOAD_SECONDS = option('--load-seconds', 30);
 const PROGRESS_EVERY = Math.max(1, option('--progress-every', 100));
+/** Every Nth transport trial whose channel the soak makes (its Channel.create, or fork's) kills the peer as it starts; 0: never. */
+const STARTUP_KILL_EVERY = option('--startup-kill-every', 8);
+/** Memory and descriptors are sampled every N trials (ring and transport trials counted together). */
+const SAMPLE_EVERY = Math.max(1, option('--sample-every', 1000));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let seed = 20261122;
 const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
 
-const peers = new Set<ReturnType<typeof spawn>>();
+const peers = new Set<{ kill(signal: NodeJS.Signals): unknown }>();
 
 function start(argv: string[]) {
   const child = spawn(process.execPath, [PEER, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -51,7 +60,8 @@ function start(argv: string[]) {
 }
 
 const seq = (m: Uint8Array) => new DataView(m.buffer, m.byteOffset).getUint32(4, true);
-const names = [`shm:shmring-soak-${process.pid}-a`, `shm:shmring-soak-${process.pid}-b`];
+const prefix = `shmring-soak-${process.pid}-`;
+const names = [`shm:${prefix}a`, `shm:${prefix}b`, `shm:${prefix}n`, `shm:${prefix}ch`];
 process.on('exit', () => {
   for (const child of peers) child.kill('SIGKILL');
   for (const n of names) {
@@ -64,6 +74,31 @@ process.on('exit', () => {
 });
 process.on('SIGINT', () => process.exit(130));
 process.on('SIGTERM', () => process.exit(143));
+
+const samples: Array<{ trials: number; rssMiB: number; fds: number }> = [];
+let trialsDone = 0;
+const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
+const openFds = () => readdirSync('/proc/self/fd').length;
+/** Descriptors the transport trials may leave open for good (opened once, on first use). */
+const FD_SLACK = 4;
+
+/** Processes other than this one that carry the soak's names in their arguments (its peers, orphaned). */
+function strayProcesses(): number[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid)
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'latin1').includes(prefix);
+      } catch {
+        return false; // gone
+      }
+    })
+    .map(Number);
+}
+
+function trialDone(): void {
+  if (++trialsDone % SAMPLE_EVERY === 0) samples.push({ trials: trialsDone, rssMiB: mib(process.memoryUsage().rss), fds: openFds() });
+}
 
 const rssBefore = process.memoryUsage().rss;
 const spsc = SpscRing.create(names[0]!, { capacity: 4096, role: 'consumer' });
@@ -94,9 +129,31 @@ for (let trial = 0; trial < TRIALS; trial++) {
   const gaps = useSpsc ? 0 : seen.length === 0 ? 0 : seen[seen.length - 1]! + 1 - seen.length;
   if (!inOrder || lost > 1 || gaps > lost) problems++;
   messages += seen.length;
+  trialDone();
   if ((trial + 1) % PROGRESS_EVERY === 0) process.stderr.write(`  … ${trial + 1}/${TRIALS} trials, ${messages} messages, ${mpmc.stats.lost} lost, ${problems} problems\n`);
 }
 const trialsSeconds = (Date.now() - startedAt) / 1000;
+
+// Transport trials: Channel ends and fork() children killed at random moments.
+const fdsBefore = openFds();
+const transport = await transportTrials({
+  trials: TRANSPORT_TRIALS,
+  progressEvery: PROGRESS_EVERY,
+  startupKillEvery: STARTUP_KILL_EVERY,
+  random,
+  countsAddress: names[2]!,
+  channelAddress: names[3]!,
+  peers,
+  trialDone,
+});
+problems += transport.problems;
+// Every trial closes what it opened (pidfds, doorbells, memfds, pipes): a few descriptors
+// opened once (a first fork's, the loop's) are all the growth allowed.
+const fdsAfter = openFds();
+if (fdsAfter > fdsBefore + FD_SLACK) {
+  problems++;
+  process.stderr.write(`  ! ${fdsAfter - fdsBefore} more descriptors open after the transport trials (${fdsBefore} → ${fdsAfter})\n`);
+}
 
 // Multi-producer load: three producers and this consumer on the MPMC ring.
 const producers = [0, 1, 2].map((i) => start(['mpmc-producer', names[1]!, String(100_000 + i)]));
@@ -121,6 +178,12 @@ const lost = mpmc.stats.lost;
 spsc.close();
 mpmc.close();
 const rssAfter = process.memoryUsage().rss;
+const stray = strayProcesses();
+if (stray.length > 0) {
+  problems++;
+  process.stderr.write(`  ! processes of the soak still running: ${stray.join(', ')}\n`);
+}
+if (samples.at(-1)?.trials !== trialsDone) samples.push({ trials: trialsDone, rssMiB: mib(rssAfter), fds: openFds() });
 console.log(
   JSON.stringify(
     {
@@ -131,8 +194,14 @@ console.log(
       loadSeconds: LOAD_SECONDS,
       loadMessages,
       problems,
-      rssBeforeMiB: Math.round(rssBefore / 2 ** 20),
-      rssAfterMiB: Math.round(rssAfter / 2 ** 20),
+      transport,
+      fdsBefore,
+      fdsAfter,
+      rssBeforeMiB: mib(rssBefore),
+      rssAfterMiB: mib(rssAfter),
+      // every SAMPLE_EVERY trials (ring, then transport), and at the end (after the load)
+      sampleEvery: SAMPLE_EVERY,
+      memorySamples: samples,
     },
     null,
     2,

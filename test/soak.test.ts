@@ -1,6 +1,8 @@
 // The soak tool reports what happened: its summary never shows fewer lost messages than
-// its progress lines did, a closed MPMC ring still tells its losses, and a SIGTERM leaves
-// no segment and no peer behind.
+// its progress lines did, a closed MPMC ring still tells its losses, a short run of its
+// transport trials (Channel ends and fork() children killed, some mid-message) finds every
+// published message and leaves nothing behind, and a SIGTERM in either phase leaves no
+// segment and no peer behind.
 import test, { type ExecutionContext } from 'ava';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -60,7 +62,7 @@ test('a closed MPMC ring reports the losses it had counted, even once its segmen
 
 test('the soak summary reports at least the losses its progress lines showed', async (t) => {
   t.timeout(150_000);
-  const { child, done } = soak(t, ['--trials', '40', '--load-seconds', '0.3', '--progress-every', '10']);
+  const { child, done } = soak(t, ['--trials', '40', '--transport-trials', '0', '--load-seconds', '0.3', '--progress-every', '10']);
   const result = await done;
   t.is(result.code, 0, result.stderr);
   const progress = [...result.stderr.matchAll(/(\d+) lost/g)].map((m) => Number(m[1]));
@@ -73,34 +75,63 @@ test('the soak summary reports at least the losses its progress lines showed', a
   t.deepEqual(leftovers(child.pid!), []);
 });
 
-test('SIGTERM stops the soak, kills its peers and removes its segments', async (t) => {
+test('a short transport soak: every kind of peer, message and reader, every published message found, nothing left behind', async (t) => {
   t.timeout(150_000);
-  const { child, done } = soak(t, ['--trials', '100000', '--progress-every', '5']);
-  await new Promise<void>((resolve) => {
-    const onData = (d: string) => {
-      if (d.includes('trials')) {
-        child.stderr!.off('data', onData);
-        resolve();
-      }
-    };
-    child.stderr!.on('data', onData);
-    child.on('close', () => resolve());
-  });
-  t.true(leftovers(child.pid!).length > 0, 'the soak made its segments');
-  child.kill('SIGTERM');
+  // No start-up kills here: `npm run soak` has them, including a connector killed inside its
+  // join, whose creator gets no 'close' today (the soak reports it; turn them on here once it does).
+  const { child, done } = soak(t, ['--trials', '0', '--transport-trials', '30', '--load-seconds', '0', '--progress-every', '10', '--startup-kill-every', '0']);
   const result = await done;
-  t.is(result.code, 143, result.stderr);
+  t.is(result.code, 0, result.stderr);
+  const progress = [...result.stderr.matchAll(/transport (\d+)\/30 trials/g)].map((m) => Number(m[1]));
+  t.deepEqual(progress, [10, 20, 30], result.stderr);
+  const summary = JSON.parse(result.stdout) as {
+    problems: number;
+    transport: { trials: number; channelTrials: number; forkTrials: number; messageKinds: Record<string, number>; readers: Record<string, number>; midMessageWindows: number; messages: number; problems: number };
+    memorySamples: Array<{ trials: number; rssMiB: number }>;
+  };
+  t.is(summary.problems, 0, result.stderr);
+  const { transport } = summary;
+  t.like(transport, { trials: 30, channelTrials: 20, forkTrials: 10, messageKinds: { small: 10, big: 10, tiny: 10 }, problems: 0 });
+  for (const reader of ['listening', 'busy', 'late', 'closed']) t.true(transport.readers[reader]! > 0, `no trial with a ${reader} reader`);
+  t.true(transport.midMessageWindows > 0, 'no peer was killed with part of a message in the ring');
+  t.true(transport.messages > 0);
+  t.is(summary.memorySamples.at(-1)?.trials, 30, 'the last memory sample is taken at the end');
   t.deepEqual(leftovers(child.pid!), []);
-  const peers = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try {
-      // a peer outlives its parent as an orphan: it is known by the soak's segment names in its arguments
-      return readFileSyncSafe(`/proc/${p}/cmdline`).includes(`shmring-soak-${child.pid}-`);
-    } catch {
-      return false;
-    }
-  });
-  t.deepEqual(peers, [], 'no peer of the soak is left running');
+  t.deepEqual(peersOf(child.pid!), [], 'no peer of the soak is left running');
 });
+
+for (const [phase, args] of [
+  ['ring', ['--trials', '100000']],
+  ['transport', ['--trials', '0', '--transport-trials', '100000']],
+] as const) {
+  test(`SIGTERM stops the soak in its ${phase} trials, kills its peers and removes its segments`, async (t) => {
+    t.timeout(150_000);
+    const { child, done } = soak(t, [...args, '--progress-every', '1']);
+    await new Promise<void>((resolve) => {
+      const onData = (d: string) => {
+        if (d.includes('trials')) {
+          child.stderr!.off('data', onData);
+          resolve();
+        }
+      };
+      child.stderr!.on('data', onData);
+      child.on('close', () => resolve());
+    });
+    t.true(leftovers(child.pid!).length > 0, 'the soak made its segments');
+    child.kill('SIGTERM');
+    const result = await done;
+    t.is(result.code, 143, result.stderr);
+    t.deepEqual(leftovers(child.pid!), []);
+    t.deepEqual(peersOf(child.pid!), [], 'no peer of the soak is left running');
+  });
+}
+
+/** Processes that carry a soak's segment names in their arguments: its peers (orphans once it is gone). */
+function peersOf(pid: number): string[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p) && Number(p) !== pid)
+    .filter((p) => readFileSyncSafe(`/proc/${p}/cmdline`).includes(`shmring-soak-${pid}-`));
+}
 
 function readFileSyncSafe(path: string): string {
   try {
