@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { fork as shmFork } from '../src/index.js';
 import { CHILD, forkWith, IMPLS, nextMessages, within, type Forked, type Impl } from './helpers/forks.js';
-import { runFixture } from './helpers/processes.js';
+import { finished, runFixture, startFixture } from './helpers/processes.js';
 import { tempDir } from './helpers/resources.js';
 
 const JSON_VALUES: unknown[] = ['text', 'ünïcødé ✓ \u2028', '', 0, -1.5, 1e300, true, false, null, [], {}, [1, 'a', null, [2, [3]]], { a: { b: { c: [1, 2, { d: 'e' }] } } }, NaN, { u: undefined, n: 1 }];
@@ -299,3 +299,11 @@ test("shmring: a message from the child that cannot be decoded is a 'messageerro
 });
 
 export type { Forked };
+
+test("shmring: a child whose parent dies while its sends wait for room gets 'disconnect' and lives on (Node drops its pipe without one: ours is emitted, Node's is not run again)", async (t) => {
+  // The fixture's parent forks the child and SIGKILLs itself; the child inherits stdout, so
+  // the output ends when the child does.
+  const result = await finished(startFixture(t, 'fork-orphan', ['parent'], { timeoutMs: 30_000 }));
+  const lines = result.stdout.trim().split('\n');
+  t.deepEqual(JSON.parse(lines[lines.length - 1]!), { uncaught: [] }, result.stderr);
+});

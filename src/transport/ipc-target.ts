@@ -19,6 +19,8 @@ import { shmError } from '../errors.js';
 /** The parts of a ChildProcess, or of `process` in a forked child, that fork() rewires. */
 export interface IpcTarget extends EventEmitter {
   connected: boolean;
+  /** Node's IPC pipe; null once Node has disconnected it. */
+  channel?: unknown;
   send?: (...args: any[]) => boolean;
   disconnect?: () => void;
 }
@@ -123,7 +125,11 @@ export function installIpc(target: IpcTarget, channel: Channel): void {
     return belowMark;
   };
 
+  let deferred = false;
   target.disconnect = function disconnect(): void {
+    // Node calls this too, when its pipe reaches its end (the other side went away), and then
+    // drops the pipe without emitting 'disconnect' if this side was already disconnecting.
+    if (deferred) return; // the deferred disconnect below ends it
     if (!target.connected || channel.queuedBytes === 0) {
       nodeDisconnect(); // Node's own: 'disconnect' on the next tick, or ERR_IPC_DISCONNECTED
       return;
@@ -131,7 +137,15 @@ export function installIpc(target: IpcTarget, channel: Channel): void {
     // Messages still wait for room in the ring: Node would cancel them with the pipe. Stop
     // new sends at once, write them, then close the pipe.
     target.connected = false;
+    deferred = true;
     channel.afterWritten(() => {
+      deferred = false;
+      if (target.channel === null || target.channel === undefined) {
+        // Node's pipe ended meanwhile and Node dropped it: 'disconnect' is ours to emit
+        // (Node's own disconnect would now trip its assertion on the missing pipe).
+        target.emit('disconnect');
+        return;
+      }
       target.connected = true;
       nodeDisconnect();
     });

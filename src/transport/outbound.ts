@@ -70,6 +70,8 @@ export class Outbound {
   #sent = 0;
   #written = 0;
   #afterWritten: Array<{ target: number; callback: (error?: Error) => void }> = [];
+  /** Why the channel ended, once it did: what was not written by then never will be. */
+  #ended: Error | undefined;
 
   constructor(ring: SpscRing, codec: Codec, signals: Signals, sizes: OutboundSizes) {
     this.#ring = ring;
@@ -326,10 +328,12 @@ export class Outbound {
    */
   afterWritten(callback: (error?: Error) => void): void {
     if (this.#written >= this.#sent) process.nextTick(callback);
+    else if (this.#ended !== undefined) process.nextTick(callback, this.#ended);
     else this.#afterWritten.push({ target: this.#sent, callback });
   }
 
   endWritten(reason: Error): void {
+    this.#ended = reason;
     this.#settle();
     for (const { callback } of this.#afterWritten.splice(0)) process.nextTick(callback, reason);
   }
