@@ -191,9 +191,19 @@ export async function transportTrials(o: TransportOptions): Promise<TransportSum
     thenAtOnce?.();
   }
 
-  /** The connector's identity word: non-zero once a peer has taken its place in the channel. */
+  /**
+   * The connector's identity word: non-zero once a peer has taken its place in the channel.
+   * A segment already gone was removed by this side's Channel, which learned of the joined
+   * peer and of its death.
+   */
   function connectorJoined(): boolean {
-    const segment = Segment.open(o.channelAddress);
+    let segment: Segment;
+    try {
+      segment = Segment.open(o.channelAddress);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ENOENT') return true;
+      throw err;
+    }
     try {
       return Atomics.load(new BigInt64Array(segment.buffer, 0, HEADER_SIZE / 8), i64Index(ownerOffset(CONNECTOR))) !== 0n;
     } finally {

@@ -30,6 +30,8 @@ export type { ChannelClaim } from './outbound.js';
 const TURN_MESSAGES = 4096;
 /** Milliseconds of handing out in one turn before the rest waits (checked every 64 messages). */
 const TURN_MS = 4;
+/** How often a created channel nobody has joined yet looks at the connector word (see #awaitJoin). */
+const JOIN_CHECK_MS = 100;
 /** How long process exit waits for a peer that makes no room for what is still queued. */
 const EXIT_STALL_MS = 1000;
 
@@ -60,6 +62,29 @@ export function postKept(channel: Channel, value: unknown): boolean {
 export class Channel extends EventEmitter implements AsyncIterable<unknown> {
   static {
     postKeptOf = (channel, value) => channel.#post(value, undefined, true);
+  }
+
+  // A connector rings the creator right after it takes its place in the header; one killed
+  // between the two would never be learned of (no 'close', the segment never removed). So
+  // while nobody has joined, one unref'd timer of this thread looks at the connector word.
+  static readonly #unjoined = new Set<Channel>();
+  static #joinTimer: NodeJS.Timeout | undefined;
+
+  static #lookForJoins(): void {
+    for (const channel of Channel.#unjoined) {
+      if (Atomics.load(channel.#i64, i64Index(ownerOffset(channel.#peer))) !== 0n) channel.#onWake();
+    }
+  }
+
+  #awaitJoin(on: boolean): void {
+    const unjoined = Channel.#unjoined;
+    if (on) unjoined.add(this);
+    else unjoined.delete(this);
+    if (unjoined.size > 0) Channel.#joinTimer ??= setInterval(() => Channel.#lookForJoins(), JOIN_CHECK_MS).unref();
+    else if (Channel.#joinTimer !== undefined) {
+      clearInterval(Channel.#joinTimer);
+      Channel.#joinTimer = undefined;
+    }
   }
 
   /** Names the channel for the other side: pass it to Channel.connect (a worker gets it in workerData). */
@@ -140,7 +165,11 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
     const capacity = checkCapacity(o.capacity);
     const maxMessage = checkCount('maxMessageSize', o.maxMessageSize, DEFAULT_MAX_MESSAGE, MAX_MESSAGE_LIMIT);
     checkConnectOptions(o);
-    return makeEndpoint(address, capacity, maxMessage, (end) => new Channel(end, CREATOR, o));
+    return makeEndpoint(address, capacity, maxMessage, (end) => {
+      const channel = new Channel(end, CREATOR, o);
+      channel.#awaitJoin(true);
+      return channel;
+    });
   }
 
   /** Joins the channel another side created. ENOENT, ERR_SHM_BAD_HEADER, ERR_ROLE_TAKEN. */
@@ -407,8 +436,17 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
     const identity = Atomics.load(this.#i64, i64Index(ownerOffset(this.#peer)));
     if (identity === 0n) return;
     this.#peerIdentity = identity;
+    this.#awaitJoin(false);
     this.#signals.learnBell();
     this.#unwatch = watchPeer(identity, () => this.#onPeerDead());
+  }
+
+  #headerPeer(): bigint {
+    try {
+      return Atomics.load(this.#i64, i64Index(ownerOffset(this.#peer)));
+    } catch {
+      return 0n;
+    }
   }
 
   #onPeerDead(): void {
@@ -495,6 +533,7 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
     this.#closing = true;
     this.#reason = reason;
     openChannels.delete(this);
+    this.#awaitJoin(false);
     if (this.#hot !== undefined) clearImmediate(this.#hot);
     this.#hot = undefined;
     this.#updateRef();
@@ -514,7 +553,8 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
     }
     this.#endWaiting();
     this.#out.endWritten(reason ?? closedError('channel'));
-    leaveEndpoint(this.#end, peerGone, this.#peerIdentity);
+    // (a peer that joined but was never learned of: its identity is in the header)
+    leaveEndpoint(this.#end, peerGone, this.#peerIdentity !== 0n ? this.#peerIdentity : this.#headerPeer());
     process.nextTick(() => (reason === undefined ? this.emit('close') : this.emit('close', reason)));
   }
 }
