@@ -22,9 +22,11 @@ test('a child blocked in futex.wait is woken by the parent', async (t) => {
   const child = startFixture(t, 'futex-waiter', [address, 'sync', '0', '0', '-1']);
   const done = finished(child);
   t.true(await inSyscall(child.pid!, SYS_FUTEX, true), 'the child parked in futex(2)');
-  // Wake without changing the value: only a real wake-up can end the child's wait.
+  // Wake without changing the value: only a real wake-up can end the child's wait. (The
+  // futex(2) seen may still be the main thread waiting for the module loader's thread, which
+  // under tsx on a loaded machine can take seconds: keep trying for up to 20 s.)
   let woken = 0;
-  for (let i = 0; i < 200 && woken === 0; i++) {
+  for (let i = 0; i < 2000 && woken === 0; i++) {
     woken = futex.wake(i32, 0, 1);
     if (woken === 0) await new Promise((r) => setTimeout(r, 10));
   }
