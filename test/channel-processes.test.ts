@@ -293,12 +293,14 @@ test("the futex wake-up between processes: both sides on 'futex', 2,000 round tr
   const child = finished(startFixture(t, 'channel-peer', ['echo', ch.address, 'structured', 'futex']));
   let expected = 0;
   let bad = 0;
-  await new Promise<void>((resolve) => {
+  await new Promise<void>((resolve, reject) => {
     ch.on('message', (m) => {
       if (m !== expected) bad++;
       if (++expected === 2000) resolve();
       else ch.postMessage(expected);
     });
+    // (a channel that ends first says why, and what the peer printed, instead of leaving the test unresolved)
+    ch.once('close', (reason) => void child.then((r) => reject(new Error(`closed after ${expected} round trips (${String(reason)}); the peer: code ${r.code}, ${r.stderr}`))));
     ch.postMessage(0);
   });
   t.is(bad, 0);

@@ -59,6 +59,9 @@ test('messages both ways, in order; close reaches the other side; the segment is
   t.deepEqual(await fromB, Array.from({ length: 100 }, (_, i) => ({ i, side: 'b' })));
   const bClosed = next(b, 'close');
   const aClosed = next(a, 'close');
+  // take() removed the listeners, so nothing holds this process open while b waits for the
+  // peer's close (a 'close' listener does not ref a channel, as on a MessagePort): ref it.
+  b.ref();
   a.close();
   t.is(await bClosed, undefined, "the peer's close has no error");
   t.is(await aClosed, undefined);
