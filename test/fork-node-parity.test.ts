@@ -321,7 +321,9 @@ test("fork's codecs refuse with the errors child_process.fork throws; the Channe
   t.deepEqual(back.list, {} as never);
   t.deepEqual(back.view, new Uint16Array([1, 2]));
   t.true(Buffer.isBuffer(back.buffer));
-  t.is(thrown(() => advancedCodec.encode(host))?.name, 'DataCloneError');
+  // (the Channel's own 'advanced' is structured clone: it refuses the host object where this Node's v8.serialize does; Node 22 clones a BlockList)
+  const v8Refuses = thrown(() => serialize(host)) !== undefined;
+  t.is(thrown(() => advancedCodec.encode(host))?.name, v8Refuses ? 'DataCloneError' : undefined);
   t.deepEqual(forkCodec('json').decode(forkCodec('json').encode({ a: [1, 'x'] })), { a: [1, 'x'] });
 });
 
