@@ -165,3 +165,35 @@ test('a write stream queues a chunk that waits for room without copying it (the 
   t.deepEqual(new Uint8Array((await arrived)[0] as Uint8Array), new Uint8Array(chunk));
   stream.destroy();
 });
+
+test('a small received message shares its buffer with its neighbours: transferring it is refused, and the others stay whole', async (t) => {
+  const { a, b } = pair(t, { codec: 'raw' });
+  const arrived = received(b, 3);
+  for (let i = 1; i <= 3; i++) a.postMessage(Uint8Array.of(i, i, i));
+  const got = (await arrived) as Uint8Array[];
+  t.is(got[0]!.buffer, got[1]!.buffer, 'one pooled chunk');
+  const err = (() => {
+    try {
+      b.postMessage(got[0], [got[0]!.buffer]);
+    } catch (error) {
+      return error as Error;
+    }
+    return undefined;
+  })();
+  t.is(err?.name, 'DataCloneError');
+  t.deepEqual(got.map((m) => Array.from(m)), [[1, 1, 1], [2, 2, 2], [3, 3, 3]], 'nothing was detached');
+  const copy = got[0]!.slice();
+  b.postMessage(copy, [copy.buffer]); // a copy of its own transfers
+  t.is(copy.byteLength, 0);
+});
+
+test('a claim of its own buffer (the ring was full) blocks other writes until it ends, as a ring claim does', (t) => {
+  const { a } = pair(t, { codec: 'raw', capacity: 64 * 1024 });
+  while (a.queuedBytes === 0) a.postMessage(new Uint8Array(8000)); // fill the ring (nobody reads)
+  const claim = a.claim(100);
+  t.is(claim.bytes.buffer.byteLength, 100, 'a buffer of its own');
+  t.is((t.throws(() => a.postMessage(new Uint8Array(1))) as ShmError).code, 'ERR_CLAIM_PENDING');
+  t.is((t.throws(() => a.claim(1)) as ShmError).code, 'ERR_CLAIM_PENDING');
+  claim.abort();
+  t.notThrows(() => a.postMessage(new Uint8Array(1)));
+});

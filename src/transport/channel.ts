@@ -128,6 +128,8 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
   #refed = false;
   #keepsAlive = false;
   #closing = false;
+  /** close() was called here (not the peer's end): nothing more is handed out, kept or not. */
+  #closedHere = false;
   #closed = false;
   #reason: Error | undefined;
 
@@ -222,7 +224,7 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
     return {
       bytes: claim.bytes,
       commit: () => {
-        if (this.#closed) {
+        if (this.#closing) {
           claim.abort();
           throw closedError('channel');
         }
@@ -253,7 +255,14 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
 
   /** Writes what waits for room; once the queue is empty: the ref may drop, 'drain' is owed, a close may end. */
   #sendQueued(): void {
-    if (this.#out.sendQueued()) this.#queueDone();
+    let done: boolean;
+    try {
+      done = this.#out.sendQueued();
+    } catch (err) {
+      this.#finish(err as Error); // the ring broke (ERR_SHM_TRUNCATED): not a listener's error
+      return;
+    }
+    if (done) this.#queueDone();
   }
 
   #queueDone(): void {
@@ -385,6 +394,7 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
    * record it passes.
    */
   receiveMessage(): { message: unknown } | undefined {
+    if (this.#closedHere) return undefined;
     for (;;) {
       let message: unknown;
       try {
@@ -405,7 +415,8 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
       // Within the turn's budget, a message that is there now is taken now; else the pump
       // hands it over (on a later turn once the budget is spent). After the end, what was
       // kept is taken until none is left.
-      if (this.#closed || this.#mayHandOut()) {
+      if (this.#closedHere) return; // close() on this side: no more messages here
+      if (this.#closed || (!this.#closing && this.#mayHandOut())) {
         const now = this.receiveMessage();
         if (now !== undefined) {
           this.#budget--;
@@ -514,6 +525,7 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
   close(): void {
     if (this.#closing) return;
     this.#closing = true;
+    this.#closedHere = true;
     this.#endWaiting();
     if (this.#out.empty || this.#peerDead || this.#signals.peerClosed) this.#finish(undefined);
     else this.#updateRef();

@@ -9,6 +9,7 @@
 // grows with the pieces that arrive (doubling, from at most GROW_FROM bytes) instead of
 // being reserved at the size the first piece declares.
 import { Buffer } from 'node:buffer';
+import { markAsUntransferable } from 'node:worker_threads';
 import type { SpscClaim } from '../ring/spsc/claim.js';
 import { tryWriteTagged, type SpscRing } from '../ring/spsc/ring.js';
 import { FIRST, MORE, PIECE_HEADER, pieceTotal, WHOLE, writePieceHeader } from './layout.js';
@@ -46,6 +47,18 @@ export function writeFrames(ring: SpscRing, bytes: Uint8Array, offset: number, p
   return offset;
 }
 
+/**
+ * The chunks small received messages share (as Buffer.allocUnsafe's pool). Transferring one
+ * would detach its neighbours too: a transfer list refuses them (transfer.ts), and they are
+ * marked untransferable for Node's own MessagePort, as Node marks its Buffer pool.
+ */
+const pooledChunks = new WeakSet<ArrayBuffer>();
+
+/** Whether `buffer` is a chunk several received messages share. */
+export function isPooledChunk(buffer: ArrayBuffer): boolean {
+  return pooledChunks.has(buffer);
+}
+
 /** Copies up to POOLED_MAX bytes into a shared 16 KiB chunk (as Buffer.allocUnsafe pools). */
 const POOLED_MAX = 2048;
 const CHUNK = 16384;
@@ -70,8 +83,6 @@ export class Reassembly {
   #poolFree = 0;
   /** Why the last accept() returned undefined for a frame it could not use (else undefined). */
   refused: string | undefined;
-  /** Whether the bytes accept() returned are this object's copy (else a view of ring memory). */
-  owned = false;
 
   /** `pieceMax`: the largest record payload; `maxMessage`: the largest message this side accepts. */
   constructor(pieceMax: number, maxMessage: number) {
@@ -79,10 +90,6 @@ export class Reassembly {
     this.#maxMessage = maxMessage;
   }
 
-  /** Whether part of a message has arrived and the rest has not. */
-  get partial(): boolean {
-    return this.#buffer !== undefined;
-  }
 
   /**
    * Takes one frame. `copy`: the message must not view ring memory (the codec keeps views of
@@ -104,7 +111,6 @@ export class Reassembly {
     const length = view.length;
     this.#skipping = false;
     if (length > this.#maxMessage) return this.#refuse(`a message of ${length} bytes exceeds the maximum of ${this.#maxMessage}`);
-    this.owned = copy;
     return copy ? this.#copy(view) : view;
   }
 
@@ -141,7 +147,6 @@ export class Reassembly {
       this.#filled += payload;
       if (this.#filled < this.#total) return undefined;
       this.#reset();
-      this.owned = true;
       return target;
     }
     this.#reset();
@@ -181,6 +186,8 @@ export class Reassembly {
     }
     if (this.#pool.byteLength - this.#poolFree < length) {
       this.#pool = new ArrayBuffer(CHUNK);
+      pooledChunks.add(this.#pool);
+      markAsUntransferable(this.#pool);
       this.#poolFree = 0;
     }
     const out = Buffer.from(this.#pool, this.#poolFree, length);

@@ -27,6 +27,10 @@ export interface IpcTarget extends EventEmitter {
 
 type SendCallback = (error: Error | null) => void;
 
+function rethrow(error: unknown): never {
+  throw error;
+}
+
 /** A handle Node could pass over its pipe (or a native one, as `socket._handle`): shared memory cannot carry it. */
 function isNodeHandle(handle: unknown): boolean {
   if (handle instanceof net.Socket || handle instanceof net.Server || handle instanceof dgram.Socket) return true;
@@ -85,7 +89,13 @@ export function installIpc(target: IpcTarget, channel: Channel): void {
   target.emit = function (this: IpcTarget, event: string | symbol, ...args: unknown[]): boolean {
     if (event === 'disconnect' && !channel.closed) {
       if (target.listenerCount('message') > 0) {
-        for (let next = channel.receiveMessage(); next !== undefined; next = channel.receiveMessage()) emit.call(this, eventOf(next.message), next.message, undefined);
+        for (let next = channel.receiveMessage(); next !== undefined; next = channel.receiveMessage()) {
+          try {
+            emit.call(this, eventOf(next.message), next.message, undefined);
+          } catch (error) {
+            process.nextTick(rethrow, error); // a listener that throws holds back nothing, 'disconnect' included
+          }
+        }
       }
       channel.close();
     }

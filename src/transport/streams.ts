@@ -1,12 +1,12 @@
 // Byte streams over a Channel, with Node's backpressure: a Writable whose chunks become
-// messages (write() waits for 'drain' once the Channel's queue passes its high-water mark,
-// end() closes the Channel after the last chunk is in shared memory) and a Readable that
+// messages (a write's callback comes once its chunk is in shared memory, which is when the
+// chunk may be reused; end() closes the Channel after the last one) and a Readable that
 // takes messages only when its buffer wants more (pull mode: the Channel leaves what is not
 // wanted in the ring, so a slow reader holds the writer back instead of growing memory).
 // A stream owns its Channel: use one Channel per stream, with codec 'raw' for bytes as they are.
 import { Buffer } from 'node:buffer';
 import { Readable, Writable } from 'node:stream';
-import { checkInteger, checkOptions, closedError, typeError } from '../errors.js';
+import { checkInteger, checkOptions, typeError } from '../errors.js';
 import { Channel, postKept } from './channel.js';
 
 export interface StreamOptions {
@@ -30,42 +30,27 @@ function toBuffer(message: unknown): Buffer {
 /** A Writable whose chunks travel as messages; end() closes the Channel after the last one. */
 export function createWriteStream(channel: Channel, options?: StreamOptions): Writable {
   const highWaterMark = checkStreamArgs(channel, options);
-  let waiting: ((error?: Error | null) => void) | undefined;
-  const onDrain = (): void => {
-    const callback = waiting;
-    waiting = undefined;
-    callback?.();
-  };
-  const onClose = (reason?: Error): void => {
-    const callback = waiting;
-    waiting = undefined;
-    callback?.(reason ?? closedError('channel'));
-  };
-  channel.on('drain', onDrain);
-  channel.on('close', onClose);
   return new Writable({
     highWaterMark,
     write(chunk: Buffer, _encoding, callback) {
-      let below: boolean;
       try {
-        below = postKept(channel, chunk); // the chunk is the stream's until written: no copy while it waits
+        postKept(channel, chunk); // the chunk is the stream's until written: no copy while it waits
       } catch (err) {
         callback(err as Error);
         return;
       }
-      if (below) callback();
-      else waiting = callback;
+      // The callback says the chunk may be reused: only once it is in the ring (at once when
+      // it fit); a channel that ends first fails it.
+      if (channel.queuedBytes === 0) callback();
+      else channel.afterWritten((error) => callback(error ?? null));
     },
     final(callback) {
       channel.afterWritten((error) => {
-        channel.off('close', onClose);
         channel.close();
         callback(error ?? null);
       });
     },
     destroy(error, callback) {
-      channel.off('drain', onDrain);
-      channel.off('close', onClose);
       channel.close();
       callback(error);
     },
