@@ -82,6 +82,13 @@ export class Outbound {
     this.#highWaterMark = sizes.highWaterMark;
   }
 
+  /** ERR_MESSAGE_TOO_LARGE for a message longer than the channel allows (nothing is sent). */
+  #checkSize(length: number): void {
+    if (length > this.#maxMessage) {
+      throw shmError('ERR_MESSAGE_TOO_LARGE', `a message of ${length} bytes exceeds this channel's maximum of ${this.#maxMessage}`);
+    }
+  }
+
   /** Bytes waiting in this process for room in the ring; stale as soon as the peer reads. */
   get queuedBytes(): number {
     return this.#queuedBytes;
@@ -111,10 +118,8 @@ export class Outbound {
     }
     if (!(bytes instanceof Uint8Array)) throw typeError('encoded message', bytes, 'a Uint8Array from the codec');
     const length = bytes.length;
-    if (length > this.#maxMessage) {
-      throw shmError('ERR_MESSAGE_TOO_LARGE', `a message of ${length} bytes exceeds this channel's maximum of ${this.#maxMessage}`);
-    }
-    let fresh = kept || this.#codec.fresh === true;
+    this.#checkSize(length);
+    let fresh = kept || codec.fresh === true;
     if (transfer !== undefined) {
       const moved = detach(transfer, bytes.buffer);
       if (moved !== undefined) {
@@ -123,7 +128,8 @@ export class Outbound {
       }
     }
     this.#sent++;
-    if (this.#head === this.#queue.length && length <= this.#pieceMax && tryWriteTagged(this.#ring, bytes, WHOLE)) {
+    if (this.#head === this.#queue.length && length <= this.#pieceMax) {
+      if (!tryWriteTagged(this.#ring, bytes, WHOLE)) return this.#enqueue(bytes, fresh, 0); // full: no second try
       this.#written++;
       this.#signals.published();
       return this.#queuedBytes < this.#highWaterMark;
@@ -138,9 +144,7 @@ export class Outbound {
    */
   #postText(text: string, transfer: ArrayBuffer[] | undefined): boolean {
     const length = Buffer.byteLength(text);
-    if (length > this.#maxMessage) {
-      throw shmError('ERR_MESSAGE_TOO_LARGE', `a message of ${length} bytes exceeds this channel's maximum of ${this.#maxMessage}`);
-    }
+    this.#checkSize(length);
     if (transfer !== undefined) detach(transfer, EMPTY);
     this.#sent++;
     if (this.empty && length <= this.#pieceMax) {
@@ -172,6 +176,11 @@ export class Outbound {
       }
       offset = Math.max(written, 0);
     }
+    return this.#enqueue(bytes, fresh, offset);
+  }
+
+  /** Queues what is left of a message from `offset` (a copy unless `fresh`); post()'s result. */
+  #enqueue(bytes: Uint8Array, fresh: boolean, offset: number): boolean {
     // Uint8Array's slice copies; a Buffer's own slice() would be a view of the caller's memory.
     this.#queue.push({ bytes: fresh ? bytes : Uint8Array.prototype.slice.call(bytes), text: undefined, length: bytes.length, offset });
     this.#queuedBytes += bytes.length - offset;
@@ -193,9 +202,7 @@ export class Outbound {
    */
   claim(length: number): ChannelClaim {
     if (this.#claimOpen) throw shmError('ERR_CLAIM_PENDING', 'commit() or abort() the pending claim first');
-    if (length > this.#maxMessage) {
-      throw shmError('ERR_MESSAGE_TOO_LARGE', `a message of ${length} bytes exceeds this channel's maximum of ${this.#maxMessage}`);
-    }
+    this.#checkSize(length);
     const ringClaim = this.empty && length <= this.#pieceMax ? (this.#ring.tryClaim(length) as SpscClaim | null) : null;
     let done = false;
     const end = (): void => {

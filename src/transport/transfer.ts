@@ -3,6 +3,7 @@
 // message whose bytes view a transferred buffer keeps that buffer's memory (moved, not
 // copied), so a large message that waits for room costs no defensive copy. Node 20 has no
 // ArrayBuffer.prototype.transfer: structuredClone with a transfer list detaches there too.
+import { dataCloneError } from './codec.js';
 import { isPooledChunk } from './framing.js';
 
 /** A TypeError with a Node error code, as MessagePort throws for a bad transfer list. */
@@ -35,10 +36,8 @@ export function transferList(option: unknown): ArrayBuffer[] | undefined {
     if (!(item instanceof ArrayBuffer)) {
       throw codedTypeError('ERR_INVALID_TRANSFER_OBJECT', 'Found invalid object in transferList: shmring transfers ArrayBuffers only');
     }
-    if (buffers.includes(item)) throw new DOMException('Transfer list contains duplicate ArrayBuffer', 'DataCloneError');
-    if (isPooledChunk(item)) {
-      throw new DOMException('An ArrayBuffer shared by several received messages cannot be transferred (transfer a copy: message.slice())', 'DataCloneError');
-    }
+    if (buffers.includes(item)) throw dataCloneError('Transfer list contains duplicate ArrayBuffer');
+    if (isPooledChunk(item)) throw dataCloneError('An ArrayBuffer shared by several received messages cannot be transferred (transfer a copy: message.slice())');
     buffers.push(item);
   }
   return buffers.length === 0 ? undefined : buffers;

@@ -179,14 +179,7 @@ export class Producer extends SpscSide {
 
   tryWrite(bytes: Uint8Array): boolean {
     if (!(bytes instanceof Uint8Array)) checkBytes(bytes);
-    if (!this.ready) this.open();
-    if (this.#writeOne(bytes)) {
-      this.#published();
-      return true;
-    }
-    this.countWait(); // ERR_SHM_TRUNCATED for a truncated segment, which looks full
-    this.#publish(); // looks full: let the consumer see everything so it can make room
-    return false;
+    return this.tryWriteTagged(bytes, 0);
   }
 
   /** tryWrite of a record with `tag` in its type word (0..MAX_TAG, unchecked: for the transport, which checks `bytes` too). */
@@ -196,8 +189,8 @@ export class Producer extends SpscSide {
       this.#published();
       return true;
     }
-    this.countWait();
-    this.#publish();
+    this.countWait(); // ERR_SHM_TRUNCATED for a truncated segment, which looks full
+    this.#publish(); // looks full: let the consumer see everything so it can make room
     return false;
   }
 
