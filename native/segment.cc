@@ -285,6 +285,18 @@ void* LiveMapping(const Napi::CallbackInfo& info, size_t* length, FaultCell** fa
   return data;
 }
 
+// faultOf(buffer) -> the fault word of the live mapping `buffer` views whole (a segment's
+// buffer posted to a worker thread shares the main thread's pages and so its fault word),
+// or undefined for any other SharedArrayBuffer.
+Napi::Value FaultOf(const Napi::CallbackInfo& info) {
+  size_t length = 0;
+  void* data = SharedBufferData(info[0], &length);
+  std::lock_guard<std::mutex> guard(registryLock);
+  auto found = Registry().find(data);
+  if (found == Registry().end() || found->second->length != length) return info.Env().Undefined();
+  return FaultBuffer(info.Env(), found->second->fault);
+}
+
 // unmap(buffer): releases the shared pages now. A private zero mapping takes their place
 // at the same address in one mmap(MAP_FIXED) call, so there is no moment when the
 // address range is free for another mapping, and views that survive read zeros.
@@ -363,6 +375,7 @@ void InitSegment(Napi::Env env, Napi::Object exports) {
   exports.Set("sysvRemove", Napi::Function::New(env, SysvRemove, "sysvRemove"));
   exports.Set("ftok", Napi::Function::New(env, Ftok, "ftok"));
   exports.Set("unmap", Napi::Function::New(env, Unmap, "unmap"));
+  exports.Set("faultOf", Napi::Function::New(env, FaultOf, "faultOf"));
   exports.Set("alias", Napi::Function::New(env, Alias, "alias"));
   exports.Set("unalias", Napi::Function::New(env, Unalias, "unalias"));
   exports.Set("flush", Napi::Function::New(env, Flush, "flush"));

@@ -26,6 +26,8 @@ export interface NativeAddon {
   ftok(path: string, proj: number): number;
   unmap(buffer: SharedArrayBuffer): void;
   flush(buffer: SharedArrayBuffer): void;
+  /** The fault word of the mapping `buffer` views whole (in any thread), or undefined if it is not one of ours. */
+  faultOf(buffer: SharedArrayBuffer): SharedArrayBuffer | undefined;
   alias(buffer: SharedArrayBuffer): ArrayBuffer | undefined;
   unalias(buffer: ArrayBuffer): void;
   futexWait(i32: Int32Array, index: number, expected: number, timeoutMs: number): 0 | 1 | 2;

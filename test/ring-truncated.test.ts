@@ -3,7 +3,9 @@
 // both ring kinds, and so does every later call. A write that returned reached the shared
 // pages; a message returned was copied from them, not from the zero pages the SIGBUS guard
 // put in their place. Each victim is a real process (test/fixtures/truncated-call.ts) and
-// the truncation is made by another (truncate(1)).
+// the truncation is made by another (truncate(1)). The writes include records held by
+// cork() before the cut (uncork() and flush() must not publish what the cut took) and a
+// ring in a worker thread over the segment's buffer posted to it.
 import test from 'ava';
 import { runFixture } from './helpers/processes.js';
 import { shmAddress, sweep } from './helpers/resources.js';
@@ -12,11 +14,11 @@ test.after.always(sweep);
 
 const CALLS = {
   SPSC: {
-    writes: ['spsc-tryWrite', 'spsc-write', 'spsc-write-timeout', 'spsc-writeAsync', 'spsc-tryWriteMany', 'spsc-claim'],
+    writes: ['spsc-tryWrite', 'spsc-write', 'spsc-write-timeout', 'spsc-writeAsync', 'spsc-tryWriteMany', 'spsc-claim', 'spsc-uncork', 'spsc-flush', 'spsc-worker-tryWrite'],
     reads: ['spsc-tryRead', 'spsc-tryReadInto', 'spsc-read', 'spsc-read-timeout', 'spsc-readAsync', 'spsc-drain'],
   },
   MPMC: {
-    writes: ['mpmc-tryWrite', 'mpmc-write', 'mpmc-writeAsync', 'mpmc-tryWriteMany'],
+    writes: ['mpmc-tryWrite', 'mpmc-write', 'mpmc-writeAsync', 'mpmc-tryWriteMany', 'mpmc-worker-tryWrite'],
     reads: ['mpmc-tryRead', 'mpmc-read', 'mpmc-read-timeout', 'mpmc-readAsync', 'mpmc-drain'],
   },
 };

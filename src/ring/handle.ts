@@ -3,12 +3,12 @@
 // one wait loop (sync/waiting.ts), the checks and counters both kinds share, and the
 // async iteration both offer. Owns no shared bytes.
 import { badHeaderError, closedError, rangeError, type ShmError, shmError, truncatedError, typeError } from '../errors.js';
-import { faultWord, type Segment } from '../segment/segment.js';
+import { faultWord, faultWordOfBuffer, type Segment } from '../segment/segment.js';
 import { type BlockOptions, waitAsync, type WaitJob, waitSync } from '../sync/waiting.js';
 import { defaultWaitStrategy, WaitStrategy } from '../sync/wait-strategy.js';
 import { closeWithSegment, forgetRing, type Located } from './target.js';
 
-/** The fault word of a ring with no Segment in this thread (a bare SharedArrayBuffer): never set. */
+/** The fault word of a ring over a SharedArrayBuffer that is no mapping of this process: never set. */
 const NO_FAULT = new Int32Array(new SharedArrayBuffer(4));
 
 /** Counters of this handle (not of the ring): what this process did through it. */
@@ -71,7 +71,7 @@ export class RingHandle {
     this.strategy = strategy;
     this.#owned = located.owned;
     this.#segment = located.segment;
-    this.fault = located.segment === undefined ? NO_FAULT : faultWord(located.segment);
+    this.fault = located.segment !== undefined ? faultWord(located.segment) : (faultWordOfBuffer(located.buffer) ?? NO_FAULT);
     this.#ring = ring;
     closeWithSegment(located.segment, ring);
   }

@@ -101,6 +101,16 @@ export function faultWord(segment: Segment): Int32Array {
   return faultOf(segment);
 }
 
+/**
+ * The fault word of the mapping a bare SharedArrayBuffer views whole: a segment's buffer
+ * posted to a worker thread, whose Segment object lives in another thread. undefined for a
+ * buffer that is not a mapping of this process.
+ */
+export function faultWordOfBuffer(buffer: SharedArrayBuffer): Int32Array | undefined {
+  const fault = native.faultOf(buffer);
+  return fault === undefined ? undefined : new Int32Array(fault);
+}
+
 let faultOf: (segment: Segment) => Int32Array;
 
 export class Segment {

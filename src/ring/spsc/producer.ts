@@ -161,15 +161,39 @@ export class Producer extends SpscSide {
     if (this.fault[0] !== 0) this.truncated();
   }
 
-  /** Makes every record written so far visible to the consumer, and wakes it if it sleeps. */
+  /**
+   * Makes every record written so far visible to the consumer, and wakes it if it sleeps.
+   * Records held back (batching) are published only if their pages are still the segment's.
+   */
   #publish(): void {
     if (this.#tail === this.#publishedTail) return;
+    if (this.hold !== PUBLISH_EACH && !this.#heldIntact()) return;
     this.#publishedTail = this.#tail;
     // Release store: the consumer that loads this tail sees every payload byte and record
     // header written before it.
     Atomics.store(this.i32, TAIL_INDEX, this.#tail | 0);
     this.strategy.wake(this.#dataPoint, 1);
   }
+
+  /**
+   * Whether the records held since the last publication are still in the segment. Earlier
+   * calls wrote them to the shared pages, and a truncation since then took those pages
+   * away without a fault in this process (publishing touches only the header, which a cut
+   * keeps). Every held page past the object's new end is at or below the highest held
+   * word, so one load there faults if any is gone: the SIGBUS guard then sets the fault
+   * word. A cut that ends inside that last page zeroes its tail without a fault: not seen.
+   */
+  #heldIntact(): boolean {
+    const last = (this.#tail - 4) & this.mask;
+    let probe = this.i32[recordOffset(last) >> 2]!;
+    // Held records that wrap: the highest held word is the data's last.
+    if ((this.#publishedTail & this.mask) > last) probe ^= this.i32[recordOffset(this.capacity - 4) >> 2]!;
+    this.#probe = probe;
+    return this.fault[0] === 0;
+  }
+
+  /** The last probe's value, kept so that the probing loads are not dropped as unused. */
+  #probe = 0;
 
   /** Publishes what this side wrote, if it is the producer of an open, sound ring. */
   flush(): void {

@@ -289,10 +289,16 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     if (this.#corks++ === 0) this.#setCorked(true);
   }
 
-  /** Ends one cork(); the last one publishes (releases) everything held. Extra calls do nothing. */
+  /**
+   * Ends one cork(); the last one publishes (releases) everything held, or throws
+   * ERR_SHM_TRUNCATED if the segment was cut under what it held. Extra calls do nothing.
+   */
   uncork(): void {
     if (this.#corks === 0) return;
-    if (--this.#corks === 0) this.#setCorked(false);
+    if (--this.#corks === 0) {
+      this.#setCorked(false);
+      this.#h.checkIntact();
+    }
   }
 
   #setCorked(on: boolean): void {
@@ -321,10 +327,15 @@ export class SpscRing implements AsyncIterable<Uint8Array> {
     return this.#h.closed;
   }
 
-  /** Makes what this handle wrote (producer) or read (consumer) visible to its peer now. */
+  /**
+   * Makes what this handle wrote (producer) or read (consumer) visible to its peer now;
+   * ERR_SHM_TRUNCATED if the segment was cut under what it held. Does nothing once closed.
+   */
   flush(): void {
+    if (this.#h.closed) return;
     if (this.#producerRole.held) this.#producer.flush();
     if (this.#consumerRole.held) this.#consumer.flush();
+    this.#h.checkIntact();
   }
 
   /**

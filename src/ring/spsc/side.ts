@@ -160,9 +160,9 @@ export abstract class SpscSide {
 
   /** Corks (true) or uncorks (false) this side; uncorking publishes (releases) what it held. */
   setCorked(on: boolean): void {
+    if (!on) this.flush(); // while still corked: a producer probes what it held (Producer.#heldIntact)
     this.hold = on ? CORKED : this.parts.batching;
     setCorked(this.#flushHeld, on);
-    if (!on) this.flush();
   }
 
   /** For close(): leaves the fast path and forgets any cork. */
