@@ -23,6 +23,9 @@ import { watchPeer } from './peer-watch.js';
 import { Signals } from './signals.js';
 import { transferList } from './transfer.js';
 import { makeWakeup, type Wakeup } from './wake.js';
+import { isZmqAddress, type ZmqAddress } from './zmq/address.js';
+import { ZmqChannel } from './zmq/channel.js';
+import type { ZmqChannelOptions } from './zmq/options.js';
 
 export type { ChannelClaim } from './outbound.js';
 
@@ -162,8 +165,11 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
    * makes an anonymous memfd segment, whose `fd:N` address works in this process's threads
    * and in children that inherit the descriptor), its header and both rings.
    */
-  static create(address?: string, options?: ChannelOptions): Channel {
-    const o = checkOptions(options);
+  static create(address: ZmqAddress, options?: ZmqChannelOptions): ZmqChannel;
+  static create(address?: string, options?: ChannelOptions): Channel;
+  static create(address?: string, options?: ChannelOptions | ZmqChannelOptions): Channel | ZmqChannel {
+    if (isZmqAddress(address)) return ZmqChannel.create(address, options as ZmqChannelOptions); // tcp://, ipc://: over ZeroMQ
+    const o = checkOptions(options as ChannelOptions | undefined);
     const capacity = checkCapacity(o.capacity);
     const maxMessage = checkCount('maxMessageSize', o.maxMessageSize, DEFAULT_MAX_MESSAGE, MAX_MESSAGE_LIMIT);
     checkConnectOptions(o);
@@ -175,8 +181,11 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
   }
 
   /** Joins the channel another side created. ENOENT, ERR_SHM_BAD_HEADER, ERR_ROLE_TAKEN. */
-  static connect(address: string, options?: ConnectOptions): Channel {
-    const o = checkOptions(options);
+  static connect(address: ZmqAddress, options?: ZmqChannelOptions): ZmqChannel;
+  static connect(address: string, options?: ConnectOptions): Channel;
+  static connect(address: string, options?: ConnectOptions | ZmqChannelOptions): Channel | ZmqChannel {
+    if (isZmqAddress(address)) return ZmqChannel.connect(address, options as ZmqChannelOptions); // tcp://, ipc://: over ZeroMQ
+    const o = checkOptions(options as ConnectOptions | undefined);
     checkConnectOptions(o);
     return joinEndpoint(address, (end) => {
       const channel = new Channel(end, CONNECTOR, o);
