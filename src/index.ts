@@ -8,7 +8,7 @@ export type { Address } from './segment/address.js';
 export * as futex from './sync/futex.js';
 export type { WaitResult, WaitAsyncOptions } from './sync/futex.js';
 export { WaitStrategy, DEFAULT_SPIN_US, DEFAULT_YIELD_US, DEFAULT_CATCH_UP_US } from './sync/wait-strategy.js';
-export type { WaitStrategyOptions, WaitPoint } from './sync/wait-strategy.js';
+export type { WaitStrategyOptions } from './sync/wait-strategy.js';
 export { Semaphore } from './sync/semaphore.js';
 export type { SemaphoreOptions, AcquireOptions, AcquireAsyncOptions } from './sync/semaphore.js';
 export { Mutex } from './sync/mutex.js';

@@ -1,6 +1,6 @@
-// POSIX and System V message queues, exposed as `shmring/queues` for the benchmark harness
-// (the competitors shmring is measured against). Thin and blocking: not part of the
-// library's messaging API.
+// POSIX and System V message queues for the benchmark harness (the competitors shmring is
+// measured against), reached through the package's private import `#queues`: not part of
+// the public API. Thin and blocking.
 import { native } from './native.js';
 import { checkBytes, checkInteger } from './errors.js';
 

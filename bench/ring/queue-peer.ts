@@ -1,7 +1,7 @@
 // One side of a message-queue baseline: POSIX (mq_send/mq_receive) or System V
 // (msgsnd/msgrcv), blocking calls, one message of SIZE bytes per call.
 //   queue-peer sender|receiver posix|sysv NAME|KEY SIZE COUNT REPS    (control block at fd:3)
-import { posixQueue, sysvQueue } from 'shmring/queues';
+import { posixQueue, sysvQueue } from '#queues';
 import { Segment } from 'shmring';
 import { Control } from '../lib/control.js';
 

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MpmcRing, Segment, SpscRing } from 'shmring';
-import { posixQueue, sysvQueue } from 'shmring/queues';
+import { posixQueue, sysvQueue } from '#queues';
 import { buildC } from '../lib/available.js';
 import { benchSegment } from '../lib/segments.js';
 import { CONTROL_BYTES, Control } from '../lib/control.js';

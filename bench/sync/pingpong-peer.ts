@@ -13,7 +13,12 @@ const warmup = Math.floor(rounds / 10);
 const seg = Segment.open('fd:3');
 const i32 = new Int32Array(seg.buffer);
 const point = { i32, word: 0, waiters: 1 };
-const strategy = new WaitStrategy({ spinUs: Number(spinUsText) });
+/** The wait loop the library's own handles use: internal, so not in the package's types. */
+interface StrategyInternals {
+  wait(point: { i32: Int32Array; word: number; waiters: number }, value: number, timeoutMs: number): 'ok' | 'timed-out';
+  wake(point: { i32: Int32Array; word: number; waiters: number }, count?: number): void;
+}
+const strategy = new WaitStrategy({ spinUs: Number(spinUsText) }) as WaitStrategy & StrategyInternals;
 
 function awaitValue(want: number): void {
   switch (mode) {

@@ -194,7 +194,7 @@ export class Segment {
     return this.#fault[0] !== 0;
   }
 
-  /** Throws ERR_SHM_TRUNCATED if `truncated` (for the slow paths of rings, waits and locks). */
+  /** @internal Throws ERR_SHM_TRUNCATED if `truncated` (for the slow paths of rings, waits and locks). */
   checkIntact(): void {
     if (this.#fault[0] !== 0) throw truncatedError(this.address);
   }

@@ -19,7 +19,7 @@ export interface WaitAsyncOptions {
 }
 
 /** Checks a word reference and returns nothing; throws TypeError/RangeError/ERR_CLOSED/ERR_SHM_TRUNCATED. */
-export function checkWord(i32: unknown, index: unknown): asserts i32 is Int32Array {
+function checkWord(i32: unknown, index: unknown): asserts i32 is Int32Array {
   if (!(i32 instanceof Int32Array)) throw typeError('i32', i32, 'an Int32Array');
   if (!(i32.buffer instanceof SharedArrayBuffer)) {
     throw typeError('i32', i32, 'an Int32Array over a SharedArrayBuffer (a futex on unshared memory can never be woken)');
@@ -151,7 +151,7 @@ export function waitAsync(i32: Int32Array, index: number, expected: number, opti
   }
 }
 
-/** Number of waitAsync() calls not yet settled in this thread (for tests and diagnostics). */
+/** @internal Number of waitAsync() calls not yet settled in this thread (for tests and diagnostics). */
 export function pendingAsyncWaits(): number {
   return pending.size;
 }

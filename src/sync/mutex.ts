@@ -45,18 +45,16 @@ export interface LockAsyncOptions extends LockOptions {
 }
 
 
-export class Mutex implements WaitPoint {
-  /** The mutex's 16 bytes, and nothing else of the segment. */
-  readonly i32: Int32Array;
-  readonly word = MUTEX_OWNER_OFFSET / 4;
-  readonly waiters = MUTEX_WAITERS_OFFSET / 4;
+export class Mutex {
+  /** Where waiters sleep: the mutex's 16 bytes (and nothing else of the segment), its owner word and its waiters word. */
+  readonly #point: WaitPoint;
   readonly #owner: BigInt64Array;
   readonly #strategy: WaitStrategy;
   /** Aborted when the segment closes: from then on every call is ERR_CLOSED. */
   readonly #closing: AbortSignal;
 
   private constructor(buffer: SharedArrayBuffer, byteOffset: number, strategy: WaitStrategy, closing: AbortSignal) {
-    this.i32 = new Int32Array(buffer, byteOffset, MUTEX_SIZE / 4);
+    this.#point = { i32: new Int32Array(buffer, byteOffset, MUTEX_SIZE / 4), word: MUTEX_OWNER_OFFSET / 4, waiters: MUTEX_WAITERS_OFFSET / 4 };
     this.#owner = new BigInt64Array(buffer, byteOffset + MUTEX_OWNER_OFFSET, 1);
     this.#strategy = strategy;
     this.#closing = closing;
@@ -132,7 +130,7 @@ export class Mutex implements WaitPoint {
     return {
       what: 'mutex lock',
       attempt: () => (this.#take() ? LOCKED : tookOver ? LOCKED_OWNER_DIED : null),
-      point: this,
+      point: this.#point,
       spin: true,
       check: () => {
         tookOver ||= this.#takeOver();
@@ -167,6 +165,6 @@ export class Mutex implements WaitPoint {
     }
     // Release store: the protected data written before it is visible to the next owner.
     Atomics.store(this.#owner, 0, 0n);
-    this.#strategy.wake(this, 1);
+    this.#strategy.wake(this.#point, 1);
   }
 }

@@ -37,11 +37,9 @@ export interface AcquireAsyncOptions extends AcquireOptions {
 }
 
 
-export class Semaphore implements WaitPoint {
-  /** The semaphore's 16 bytes, and nothing else of the segment. */
-  readonly i32: Int32Array;
-  readonly word = SEMAPHORE_COUNT_OFFSET / 4;
-  readonly waiters = SEMAPHORE_WAITERS_OFFSET / 4;
+export class Semaphore {
+  /** The semaphore's 16 bytes (and nothing else of the segment), its count word and its waiters word. */
+  readonly #point: WaitPoint;
   readonly #max: number;
   readonly #strategy: WaitStrategy;
   /** Aborted when the segment closes: from then on every call is ERR_CLOSED. */
@@ -51,16 +49,11 @@ export class Semaphore implements WaitPoint {
    * parks in slices of PEER_CHECK_INTERVAL_MS and re-tries after each: a releaser that died
    * between its CAS and its wake-up leaves a free unit nobody wakes us for.
    */
-  readonly #acquireJob: WaitJob<true> = {
-    what: 'semaphore acquire',
-    attempt: () => (this.tryAcquire() ? true : null),
-    point: this,
-    spin: true,
-    check: () => {},
-  };
+  readonly #acquireJob: WaitJob<true>;
 
   private constructor(buffer: SharedArrayBuffer, byteOffset: number, max: number, strategy: WaitStrategy, closing: AbortSignal) {
-    this.i32 = new Int32Array(buffer, byteOffset, SEMAPHORE_SIZE / 4);
+    this.#point = { i32: new Int32Array(buffer, byteOffset, SEMAPHORE_SIZE / 4), word: SEMAPHORE_COUNT_OFFSET / 4, waiters: SEMAPHORE_WAITERS_OFFSET / 4 };
+    this.#acquireJob = { what: 'semaphore acquire', attempt: () => (this.tryAcquire() ? true : null), point: this.#point, spin: true, check: () => {} };
     this.#max = max;
     this.#strategy = strategy;
     this.#closing = closing;
@@ -104,7 +97,7 @@ export class Semaphore implements WaitPoint {
   /** The count now; already stale for every other participant. */
   get value(): number {
     this.#checkOpen();
-    return Atomics.load(this.i32, this.word);
+    return Atomics.load(this.#point.i32, this.#point.word);
   }
 
   get max(): number {
@@ -114,7 +107,7 @@ export class Semaphore implements WaitPoint {
   /** Takes one unit if one is free; never blocks. */
   tryAcquire(): boolean {
     this.#checkOpen();
-    const { i32, word } = this;
+    const { i32, word } = this.#point;
     for (;;) {
       const count = Atomics.load(i32, word);
       if (count <= 0) return false;
@@ -138,7 +131,7 @@ export class Semaphore implements WaitPoint {
   release(n = 1): void {
     checkInteger('n', n, 1, SEMAPHORE_MAX);
     this.#checkOpen();
-    const { i32, word } = this;
+    const { i32, word } = this.#point;
     for (;;) {
       const count = Atomics.load(i32, word);
       if (count > this.#max - n) {
@@ -146,6 +139,6 @@ export class Semaphore implements WaitPoint {
       }
       if (Atomics.compareExchange(i32, word, count, count + n) === count) break;
     }
-    this.#strategy.wake(this, n);
+    this.#strategy.wake(this.#point, n);
   }
 }

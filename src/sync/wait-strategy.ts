@@ -54,7 +54,7 @@ export interface WaitStrategyOptions {
   catchUpUs?: number;
 }
 
-/** Where a waiter sleeps: the word it watches and the word counting sleepers. */
+/** @internal Where a waiter sleeps: the word it watches and the word counting sleepers. */
 export interface WaitPoint {
   readonly i32: Int32Array;
   readonly word: number;
@@ -89,7 +89,7 @@ export class WaitStrategy {
     this.catchUpUs = checkMicroseconds('catchUpUs', o.catchUpUs, DEFAULT_CATCH_UP_US);
   }
 
-  /**
+  /** @internal
    * Spins, then yields, while the word equals `value`; true if it changed within the
    * budget. Allocates nothing: past the first loads, the loop and its clock run natively.
    */
@@ -120,7 +120,7 @@ export class WaitStrategy {
     return outcome !== UNCHANGED;
   }
 
-  /**
+  /** @internal
    * Blocks the thread while the word equals `value`, for at most timeoutMs (-1: no limit).
    * 'ok' means the word changed or a wake-up came (re-check your condition).
    */
@@ -129,14 +129,14 @@ export class WaitStrategy {
     return parkSync(this, point, () => (Atomics.load(point.i32, point.word) !== value ? true : null), timeoutMs) === TIMED_OUT ? 'timed-out' : 'ok';
   }
 
-  /** As wait(), without blocking the event loop. */
+  /** @internal As wait(), without blocking the event loop. */
   async waitAsync(point: WaitPoint, value: number, timeoutMs: number, signal?: AbortSignal): Promise<'ok' | 'timed-out'> {
     if (this.spin(point, value)) return 'ok';
     const recheck = () => (Atomics.load(point.i32, point.word) !== value ? true : null);
     return (await parkAsync(this, point, recheck, timeoutMs, signal)) === TIMED_OUT ? 'timed-out' : 'ok';
   }
 
-  /**
+  /** @internal
    * Parks without spinning or announcing: for callers that announce themselves in the
    * waiters word and re-check their own condition before parking (see waiting.ts).
    */
@@ -144,14 +144,14 @@ export class WaitStrategy {
     return futex.wait(point.i32, point.word, value, timeoutMs < 0 ? undefined : timeoutMs) === 'timed-out' ? 'timed-out' : 'ok';
   }
 
-  /** As park(), without blocking the event loop. */
+  /** @internal As park(), without blocking the event loop. */
   async parkAsync(point: WaitPoint, value: number, timeoutMs: number, signal?: AbortSignal): Promise<'ok' | 'timed-out'> {
     const timeout = timeoutMs < 0 ? undefined : timeoutMs;
     const result = await futex.waitAsync(point.i32, point.word, value, signal === undefined ? { timeout } : { timeout, signal });
     return result === 'timed-out' ? 'timed-out' : 'ok';
   }
 
-  /** Wakes up to `count` sleepers if the waiters word says there are any; no syscall otherwise. */
+  /** @internal Wakes up to `count` sleepers if the waiters word says there are any; no syscall otherwise. */
   wake(point: WaitPoint, count = Infinity): void {
     if (Atomics.load(point.i32, point.waiters) !== 0) {
       futex.wake(point.i32, point.word, count);

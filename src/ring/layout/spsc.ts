@@ -55,6 +55,11 @@ export function recordOffset(index: number): number {
   return DATA_OFFSET + index;
 }
 
+/** Int32Array index of the data word at byte `index` of the data (a multiple of 4). */
+export function dataWordIndex(index: number): number {
+  return (DATA_OFFSET + index) >> 2;
+}
+
 /** Int32Array index of the length word of the record at byte offset `at`. */
 export function recordLengthIndex(at: number): number {
   return (at + RECORD_LENGTH_OFFSET) >> 2;

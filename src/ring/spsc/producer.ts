@@ -9,7 +9,7 @@
 import { checkBytes, rangeError, shmError, typeError } from '../../errors.js';
 import type { WaitPoint } from '../../sync/wait-strategy.js';
 import { flushDeferredIfAny } from '../batching.js';
-import { HEAD_INDEX, payloadOffset, PRODUCER_CLOSED_INDEX, RECORD_HEADER_SIZE, recordLengthIndex, recordOffset, recordSize, recordTypeIndex, TAIL_INDEX, messageType, TYPE_PADDING } from '../layout/spsc.js';
+import { dataWordIndex, HEAD_INDEX, payloadOffset, PRODUCER_CLOSED_INDEX, RECORD_HEADER_SIZE, recordLengthIndex, recordOffset, recordSize, recordTypeIndex, TAIL_INDEX, messageType, TYPE_PADDING } from '../layout/spsc.js';
 import { type Claim, SpscClaim } from './claim.js';
 import { CORKED, PUBLISH_EACH, type SpscParts, SpscSide } from './side.js';
 
@@ -185,9 +185,9 @@ export class Producer extends SpscSide {
    */
   #heldIntact(): boolean {
     const last = (this.#tail - 4) & this.mask;
-    let probe = this.i32[recordOffset(last) >> 2]!;
+    let probe = this.i32[dataWordIndex(last)]!;
     // Held records that wrap: the highest held word is the data's last.
-    if ((this.#publishedTail & this.mask) > last) probe ^= this.i32[recordOffset(this.capacity - 4) >> 2]!;
+    if ((this.#publishedTail & this.mask) > last) probe ^= this.i32[dataWordIndex(this.capacity - 4)]!;
     this.#probe = probe;
     return this.fault[0] === 0;
   }
