@@ -386,7 +386,9 @@ export class ZmqChannel extends EventEmitter implements AsyncIterable<unknown>, 
     events.on('accept', () => this.#connections++);
     events.on('connect', () => this.#connections++);
     events.on('handshake', () => {
+      if (this.#peerSeen || this.#closed) return;
       this.#peerSeen = true;
+      this.emit('connect'); // the peer is there (a shared-memory Channel has no such moment to tell)
     });
     events.on('disconnect', () => {
       this.#connections = Math.max(0, this.#connections - 1);
