@@ -1,5 +1,6 @@
 // Every program in examples/ runs as a user would run it (`node examples/...`, importing the
-// built package by its name) and ends with its "ok" line, so the examples never rot.
+// built package by its name; a TypeScript one through tsx, as `npx tsx` would) and ends with
+// its "ok" line, so the examples never rot.
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,11 +8,12 @@ import test from 'ava';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-const EXAMPLES = ['two-process-queue.mjs', 'fork/parent.mjs', 'worker-channel.mjs', 'file-stream.mjs'];
+const EXAMPLES = ['two-process-queue.mjs', 'fork/parent.mjs', 'worker-channel.mjs', 'file-stream.mjs', 'named-channel.ts', 'work-queue.mjs'];
 
 for (const example of EXAMPLES) {
   test(`examples/${example} runs and says ok`, async (t) => {
-    const child = spawn(process.execPath, [join(ROOT, 'examples', example)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const loader = example.endsWith('.ts') ? ['--import=tsx'] : [];
+    const child = spawn(process.execPath, [...loader, join(ROOT, 'examples', example)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
     t.teardown(() => {
       clearTimeout(timer);
