@@ -32,7 +32,33 @@ export interface Codec {
    * encode() does.
    */
   readonly text?: (value: unknown) => string;
+  /** A codec that writes a message in place (a schema): the Channel claims ring memory and encodes into it. */
+  readonly direct?: CodecDirect;
+  /** A schema codec's identity: it goes into the channel's header at create and must match at connect. */
+  readonly identity?: SchemaIdentity;
 }
+
+/**
+ * The direct path of a codec: encodedLength(value) checks the value (throwing as encode()
+ * does) and returns its length; encodeInto(value, bytes, offset), called right after it with
+ * the same value, writes exactly that many bytes at `offset` (ring memory). If encodeInto
+ * throws, the bytes may be partly written: the Channel drops its claim, nothing is sent.
+ */
+export interface CodecDirect {
+  encodedLength(value: unknown): number;
+  encodeInto(value: unknown, bytes: Uint8Array, offset: number): void;
+}
+
+/** What names a schema on the wire (src/schema): its canonical form and that form's hash. */
+export interface SchemaIdentity {
+  readonly name: string;
+  readonly canonical: string;
+  /** First 8 bytes of SHA-256 of `canonical`, big-endian; never 0 in practice (0 means "no schema" in a header). */
+  readonly hash: bigint;
+}
+
+/** Schemas made in this process by hash, so that a mismatch can name the other side's schema when it is known here. */
+export const knownSchemas = new Map<bigint, string>();
 
 export type CodecOption = 'structured' | 'advanced' | 'json' | 'raw' | Codec;
 
@@ -218,6 +244,13 @@ export function structuredCodec(): Codec {
   };
 }
 
+/** The schema identity of a codec option (a schema object), else undefined: without making the codec. */
+export function codecIdentity(option: unknown): SchemaIdentity | undefined {
+  if (option === null || typeof option !== 'object') return undefined;
+  const { direct, identity } = option as Codec;
+  return direct !== undefined && typeof identity?.hash === 'bigint' ? identity : undefined;
+}
+
 /** The codec a Channel uses for `option` (a fresh pair of states for the default). */
 export function resolveCodec(option: unknown): Codec {
   switch (option) {
@@ -233,7 +266,13 @@ export function resolveCodec(option: unknown): Codec {
   }
   if (option !== null && typeof option === 'object' && typeof (option as Codec).encode === 'function' && typeof (option as Codec).decode === 'function') {
     const custom = option as Codec;
-    return { encode: (v) => custom.encode(v), decode: (b) => custom.decode(b), fresh: custom.fresh === true, borrows: custom.borrows !== false };
+    const codec: Codec = { encode: (v) => custom.encode(v), decode: (b) => custom.decode(b), fresh: custom.fresh === true, borrows: custom.borrows !== false };
+    // A schema (src/schema): its direct path and identity come along, checked as it made them.
+    const { direct, identity } = custom;
+    if (direct !== undefined && typeof direct.encodedLength === 'function' && typeof direct.encodeInto === 'function') {
+      return typeof identity?.hash === 'bigint' ? { ...codec, direct, identity } : { ...codec, direct };
+    }
+    return codec;
   }
   throw typeError('codec', option, "'structured', 'advanced', 'json', 'raw' or { encode, decode }");
 }

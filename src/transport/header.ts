@@ -2,7 +2,8 @@
 // publishes READY last; connect() validates everything it reads before using it as an
 // offset or size, and claims the connector's place with one compareExchange.
 import { badHeaderError, shmError } from '../errors.js';
-import type { Segment } from '../segment/segment.js';
+import { Segment } from '../segment/segment.js';
+import { knownSchemas, type SchemaIdentity } from './codec.js';
 import { identityThread, isAlive, SELF_THREAD } from '../sync/identity.js';
 import {
   CAPACITY_OFFSET,
@@ -21,6 +22,7 @@ import {
   MAX_MESSAGE_OFFSET,
   RING_A_OFFSET_OFFSET,
   RING_B_OFFSET_OFFSET,
+  SCHEMA_HASH_OFFSET,
   STATE_FORMATTING,
   STATE_OFFSET,
   STATE_READY,
@@ -117,4 +119,45 @@ export function claimConnector(segment: Segment): void {
     throw shmError('ERR_ROLE_TAKEN', `the channel ${segment.address} already has both ends (connector thread ${identityThread(previous)})`);
   }
   throw shmError('ERR_CLOSED', `the channel ${segment.address} was joined before and its connector is gone`);
+}
+
+/** Writes the schema hash of the creator's codec (0: not a schema) before READY. */
+export function writeSchemaHash(segment: Segment, identity: SchemaIdentity | undefined): void {
+  const i64 = new BigInt64Array(segment.buffer, 0, HEADER_SIZE / 8);
+  Atomics.store(i64, i64Index(SCHEMA_HASH_OFFSET), BigInt.asIntN(64, identity?.hash ?? 0n));
+}
+
+/** How a mismatch names a schema: its name and canonical form if this process knows it, else its hash. */
+function describeSchema(hash: bigint): string {
+  if (hash === 0n) return 'no schema';
+  const known = knownSchemas.get(hash);
+  return `schema ${hash.toString(16).padStart(16, '0')}${known === undefined ? '' : ` (${known})`}`;
+}
+
+/**
+ * ERR_SCHEMA_MISMATCH unless the channel in `segment` (READY) was created with the schema
+ * `identity` (undefined: a codec that is not a schema, which only a channel without one takes).
+ */
+export function checkSchema(segment: Segment, address: string, identity: SchemaIdentity | undefined): void {
+  const i64 = new BigInt64Array(segment.buffer, 0, HEADER_SIZE / 8);
+  const theirs = BigInt.asUintN(64, Atomics.load(i64, i64Index(SCHEMA_HASH_OFFSET)));
+  const mine = identity?.hash ?? 0n;
+  if (theirs === mine) return;
+  throw shmError('ERR_SCHEMA_MISMATCH', `channel ${address} was created with ${describeSchema(theirs)}; this side's codec is ${identity === undefined ? 'not a schema' : `schema ${identity.hash.toString(16).padStart(16, '0')} (${identity.name} ${identity.canonical})`}`, { address });
+}
+
+/**
+ * Checks the schema of the channel at `address` before joining it (a read-only look at its
+ * header): a connector that would be refused never takes the connector's place, so the
+ * creator goes on waiting for the right one.
+ */
+export function checkSchemaAt(address: string, identity: SchemaIdentity | undefined): void {
+  if (typeof address !== 'string') return; // joining refuses it with its own error
+  const segment = Segment.open(address, { readOnly: true });
+  try {
+    readShape(segment, address);
+    checkSchema(segment, address, identity);
+  } finally {
+    segment.close();
+  }
 }

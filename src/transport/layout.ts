@@ -14,7 +14,8 @@
 //   40      8     connector         identity of the connecting thread, 0 until one connects
 //   48      4     creator closed    1 once the creator closed (after its last publication)
 //   52      4     connector closed  1 once the connector closed
-//   56..127       reserved
+//   56      8     schema hash       create(): the codec's schema hash (src/schema), 0 for none
+//   64..127       reserved
 //   128     line  creator wake line   (see below) how to wake the creator's event loop
 //   256     line  connector wake line how to wake the connector's event loop
 //   384           ring A, then ring B (each SpscRing.requiredBytes(capacity) bytes)
@@ -32,7 +33,7 @@
 //   +16  4   name length bytes of the doorbell's abstract socket name (1..MAX_NAME)
 //   +20  108 name        the abstract socket name, without its leading NUL
 export const CHANNEL_MAGIC = 0x434d4853; // "SHMC" little-endian
-export const CHANNEL_VERSION = 2; // 2: the frame kind moved from a frame header into the record's tag
+export const CHANNEL_VERSION = 3; // 2: the frame kind moved from a frame header into the record's tag; 3: the schema hash
 export const STATE_FORMATTING = 0;
 export const STATE_READY = 1;
 
@@ -50,6 +51,7 @@ export const CREATOR_OFFSET = TOTAL_SIZE_OFFSET + 4;
 export const CONNECTOR_OFFSET = CREATOR_OFFSET + 8;
 export const CREATOR_CLOSED_OFFSET = CONNECTOR_OFFSET + 8;
 export const CONNECTOR_CLOSED_OFFSET = CREATOR_CLOSED_OFFSET + 4;
+export const SCHEMA_HASH_OFFSET = CONNECTOR_CLOSED_OFFSET + 4;
 
 export const CREATOR_WAKE_OFFSET = LINE;
 export const CONNECTOR_WAKE_OFFSET = CREATOR_WAKE_OFFSET + LINE;

@@ -9,7 +9,7 @@ import { Buffer } from 'node:buffer';
 import { checkInteger, shmError, typeError } from '../errors.js';
 import type { SpscClaim } from '../ring/spsc/claim.js';
 import { tryWriteTagged, type SpscRing } from '../ring/spsc/ring.js';
-import type { Codec } from './codec.js';
+import type { Codec, CodecDirect } from './codec.js';
 import { writeFrames, type ClaimRoom } from './framing.js';
 import { WHOLE } from './layout.js';
 import type { Signals } from './signals.js';
@@ -108,6 +108,7 @@ export class Outbound {
   post(value: unknown, transfer: ArrayBuffer[] | undefined, kept = false): boolean {
     if (this.#claimOpen) throw shmError('ERR_CLAIM_PENDING', 'commit() or abort() the pending claim first');
     const codec = this.#codec;
+    if (codec.direct !== undefined) return this.#postDirect(codec.direct, value, transfer);
     let bytes: Uint8Array;
     if (codec.text !== undefined) {
       const text = codec.text(value);
@@ -162,6 +163,40 @@ export class Outbound {
     this.#queue.push({ bytes: EMPTY_BYTES, text, length, offset: 0 });
     this.#queuedBytes += length;
     return this.#queued();
+  }
+
+  /**
+   * A message of a codec with a direct path (a schema): checked and measured, then encoded
+   * straight into a claim of ring memory when it fits one record and the ring has room (no
+   * buffer of its own; the claim is dropped if encoding throws); otherwise into a buffer of
+   * its own, queued as any other.
+   */
+  #postDirect(direct: CodecDirect, value: unknown, transfer: ArrayBuffer[] | undefined): boolean {
+    const length = direct.encodedLength(value);
+    this.#checkSize(length);
+    // (transferred buffers are detached once encoded: a field may hold one)
+    if (this.empty && length <= this.#pieceMax) {
+      const claim = this.#ring.tryClaim(length) as SpscClaim | null;
+      if (claim !== null) {
+        try {
+          direct.encodeInto(value, claim.bytes, 0);
+          if (transfer !== undefined) detach(transfer, EMPTY);
+        } catch (err) {
+          claim.abort();
+          throw err;
+        }
+        this.#sent++;
+        claim.commitTagged(WHOLE);
+        this.#written++;
+        this.#signals.published();
+        return this.#queuedBytes < this.#highWaterMark;
+      }
+    }
+    const bytes = new Uint8Array(length);
+    direct.encodeInto(value, bytes, 0);
+    if (transfer !== undefined) detach(transfer, EMPTY);
+    this.#sent++;
+    return this.empty && length <= this.#pieceMax ? this.#enqueue(bytes, true, 0) : this.#sendRest(bytes, true);
   }
 
   /** post()'s way for a message that is larger than a record, or waits behind others, or found the ring full. */
