@@ -11,10 +11,10 @@
 // first), whether it listens, iterates or streams.
 import { EventEmitter } from 'node:events';
 import { checkInteger, checkOptions, closedError, shmError } from '../errors.js';
-import { rawCodec, resolveCodec, type Codec } from './codec.js';
+import { codecIdentity, rawCodec, resolveCodec, type Codec } from './codec.js';
 import { joinEndpoint, leaveEndpoint, makeEndpoint, type Endpoint } from './endpoints.js';
 import { Reassembly } from './framing.js';
-import { MAX_MESSAGE_LIMIT } from './header.js';
+import { checkSchema, checkSchemaAt, MAX_MESSAGE_LIMIT, writeSchemaHash } from './header.js';
 import { Inbound, NOTHING, Refused } from './inbound.js';
 import { checkCapacity, checkConnectOptions, checkCount, checkWake, DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_MESSAGE, type ChannelOptions, type ConnectOptions } from './options.js';
 import { CONNECTOR, CREATOR, HEADER_SIZE, i64Index, ownerOffset, wakeOffset, type Side } from './layout.js';
@@ -175,6 +175,7 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
     checkConnectOptions(o);
     return makeEndpoint(address, capacity, maxMessage, (end) => {
       const channel = new Channel(end, CREATOR, o);
+      writeSchemaHash(end.segment, channel.#codec.identity); // (before READY)
       channel.#awaitJoin(true);
       return channel;
     });
@@ -187,7 +188,12 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
     if (isZmqAddress(address)) return ZmqChannel.connect(address, options as ZmqChannelOptions); // tcp://, ipc://: over ZeroMQ
     const o = checkOptions(options as ConnectOptions | undefined);
     checkConnectOptions(o);
+    // Both ends have the same schema or none: refused before this side takes its place. (Looked
+    // at again once joined, for a channel made anew at that address in between.)
+    const identity = codecIdentity(o.codec);
+    checkSchemaAt(address, identity);
     return joinEndpoint(address, (end) => {
+      checkSchema(end.segment, address, identity);
       const channel = new Channel(end, CONNECTOR, o);
       channel.#learnPeer();
       channel.#signals.ring(); // the creator learns who joined, and starts watching it
