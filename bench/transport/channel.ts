@@ -10,7 +10,11 @@
 // same peer code and the same two serializations; a worker_threads MessagePort; a Unix
 // socket carrying length-prefixed JSON; and, as references, the JS ceiling (ceiling.ts: the
 // same encodings over a bare SpscRing, for small objects and arrays) and the ring's own
-// zero-copy claim for 1 MiB Buffers. Every run is bounded by a message count and by time.
+// zero-copy claim for 1 MiB Buffers. Typed messages (src/schema): the small object through a
+// Channel whose codec is a schema, written straight into ring memory; a 64-byte fixed record
+// the same way beside the bare ring copying 64 bytes per message; and in one process, a
+// record read into a plain object against the same record read through the flyweight.
+// Every run is bounded by a message count and by time.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -19,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { Channel, fork as shmFork, Segment, type Claim } from 'shmring';
+import { Channel, fork as shmFork, Segment, SpscRing, type Claim } from 'shmring';
 import { benchSegment, removeOnExit } from '../lib/segments.js';
 import { byMode, type Row, type RunSettings, type Scenario } from '../lib/scenario.js';
 import { PEER_EXEC_ARGV, peerFile, track } from '../lib/spawn.js';
@@ -27,7 +31,7 @@ import { summarize } from '../lib/stats.js';
 import { runJs as syncFutexRoundTrip } from '../sync/pingpong.js';
 import { CEILING_BYTES, coder, createRings, readReplies, type CeilingCodec } from './ceiling.js';
 import { jsonFrame, jsonFrameReader } from './json-frames.js';
-import { END_BYTES, END_TEXT, isBytes, isEnd, payload, PAYLOADS, replyCount, type PayloadName } from './payloads.js';
+import { END_BYTES, END_TEXT, isBytes, isEnd, payload, PAYLOADS, record64, replyCount, SCHEMA_END, SCHEMAS, type PayloadName, type SchemaName } from './payloads.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PEER = peerFile(HERE, 'peer');
@@ -96,7 +100,8 @@ function rawSender(ch: Channel, send: RawSend): (m: unknown) => boolean {
 
 function channelLink(codec: string, mode: Mode, send: RawSend = 'copy'): Link {
   const address = `shm:shmring-bench-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  const ch = Channel.create(address, { codec: codec as 'json', capacity: 4 << 20, highWaterMark: 8 << 20 });
+  const schema = codec.startsWith('schema:') ? SCHEMAS[codec.slice('schema:'.length) as SchemaName] : undefined;
+  const ch = Channel.create(address, { codec: schema ?? (codec as 'json'), capacity: 4 << 20, highWaterMark: 8 << 20 });
   const forget = removeOnExit(address); // Ctrl-C kills the peer before it can close its end
   const child = track(spawn(process.execPath, [...PEER_EXEC_ARGV, PEER, 'channel', address, codec, mode], { stdio: 'inherit' }));
   return {
@@ -193,7 +198,7 @@ async function unixLink(mode: Mode): Promise<Link> {
  * decodes. For 'bytes', each message is claimed in the ring and filled in place as a
  * Channel claim row's are (the end marker is written as it is). One way only.
  */
-function ceilingLink(codec: CeilingCodec, mode: Mode): Link {
+function ceilingLink(codec: CeilingCodec, mode: Mode, copy = false): Link {
   if (mode !== 'sink') throw new Error('the JS ceiling is measured one way only');
   const { segment, address, release } = benchSegment(CEILING_BYTES);
   const rings = createRings(segment);
@@ -225,7 +230,7 @@ function ceilingLink(codec: CeilingCodec, mode: Mode): Link {
     return false;
   };
   return {
-    send: codec === 'bytes' ? claimed : write,
+    send: codec === 'bytes' && !copy ? claimed : write, // (copy: the bare ring's tryWrite of each message)
     room: () => full,
     onMessage: (h) => handlers.push(h),
     close: async () => {
@@ -261,7 +266,51 @@ const COMPETITORS: Competitor[] = [
   { competitor: 'Unix socket', setup: 'length-prefixed JSON', link: (m) => unixLink(m), carries: (n) => !isBytes(n), end: END_TEXT },
   { competitor: 'shmring fork', setup: 'fork, json', link: (m) => forkLink('json', m, shmFork), carries: (n) => !isBytes(n), end: END_TEXT },
   { competitor: 'shmring fork', setup: 'fork, advanced', link: (m) => forkLink('advanced', m, shmFork), carries: () => true, end: END_TEXT },
+  // (last: the ratios below take the others by position)
+  { competitor: 'shmring Channel', setup: "schema codec (struct { id: u32, ts: f64, payload: utf8(40) })", link: (m) => channelLink('schema:tick', m), carries: (n) => n === 'small', end: SCHEMA_END.tick },
 ];
+
+/** The 64-byte fixed record: a schema Channel, and the bare ring copying 64 bytes per message (its bar). */
+const RECORD_ROWS: Array<Competitor & { message: unknown }> = [
+  { competitor: 'shmring Channel', setup: 'schema codec, 64 B fixed record (struct { seq: f64, ts: f64, values: f64[6] })', link: (m) => channelLink('schema:record64', m), carries: () => true, end: SCHEMA_END.record64, message: record64(1) },
+  { competitor: 'SpscRing copy', setup: '64 B per message (tryWrite + drain), bare ring', link: (m) => ceilingLink('bytes', m, true), carries: () => true, end: END_BYTES, message: new Uint8Array(64).fill(7), family: 'reference' },
+];
+
+/**
+ * One process, one ring: `count` small records written in place, then read back either into
+ * plain objects (Schema.tryRead) or through the flyweight (Schema.drain), reading every field
+ * of each, in batches that fit the ring; msgs/s of the reading.
+ */
+function readInProcess(how: 'plain' | 'flyweight', count: number, ms: number): number {
+  const Tick = SCHEMAS.tick;
+  const capacity = 1 << 20;
+  const sab = new SharedArrayBuffer(SpscRing.requiredBytes(capacity));
+  const producer = SpscRing.create(sab, { capacity, role: 'producer' });
+  const consumer = SpscRing.open(sab, { role: 'consumer' });
+  const value = payload('small') as { id: number; ts: number; payload: string };
+  let sum = 0;
+  const look = (r: Record<string, unknown>) => {
+    sum += (r.id as number) + (r.ts as number) + (r.payload as string).length;
+  };
+  let read = 0;
+  let spent = 0;
+  const batch = 4096;
+  try {
+    while (read < count && spent < ms) {
+      for (let i = 0; i < batch; i++) Tick.write(producer, value);
+      const start = performance.now();
+      if (how === 'plain') for (let i = 0; i < batch; i++) look(Tick.tryRead(consumer)!);
+      else Tick.drain(consumer, look, batch);
+      spent += performance.now() - start;
+      read += batch;
+    }
+  } finally {
+    producer.close();
+    consumer.close();
+  }
+  if (sum === 0) throw new Error('nothing was read');
+  return read / (spent / 1000);
+}
 
 /** The bars (ceiling.ts) for the Channel's default codec and fork()'s json (small objects and arrays of them), and for the Channel's claim (1 MiB). */
 const CEILINGS: Competitor[] = [
@@ -414,6 +463,45 @@ export const scenario: Scenario = {
         }
       }
     }
+    const smallBudget = budgetFor(settings.mode, 'small');
+    const recordRate: number[] = [];
+    for (const c of RECORD_ROWS) {
+      settings.progress(`transport one-way 64 B record: ${c.competitor} ${c.setup}`);
+      const link = await c.link('sink');
+      try {
+        const msgs = await oneWay(link, c.message, c.end, smallBudget);
+        recordRate.push(msgs);
+        const family = c.family === undefined ? {} : { family: c.family };
+        rows.push({ scenario: 'transport', competitor: c.competitor, setup: `${c.setup}, one-way`, figures: { msgs_per_s: msgs }, ...family });
+      } finally {
+        await link.close();
+      }
+    }
+    const r64 = ratio(recordRate[0], recordRate[1]);
+    if (r64 !== undefined) rows.find((r) => r.setup === `${RECORD_ROWS[0]!.setup}, one-way`)!.ratios = { '÷ SpscRing copy 64 B': r64 };
+    settings.progress('transport: schema records read as plain objects and through the flyweight, one process');
+    const inProcess = new Map<string, number>();
+    for (const how of ['plain', 'flyweight'] as const) {
+      readInProcess(how, smallBudget.count / 10, smallBudget.ms / 5); // warm-up
+      inProcess.set(how, readInProcess(how, smallBudget.count, smallBudget.ms));
+    }
+    rows.push({ scenario: 'transport', competitor: 'shmring schema', setup: 'small record read into a plain object (tryRead), one process', figures: { msgs_per_s: inProcess.get('plain')! } });
+    rows.push({
+      scenario: 'transport',
+      competitor: 'shmring schema',
+      setup: 'small record read through the flyweight (drain), one process',
+      figures: { msgs_per_s: inProcess.get('flyweight')! },
+      ratios: { '÷ plain-object read': inProcess.get('flyweight')! / inProcess.get('plain')! },
+    });
+    const schemaSmall = COMPETITORS.at(-1)!;
+    const schemaRatios: Record<string, number> = {};
+    for (const [label, other] of [['÷ child_process IPC json', COMPETITORS[6]!], ['÷ default codec', COMPETITORS[0]!], ['÷ JS ceiling (msgpackr)', CEILINGS[0]!]] as const) {
+      const r = ratio(rate.get(key(schemaSmall, 'small')), rate.get(key(other, 'small')));
+      if (r !== undefined) schemaRatios[label] = r;
+    }
+    const schemaRow = rows.find((r) => r.setup === `${schemaSmall.setup}, one-way, small`);
+    if (schemaRow !== undefined) schemaRow.ratios = schemaRatios;
+
     const [channel, , , raw, transferred, claimed, ipcJson, ipcAdvanced, port, , shmJson, shmAdvanced] = COMPETITORS as Competitor[] as [Competitor, Competitor, Competitor, Competitor, Competitor, Competitor, Competitor, Competitor, Competitor, Competitor, Competitor, Competitor];
     // shmring's fork against Node's, each serialization against its own
     for (const [mine, theirs] of [[shmJson, ipcJson], [shmAdvanced, ipcAdvanced]] as const) {

@@ -1,5 +1,6 @@
 // The far end of each transport competitor, in its own process:
-//   peer channel ADDRESS CODEC sink|echo [socket|futex]   a shmring Channel
+//   peer channel ADDRESS CODEC sink|echo [socket|futex]   a shmring Channel (CODEC schema:tick or
+//                                          schema:record64: a schema of payloads.ts)
 //   peer fork sink|echo                    a child of child_process.fork (its IPC channel)
 //   peer unix PATH sink|echo               a Unix socket carrying length-prefixed JSON
 //   peer ceiling ADDRESS msgpackr|json|bytes   the JS ceiling's far end (ceiling.ts), a sink
@@ -9,16 +10,16 @@ import { connect } from 'node:net';
 import { Channel, Segment } from 'shmring';
 import { sink, type CeilingCodec } from './ceiling.js';
 import { jsonFrame, jsonFrameReader } from './json-frames.js';
-import { countBytes, isEnd } from './payloads.js';
+import { countBytes, isEnd, SCHEMAS, schemaCount, type SchemaName } from './payloads.js';
 
 const [kind, ...rest] = process.argv.slice(2);
 
-function behave(onMessage: (handler: (m: unknown) => void) => void, send: (m: unknown) => void, mode: string, raw = false): void {
+function behave(onMessage: (handler: (m: unknown) => void) => void, send: (m: unknown) => void, mode: string, raw = false, reply = (count: number): unknown => ({ count })): void {
   let count = 0;
   onMessage((m) => {
     if (mode === 'echo') return void send(m);
     if (isEnd(m)) {
-      send(raw ? countBytes(count) : { count });
+      send(raw ? countBytes(count) : reply(count));
       count = 0;
     } else {
       count++;
@@ -28,8 +29,10 @@ function behave(onMessage: (handler: (m: unknown) => void) => void, send: (m: un
 
 if (kind === 'channel') {
   const [address, codec, mode, wake] = rest;
-  const ch = Channel.connect(address!, { codec: codec as 'json', wake: wake as 'futex' | undefined });
-  behave((h) => ch.on('message', h), (m) => ch.postMessage(m), mode!, codec === 'raw');
+  const schema = codec!.startsWith('schema:') ? (codec!.slice('schema:'.length) as SchemaName) : undefined;
+  const ch = Channel.connect(address!, { codec: schema === undefined ? (codec as 'json') : SCHEMAS[schema], wake: wake as 'futex' | undefined });
+  const reply = schema === undefined ? undefined : (count: number) => schemaCount(schema, count);
+  behave((h) => ch.on('message', h), (m) => ch.postMessage(m), mode!, codec === 'raw', reply);
 } else if (kind === 'fork') {
   const [mode] = rest;
   behave((h) => process.on('message', h), (m) => process.send!(m as object), mode!);
