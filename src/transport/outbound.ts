@@ -192,7 +192,9 @@ export class Outbound {
         return this.#queuedBytes < this.#highWaterMark;
       }
     }
-    const bytes = new Uint8Array(length);
+    // From Buffer's pool for small ones: consecutive messages share one ArrayBuffer, which a
+    // schema's writer keeps its views of (a new ArrayBuffer each would cost it three views).
+    const bytes = Buffer.allocUnsafe(length);
     direct.encodeInto(value, bytes, 0);
     if (transfer !== undefined) detach(transfer, EMPTY);
     this.#sent++;
