@@ -14,7 +14,7 @@
 // two values, `<name>.length` (H) then `<name>` (the N bytes: take the first `length`); a
 // tail gives `<name>.length` (I), its bytes following the fixed part at `size`.
 import type { Kind } from './kinds.js';
-import type { Layout } from './layout.js';
+import { TAIL_LENGTH_SIZE, type Layout } from './layout.js';
 
 const C_TYPES: Record<string, string> = {
   i8: 'int8_t',
@@ -147,7 +147,7 @@ function pyLayout(layout: Layout, prefix: string, out: { format: string; names: 
     pad(layout.tail.lengthOffset);
     out.format += 'I';
     out.names.push(`${prefix}${layout.tail.name}.length`);
-    at = layout.tail.lengthOffset + 4;
+    at = layout.tail.lengthOffset + TAIL_LENGTH_SIZE;
   }
   pad(layout.size);
 }

@@ -22,6 +22,9 @@ export interface Kind {
 
 // ---- numbers -------------------------------------------------------------------------------
 
+/** A 64-bit integer written as two little-endian 32-bit halves: the high one at +4. */
+const HIGH_HALF = 4;
+
 function integer(canonical: string, size: number, min: number, max: number, set: (dv: DataView, at: number, v: number) => void, get: (dv: DataView, at: number) => number): Kind {
   const expected = `an integer from ${min} to ${max}`;
   return {
@@ -111,11 +114,11 @@ function int64(signed: boolean, asNumber: boolean): Kind {
       const v = value as number;
       const high = Math.floor(v / 2 ** 32);
       a.dv.setUint32(at, v - high * 2 ** 32, true);
-      a.dv.setInt32(at + 4, high, true);
+      a.dv.setInt32(at + HIGH_HALF, high, true);
     },
     read(a, at) {
       const low = a.dv.getUint32(at, true);
-      const high = signed ? a.dv.getInt32(at + 4, true) : a.dv.getUint32(at + 4, true);
+      const high = signed ? a.dv.getInt32(at + HIGH_HALF, true) : a.dv.getUint32(at + HIGH_HALF, true);
       // Exact while |high| < 2^21: then high × 2^32 + low is within ±2^53.
       if (high >= 2 ** 21 || high < -(2 ** 21) || (high === -(2 ** 21) && low === 0)) {
         corrupt(`${canonical} ${signed ? a.dv.getBigInt64(at, true) : a.dv.getBigUint64(at, true)} is not exact as a number`);
@@ -127,6 +130,12 @@ function int64(signed: boolean, asNumber: boolean): Kind {
 
 // ---- strings and bytes ---------------------------------------------------------------------
 
+// A bounded string or byte array (`utf8(N)`, `bytes(N)`), from the field's start:
+//   +0  u16  byte length L (L <= N)
+//   +2  N    L bytes, then zeros
+export const BOUNDED_LENGTH_SIZE = 2;
+const BOUNDED_DATA = BOUNDED_LENGTH_SIZE;
+
 /** Largest bound of a bounded string or byte array (its length is a u16). */
 export const MAX_BOUND = 65535;
 /** Largest fixed-size string or byte array (a record must fit the ring anyway). */
@@ -135,7 +144,7 @@ export const MAX_FIXED = 2 ** 24;
 /** `utf8(N)`: a u16 byte length, then N bytes (the unused ones zero). */
 function boundedUtf8(bound: number): Kind {
   return {
-    size: 2 + bound,
+    size: BOUNDED_DATA + bound,
     align: 2,
     canonical: `utf8(${bound})`,
     check(value) {
@@ -143,14 +152,14 @@ function boundedUtf8(bound: number): Kind {
       if (utf8LengthWithin(value as string, bound) < 0) refuseRange(value, `at most ${bound} bytes of UTF-8`);
     },
     write(a, at, value) {
-      const n = writeUtf8(a.buf, String(value), at + 2, bound);
+      const n = writeUtf8(a.buf, String(value), at + BOUNDED_DATA, bound);
       a.dv.setUint16(at, n, true);
-      a.u8.fill(0, at + 2 + n, at + 2 + bound);
+      a.u8.fill(0, at + BOUNDED_DATA + n, at + BOUNDED_DATA + bound);
     },
     read(a, at) {
       const n = a.dv.getUint16(at, true);
       if (n > bound) corrupt(`a length of ${n} bytes past its bound of ${bound}`);
-      return readUtf8(a.buf, at + 2, n);
+      return readUtf8(a.buf, at + BOUNDED_DATA, n);
     },
   };
 }
@@ -158,7 +167,7 @@ function boundedUtf8(bound: number): Kind {
 /** `bytes(N)`: a u16 length, then N bytes (the unused ones zero). */
 function boundedBytes(bound: number): Kind {
   return {
-    size: 2 + bound,
+    size: BOUNDED_DATA + bound,
     align: 2,
     canonical: `bytes(${bound})`,
     check(value) {
@@ -169,13 +178,13 @@ function boundedBytes(bound: number): Kind {
       const bytes = value as Uint8Array;
       const n = Math.min(bytes.length, bound);
       a.dv.setUint16(at, n, true);
-      a.buf.set(n === bytes.length ? bytes : bytes.subarray(0, n), at + 2);
-      a.u8.fill(0, at + 2 + n, at + 2 + bound);
+      a.buf.set(n === bytes.length ? bytes : bytes.subarray(0, n), at + BOUNDED_DATA);
+      a.u8.fill(0, at + BOUNDED_DATA + n, at + BOUNDED_DATA + bound);
     },
     read(a, at) {
       const n = a.dv.getUint16(at, true);
       if (n > bound) corrupt(`a length of ${n} bytes past its bound of ${bound}`);
-      return copyOut(a, at + 2, n);
+      return copyOut(a, at + BOUNDED_DATA, n);
     },
   };
 }
