@@ -7,8 +7,12 @@
 import { typeError } from '../errors.js';
 import type { Kind, TailKind } from './kinds.js';
 
-/** A field's name: an identifier (it is spelled into C and Python declarations and the canonical form). */
-export const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/**
+ * A field's name: an identifier (it is spelled into C and Python declarations, the canonical
+ * form and the generated code of compile.ts), other than __proto__ (an object's prototype,
+ * never a field of a plain object).
+ */
+export const FIELD_NAME = /^(?!__proto__$)[A-Za-z_][A-Za-z0-9_]*$/;
 
 export interface Field {
   readonly name: string;

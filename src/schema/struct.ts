@@ -5,8 +5,8 @@
 // Every refusal of a value names its field and happens before anything is written
 // (encodedLength() checks the whole value); every refusal of a record is ERR_BAD_MESSAGE.
 //
-// Fields are read and written through closures over the offset table rather than code
-// generated per schema: no field name is ever spliced into code.
+// The field-by-field code of each struct is generated once (compile.ts: it pays, and only
+// numbers and checked identifiers are spelled into it).
 import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { checkBytes, checkInteger, rangeError, typeError } from '../errors.js';
@@ -16,6 +16,7 @@ import type { Codec, CodecDirect, SchemaIdentity } from '../transport/codec.js';
 import { knownSchemas } from '../transport/codec.js';
 import { Accessor, type Access } from './access.js';
 import { arrayKind, copyOut, MAX_FIXED, parseKind, type Kind, type TailKind } from './kinds.js';
+import { compileFields, type FieldsCode } from './compile.js';
 import { FIELD_NAME, layOut, type Layout } from './layout.js';
 import { corrupt, decodeError, encodeError, refuseType, within } from './refusal.js';
 import { toC, toPython, type PythonLayout } from './generators.js';
@@ -74,7 +75,7 @@ function kindOf(spec: unknown, name: string): Kind | TailKind {
 
 /** The kind of a nested struct: its fields at its own offsets, as a plain object. */
 function structKind(layout: Layout): Kind & { layout: Layout } {
-  const { fields } = layout;
+  const code = compileFields(layout.fields);
   return {
     size: layout.size,
     align: layout.align,
@@ -83,43 +84,11 @@ function structKind(layout: Layout): Kind & { layout: Layout } {
     layout,
     check(value) {
       if (value === null || typeof value !== 'object') refuseType(value, 'an object');
-      checkFields(fields, value as Record<string, unknown>);
+      code.check(value as Record<string, unknown>);
     },
-    write: (a, at, value) => writeFields(fields, a, at, value as Record<string, unknown>),
-    read: (a, at) => readFields(fields, a, at, {}),
+    write: (a, at, value) => code.write(a, at, value as Record<string, unknown>),
+    read: (a, at) => code.read(a, at),
   };
-}
-
-function checkFields(fields: Layout['fields'], o: Record<string, unknown>): void {
-  for (let i = 0; i < fields.length; i++) {
-    const { name, kind } = fields[i]!;
-    const value = o[name];
-    try {
-      if (value === undefined && !(name in o)) refuseType(undefined, `a field ${name} (${kind.canonical}): it is missing`);
-      kind.check(value);
-    } catch (err) {
-      within(err, name);
-    }
-  }
-}
-
-function writeFields(fields: Layout['fields'], a: Access, at: number, o: Record<string, unknown>): void {
-  for (let i = 0; i < fields.length; i++) {
-    const field = fields[i]!;
-    field.kind.write(a, at + field.offset, o?.[field.name]);
-  }
-}
-
-function readFields(fields: Layout['fields'], a: Access, at: number, out: Record<string, unknown>): Record<string, unknown> {
-  for (let i = 0; i < fields.length; i++) {
-    const field = fields[i]!;
-    try {
-      out[field.name] = field.kind.read(a, at + field.offset);
-    } catch (err) {
-      within(err, field.name);
-    }
-  }
-  return out;
 }
 
 /**
@@ -139,6 +108,7 @@ export class Schema implements Codec {
   /** The same 8 bytes as an unsigned big-endian BigInt (what a Channel's header holds). */
   readonly hashBigInt: bigint;
   readonly #layout: Layout;
+  readonly #code: FieldsCode;
   readonly #writer = new Accessor();
   readonly #reader = new Accessor();
   #view: View | undefined;
@@ -160,11 +130,12 @@ export class Schema implements Codec {
     if (typeof name !== 'string' || !FIELD_NAME.test(name)) throw typeError('name', name, 'an identifier');
     const declared: Array<[string, Kind | TailKind]> = [];
     for (const field of Object.keys(fields)) {
-      if (!FIELD_NAME.test(field)) throw typeError('field name', field, 'an identifier ([A-Za-z_][A-Za-z0-9_]*)');
+      if (!FIELD_NAME.test(field)) throw typeError('field name', field, 'an identifier ([A-Za-z_][A-Za-z0-9_]*) other than __proto__');
       declared.push([field, kindOf(fields[field], field)]);
     }
     if (declared.length === 0) throw typeError('fields', fields, 'at least one field');
     const layout = (this.#layout = layOut(declared));
+    this.#code = compileFields(layout.fields);
     this.name = name;
     this.size = layout.size;
     this.align = layout.align;
@@ -199,7 +170,7 @@ export class Schema implements Codec {
     try {
       if (value === null || typeof value !== 'object') refuseType(value, `an object of schema ${this.name}`);
       const o = value as Record<string, unknown>;
-      checkFields(this.#layout.fields, o);
+      this.#code.check(o);
       const tail = this.#layout.tail;
       if (tail === undefined) return this.size;
       const t = o[tail.name];
@@ -247,7 +218,7 @@ export class Schema implements Codec {
     // Padding is zero, never old ring bytes or heap garbage.
     const padding = this.#layout.padding;
     for (let i = 0; i < padding.length; i += 2) for (let at = base + padding[i]!; at < base + padding[i + 1]!; at++) a.u8[at] = 0;
-    writeFields(this.#layout.fields, a, base, o);
+    this.#code.write(a, base, o);
     const tail = this.#layout.tail;
     if (tail === undefined) return;
     const room = length - this.size;
@@ -285,7 +256,7 @@ export class Schema implements Codec {
       const a = this.#reader.of(bytes);
       this.#checkRecord(a, bytes);
       const base = bytes.byteOffset;
-      const out = readFields(this.#layout.fields, a, base, {});
+      const out = this.#code.read(a, base);
       const tail = this.#layout.tail;
       if (tail !== undefined) {
         const n = bytes.length - this.size;
