@@ -1,7 +1,10 @@
-// CURVE's allow list: the ZAP handler (ZeroMQ RFC 27) that ZeroMQ asks, for each client
-// handshake on a CURVE server socket, whether that client's public key may come in. One
-// handler serves every CURVE server channel of the process (ZeroMQ finds it at one inproc
-// address per context); each server socket has a ZAP domain of its own naming its allow list.
+// Who may connect to a created channel: the ZAP handler (ZeroMQ RFC 27) that ZeroMQ asks at
+// each client's handshake. A channel has one peer: the first client that passes (with CURVE,
+// one whose public key is in the allow list; without, any ZeroMQ client) is admitted, and
+// every later one is refused, as a third party is refused a shared-memory channel
+// (ERR_ROLE_TAKEN); its side sees EACCES. One handler serves every created channel of the
+// process (ZeroMQ finds it at one inproc address per context); each channel's socket has a
+// ZAP domain of its own naming its entry.
 import { randomUUID } from 'node:crypto';
 import type { Zmq } from './load.js';
 
@@ -25,19 +28,26 @@ export function z85Encode(bytes: Uint8Array): string {
 
 type Router = InstanceType<Zmq['Router']>;
 
-const allowLists = new Map<string, ReadonlySet<string>>();
+interface Door {
+  /** The public keys allowed in (CURVE), or undefined: any client (NULL). */
+  readonly allow: ReadonlySet<string> | undefined;
+  /** A client was let in: the channel's peer. */
+  admitted: boolean;
+}
+
+const doors = new Map<string, Door>();
 let handler: Router | undefined;
 
-/** Registers an allow list; returns its ZAP domain and the function that removes it. */
-export function allowClients(zmq: Zmq, allow: readonly string[]): { domain: string; remove: () => void } {
+/** Registers a channel's door (CURVE: its allow list); returns its ZAP domain and the function that removes it. */
+export function admitOne(zmq: Zmq, allow: readonly string[] | undefined): { domain: string; remove: () => void } {
   const domain = `shmring-${randomUUID()}`;
-  allowLists.set(domain, new Set(allow));
+  doors.set(domain, { allow: allow === undefined ? undefined : new Set(allow), admitted: false });
   if (handler === undefined) startHandler(zmq);
   return {
     domain,
     remove: () => {
-      allowLists.delete(domain);
-      if (allowLists.size === 0 && handler !== undefined) {
+      doors.delete(domain);
+      if (doors.size === 0 && handler !== undefined) {
         handler.close(); // its pending receive would keep the process alive
         handler = undefined;
       }
@@ -60,15 +70,17 @@ function startHandler(zmq: Zmq): void {
       }
       const [routing, empty, version, requestId, domain, , , mechanism, key] = request;
       if (routing === undefined || empty === undefined || requestId === undefined) continue;
-      const allowed = allowLists.get(domain?.toString() ?? '');
-      const ok =
-        version?.toString() === '1.0' &&
-        mechanism?.toString() === 'CURVE' &&
-        key?.length === 32 &&
-        allowed !== undefined &&
-        allowed.has(z85Encode(key));
+      const door = doors.get(domain?.toString() ?? '');
+      const curve = mechanism?.toString() === 'CURVE';
+      let refusal: string | undefined;
+      if (version?.toString() !== '1.0' || door === undefined) refusal = 'unknown channel';
+      else if (door.admitted) refusal = 'the channel has its peer';
+      else if (door.allow === undefined ? mechanism?.toString() !== 'NULL' : !curve || key?.length !== 32 || !door.allow.has(z85Encode(key))) {
+        refusal = 'client key not allowed';
+      } else door.admitted = true;
+      const ok = refusal === undefined;
       try {
-        await router.send([routing, empty, '1.0', requestId, ok ? '200' : '400', ok ? 'OK' : 'client key not allowed', ok ? z85Encode(key!) : '', '']);
+        await router.send([routing, empty, '1.0', requestId, ok ? '200' : '400', refusal ?? 'OK', ok && curve ? z85Encode(key!) : '', '']);
       } catch {
         return;
       }

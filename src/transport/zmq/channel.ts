@@ -1,10 +1,12 @@
 // ZmqChannel: the Channel's contract over ZeroMQ, for a peer on another host (tcp://) or for
-// tests (ipc://). One PAIR socket per end: PAIR talks to exactly one peer, as a Channel does,
-// keeps order, and blocks rather than drops at its high-water mark (ZMQ_SNDHWM), so nothing
-// is lost while both ends live. Each message is one ZeroMQ frame holding the codec's bytes;
-// close() sends a goodbye (an empty frame then GOODBYE, a two-part message no codec makes)
-// so that the peer tells a close from a death (the socket monitor's 'disconnect' without a
-// goodbye: the peer died, its heartbeat stopped, or the link went down).
+// tests (ipc://). One DEALER socket per end, DEALER to DEALER: with one peer it keeps order
+// and blocks rather than drops at its high-water mark (ZMQ_SNDHWM), so nothing is lost while
+// both ends live; the creator's ZAP handler (admission.ts) lets exactly one peer in. (PAIR,
+// the one-peer socket, is not used: in ZeroMQ 4.3 a stranger's failed handshake can leave a
+// bound PAIR refusing every later peer.) Each message is one ZeroMQ frame holding the codec's
+// bytes; close() sends a goodbye (an empty frame then GOODBYE, a two-part message no codec
+// makes) so that the peer tells a close from a death (the socket monitor's 'disconnect'
+// without a goodbye: the peer died, its heartbeat stopped, or the link went down).
 //
 // Sending: a message goes to ZeroMQ at once while the socket is writable (sendTimeout 0: the
 // send happens inside postMessage). Once ZeroMQ holds sendHighWaterMark messages, posts wait
@@ -19,7 +21,7 @@ import { isIP } from 'node:net';
 import { checkOptions, closedError, shmError, ShmError } from '../../errors.js';
 import { resolveCodec, type Codec } from '../codec.js';
 import { checkAddressType, parseZmqAddress, type Endpoint, type ZmqAddress } from './address.js';
-import { allowClients } from './curve.js';
+import { admitOne } from './admission.js';
 import { track, untrack, type Holder } from './keep-alive.js';
 import { loadZmq, type Zmq } from './load.js';
 import { checkCurve, checkZmqOptions, type ZmqChannelOptions, type ZmqCurveClient, type ZmqCurveServer, type ZmqSettings } from './options.js';
@@ -31,10 +33,17 @@ const GOODBYE_BYTES = Buffer.from(GOODBYE);
 const DONE = Symbol('done');
 /** The goodbye in the send queue: close() sends it after everything posted before. */
 const BYE = Symbol('bye');
+/**
+ * A pending receive gives up after this long and is made again. zeromq.js waits on ZeroMQ's
+ * edge-triggered descriptor, and a look at the socket's state from here (socket.writable in
+ * postMessage, socket.readable) can take the edge that a pending receive waits for: a
+ * message that arrived then would wait for the next event. Receiving in slices bounds that.
+ */
+const RECEIVE_SLICE_MS = 250;
 /** How long a connection may take to complete its ZMTP handshake (a stranger that says nothing is dropped). */
 const HANDSHAKE_MS = 5000;
 
-type Pair = InstanceType<Zmq['Pair']>;
+type Dealer = InstanceType<Zmq['Dealer']>;
 
 const openChannels = new Set<ZmqChannel>();
 process.on('exit', () => {
@@ -57,7 +66,7 @@ export class ZmqChannel extends EventEmitter implements AsyncIterable<unknown>, 
    * port 0 or *), or the address connected to.
    */
   readonly address: string;
-  readonly #socket: Pair;
+  readonly #socket: Dealer;
   readonly #codec: Codec;
   readonly #settings: ZmqSettings;
   readonly #server: boolean;
@@ -80,6 +89,7 @@ export class ZmqChannel extends EventEmitter implements AsyncIterable<unknown>, 
   // The peer, from the socket monitor: connections open now, and whether a peer completed its handshake.
   #connections = 0;
   #peerSeen = false;
+  #handshakeTimer: NodeJS.Timeout | undefined;
   /** The peer is gone: what it sent is read, then the channel ends with `reason`. */
   #ending: { reason: Error | undefined } | undefined;
   // Lifecycle.
@@ -94,7 +104,7 @@ export class ZmqChannel extends EventEmitter implements AsyncIterable<unknown>, 
     this.#settings = settings;
     this.#codec = codec;
     this.#server = server;
-    const socket = new zmq.Pair({
+    const socket = new zmq.Dealer({
       linger: settings.linger,
       sendHighWaterMark: settings.sendHighWaterMark,
       receiveHighWaterMark: settings.receiveHighWaterMark,
@@ -104,6 +114,7 @@ export class ZmqChannel extends EventEmitter implements AsyncIterable<unknown>, 
       heartbeatTimeToLive: settings.heartbeatTimeToLive,
       handshakeInterval: HANDSHAKE_MS,
       sendTimeout: 0,
+      receiveTimeout: RECEIVE_SLICE_MS,
       ipv6: endpoint.host !== undefined && isIP(endpoint.host) !== 4,
     });
     this.#socket = socket;
@@ -111,12 +122,14 @@ export class ZmqChannel extends EventEmitter implements AsyncIterable<unknown>, 
       if (curve !== undefined) {
         socket.curveSecretKey = curve.keyPair.secretKey;
         socket.curvePublicKey = curve.keyPair.publicKey;
-        if ('allow' in curve) {
-          socket.curveServer = true;
-          const allowed = allowClients(zmq, curve.allow);
-          this.#removeAllow = allowed.remove;
-          socket.zapDomain = allowed.domain;
-        } else socket.curveServerKey = curve.serverPublicKey;
+        if ('allow' in curve) socket.curveServer = true;
+        else socket.curveServerKey = curve.serverPublicKey;
+      }
+      if (server) {
+        // The ZAP handler admits one peer (with CURVE, one of the allowed keys), as a channel has one.
+        const door = admitOne(zmq, curve !== undefined && 'allow' in curve ? curve.allow : undefined);
+        this.#removeAllow = door.remove;
+        socket.zapDomain = door.domain;
       }
       this.#watch();
       if (server) {
@@ -300,6 +313,10 @@ export class ZmqChannel extends EventEmitter implements AsyncIterable<unknown>, 
 
   readonly #onReceiveError = (err: unknown): void => {
     this.#receiving = false;
+    if ((err as { code?: string }).code === 'EAGAIN' && !this.#closed) {
+      this.#pull(); // a slice ended (RECEIVE_SLICE_MS)
+      return;
+    }
     if (!this.#closed) this.#finish(socketError(err, 'cannot receive from', this.address));
   };
 
@@ -376,15 +393,22 @@ export class ZmqChannel extends EventEmitter implements AsyncIterable<unknown>, 
   // ---- the peer --------------------------------------------------------------------------
 
   /**
-   * The socket monitor. A connection that completes its handshake is the peer (PAIR drops any
-   * other while one is connected); a 'disconnect' that leaves no connection open means the
+   * The socket monitor. A connection that completes its handshake is the peer (the ZAP handler
+   * refuses any other); a 'disconnect' that leaves no connection open means the
    * peer is gone. A connector whose handshake fails ends (a refused key: EACCES; a server that
    * does not speak ZMTP: ERR_BAD_MESSAGE); a creator ignores a stranger's failed handshake.
    */
   #watch(): void {
     const events = this.#socket.events;
     events.on('accept', () => this.#connections++);
-    events.on('connect', () => this.#connections++);
+    events.on('connect', () => {
+      this.#connections++;
+      // A server that does not speak ZMTP may never fail the handshake (ZeroMQ takes bytes
+      // without its signature for ZMTP 1.0 and waits): give it HANDSHAKE_MS to answer.
+      this.#handshakeTimer ??= setTimeout(() => {
+        if (!this.#peerSeen) this.#fail(shmError('ERR_BAD_MESSAGE', `no ZeroMQ handshake from ${this.address} within ${HANDSHAKE_MS} ms of connecting: not a shmring channel`, { address: this.address }));
+      }, HANDSHAKE_MS).unref();
+    });
     events.on('handshake', () => {
       if (this.#peerSeen || this.#closed) return;
       this.#peerSeen = true;
@@ -405,8 +429,8 @@ export class ZmqChannel extends EventEmitter implements AsyncIterable<unknown>, 
 
   #peerGone(): void {
     if (this.#closed || this.#ending !== undefined) return;
-    this.#ending = { reason: shmError('ERR_PEER_DEAD', `the other end of channel ${this.address} is gone (it died, its heartbeat stopped, or the link went down)`) };
-    this.#pull(); // read what it sent, then end
+    this.#ending = { reason: shmError('ERR_PEER_DEAD', `the other end of channel ${this.address} is gone (it died, its heartbeat stopped, the link went down, or it sent a message above maxMessageSize)`) };
+    this.#pull(); // what it sent is read first (a receive already pending ends within its slice)
   }
 
   /** Setting up failed (a name that does not resolve, a refused handshake): 'error' if listened to, then 'close'. */
@@ -500,6 +524,7 @@ export class ZmqChannel extends EventEmitter implements AsyncIterable<unknown>, 
     this.#reason = reason;
     openChannels.delete(this);
     untrack(this);
+    clearTimeout(this.#handshakeTimer);
     if (this.#ending !== undefined || reason !== undefined) this.#socket.linger = 0; // nobody left to send to
     this.#socket.close(); // a pending receive or send rejects; the monitor closes with it
     this.#removeAllow?.();

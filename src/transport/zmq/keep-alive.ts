@@ -20,9 +20,22 @@ const LOOK_MS = 50;
 const open = new Set<Holder>();
 let timer: NodeJS.Timeout | undefined;
 
+/**
+ * Whether anything Node knows of keeps the loop alive. process.stdout and stderr are listed
+ * as long as they are ref'd, though an idle pipe or TTY keeps nothing alive (a pending write
+ * is a request of its own), so they are left out.
+ */
+function othersKeepAlive(): boolean {
+  let count = process.getActiveResourcesInfo().length;
+  if (count === 0) return false;
+  const handles = (process as unknown as { _getActiveHandles?: () => unknown[] })._getActiveHandles?.() ?? [];
+  for (const handle of handles) if (handle === process.stdout || handle === process.stderr) count--;
+  return count > 0;
+}
+
 function look(): void {
   for (const holder of open) if (holder.holds()) return;
-  if (process.getActiveResourcesInfo().length > 0) return; // something else keeps the loop alive
+  if (othersKeepAlive()) return;
   for (const holder of [...open]) holder.closeAtExit();
 }
 
