@@ -1,6 +1,7 @@
-// Where a schema reads and writes: a DataView and a Buffer over the whole ArrayBuffer (or
-// SharedArrayBuffer) a record lives in, made once per buffer and reused while messages keep
-// coming from the same ring, so that encoding or decoding a record allocates no view.
+// Where a schema reads and writes: a DataView, a Buffer and a Uint8Array over the whole
+// ArrayBuffer (or SharedArrayBuffer) a record lives in, made once per buffer and reused while
+// messages keep coming from the same ring, so that encoding or decoding a record allocates
+// no view.
 import { Buffer } from 'node:buffer';
 
 export interface Access {
@@ -11,17 +12,26 @@ export interface Access {
   readonly u8: Uint8Array;
 }
 
-/** A one-entry cache of the Access of the last buffer seen (one per reader or writer, so that two rings do not evict each other). */
+/**
+ * The Access of each buffer seen: the last one at hand, the others in a WeakMap (one schema
+ * may serve several rings or channels in a process, whose messages interleave). One per
+ * reader or writer of a schema.
+ */
 export class Accessor {
   #buffer: ArrayBufferLike | undefined;
   #access: Access | undefined;
+  readonly #seen = new WeakMap<ArrayBufferLike, Access>();
 
   of(bytes: Uint8Array): Access {
     const buffer = bytes.buffer;
-    if (buffer !== this.#buffer || this.#access === undefined) {
-      this.#access = { dv: new DataView(buffer), buf: Buffer.from(buffer as ArrayBuffer), u8: new Uint8Array(buffer) };
-      this.#buffer = buffer;
+    if (buffer === this.#buffer) return this.#access!;
+    let access = this.#seen.get(buffer);
+    if (access === undefined) {
+      access = { dv: new DataView(buffer), buf: Buffer.from(buffer as ArrayBuffer), u8: new Uint8Array(buffer) };
+      this.#seen.set(buffer, access);
     }
-    return this.#access;
+    this.#buffer = buffer;
+    this.#access = access;
+    return access;
   }
 }
