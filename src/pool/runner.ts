@@ -6,7 +6,8 @@
 import { pathToFileURL } from 'node:url';
 import { Channel } from '../transport/channel.js';
 import { isMovable, unwrap } from './move.js';
-import { ERROR, READY, RESULT, SPEC_VARIABLE, type TaskMessage, type WorkerSpec } from './protocol.js';
+import { poolCodec, travelsAsBytes } from './codec.js';
+import { BYTES_FOLLOW, ERROR, READY, RESULT, SPEC_VARIABLE, taskAnnounces, type TaskMessage, type WorkerSpec } from './protocol.js';
 
 type Handler = (task: unknown) => unknown;
 
@@ -14,7 +15,7 @@ const spec = JSON.parse(process.env[SPEC_VARIABLE] ?? 'null') as WorkerSpec | nu
 if (spec === null) throw new Error('shmring pool runner: started without its spec (it is started by ProcessPool)');
 delete process.env[SPEC_VARIABLE]; // the user's module sees the environment the pool was given
 
-const channel = Channel.connect(`fd:${spec.fd}`);
+const channel = Channel.connect(`fd:${spec.fd}`, { codec: poolCodec(taskAnnounces) });
 
 /** Ends the worker: the pool closed the Channel (idle, close(), destroy()) or the parent died. */
 function end(): void {
@@ -60,11 +61,17 @@ async function handlerOf(filename: string, name: string): Promise<Handler> {
 }
 
 function reply(id: number, value: unknown): void {
+  let transfer: ArrayBuffer[] | undefined;
+  if (isMovable(value)) {
+    const [inner, buffer] = unwrap(value);
+    value = inner;
+    transfer = [buffer];
+  }
   try {
-    if (isMovable(value)) {
-      const [inner, buffer] = unwrap(value);
-      channel.postMessage([id, RESULT, inner], [buffer]);
-    } else channel.postMessage([id, RESULT, value]);
+    if (travelsAsBytes(value)) {
+      channel.postMessage([id, RESULT, null, BYTES_FOLLOW]);
+      channel.postMessage(value, transfer);
+    } else channel.postMessage([id, RESULT, value], transfer);
   } catch (error) {
     fail(id, error); // a value the codec cannot carry (a function, a DataCloneError)
   }
@@ -97,8 +104,21 @@ function run(handler: Handler, id: number, task: unknown): void {
 
 let defaultHandler: Handler | undefined;
 
+/** A task whose value is the next message (bytes). */
+let announced: TaskMessage | undefined;
+
 channel.on('message', (message) => {
-  const [id, task, name, filename] = message as TaskMessage;
+  if (announced === undefined && taskAnnounces(message)) {
+    announced = message as TaskMessage;
+    return;
+  }
+  let next = message as TaskMessage;
+  if (announced !== undefined) {
+    next = announced;
+    next[1] = message;
+    announced = undefined;
+  }
+  const [id, task, name, filename] = next;
   if (name === null && filename === null && defaultHandler !== undefined) {
     run(defaultHandler, id, task);
     return;

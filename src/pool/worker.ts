@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { shmError, type ShmError } from '../errors.js';
 import { Channel } from '../transport/channel.js';
 import type { FilledOptions } from './options.js';
-import { READY, RESULT, SPEC_VARIABLE, type ReplyMessage, type WorkerSpec } from './protocol.js';
+import { poolCodec, travelsAsBytes } from './codec.js';
+import { BYTES_FOLLOW, READY, replyAnnounces, RESULT, SPEC_VARIABLE, type ReplyMessage, type WorkerSpec } from './protocol.js';
 import type { Task } from './task.js';
 
 /** The runner beside this file: runner.js from dist/, runner.ts under tsx. */
@@ -48,7 +49,7 @@ export class WorkerProcess {
 
   constructor(options: FilledOptions, events: WorkerEvents) {
     this.#events = events;
-    const channel = Channel.create(undefined);
+    const channel = Channel.create(undefined, { codec: poolCodec(replyAnnounces) });
     const spec: WorkerSpec = { fd: CHANNEL_FD, filename: options.filename, name: options.name };
     let child: ChildProcess;
     try {
@@ -63,7 +64,7 @@ export class WorkerProcess {
     }
     this.child = child;
     this.#channel = channel;
-    channel.on('message', (message) => this.#onMessage(message as ReplyMessage));
+    channel.on('message', (message) => this.#onMessage(message));
     // A reply that cannot be decoded comes from a broken or hostile worker: it is ended.
     channel.on('messageerror', () => this.kill());
     channel.unref();
@@ -81,11 +82,26 @@ export class WorkerProcess {
 
   /** Sends a task. Throws (nothing sent) for a task the codec cannot carry. */
   post(task: Task): void {
-    this.#channel.postMessage([task.id, task.task, task.name, task.filename], task.transfer);
+    if (travelsAsBytes(task.task)) {
+      this.#channel.postMessage([task.id, null, task.name, task.filename, BYTES_FOLLOW]);
+      this.#channel.postMessage(task.task, task.transfer);
+    } else this.#channel.postMessage([task.id, task.task, task.name, task.filename], task.transfer);
   }
 
-  #onMessage(message: ReplyMessage): void {
-    const [id, kind, value] = message;
+  /** A reply whose result is the next message (bytes). */
+  #announced: ReplyMessage | undefined;
+
+  #onMessage(message: unknown): void {
+    let reply = message as ReplyMessage;
+    if (this.#announced !== undefined) {
+      reply = this.#announced;
+      reply[2] = message;
+      this.#announced = undefined;
+    } else if (replyAnnounces(reply)) {
+      this.#announced = reply;
+      return;
+    }
+    const [id, kind, value] = reply;
     if (kind === READY) {
       this.ready = true;
       this.#events.ready(this);
@@ -103,7 +119,7 @@ export class WorkerProcess {
     clearTimeout(this.idleTimer);
     // Replies it published before it died may still be in the ring: they count.
     for (let next = this.#channel.receiveMessage(); next !== undefined && !this.#channel.closed; next = this.#channel.receiveMessage()) {
-      this.#onMessage(next.message as ReplyMessage);
+      this.#onMessage(next.message);
     }
     this.#channel.close();
     const tasks = [...this.tasks.values()];
