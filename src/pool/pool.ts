@@ -26,6 +26,24 @@ export interface RunOptions {
 
 const keepAliveTick = (): void => {};
 
+/**
+ * piscina's Piscina, with worker processes. Where it differs, and why:
+ * - minWorkers/maxWorkers/workers/idleWorkers for minThreads/maxThreads/threads/idleThreads:
+ *   they are processes (workers holds ChildProcess objects). maxWorkers defaults to the CPUs
+ *   (piscina: 1.5× as many threads; a process costs more).
+ * - min > max, fractions, NaN and negative counts are RangeErrors, where piscina clamps or
+ *   accepts some of them.
+ * - resourceLimits takes maxOldGenerationSizeMb only (--max-old-space-size); env, execArgv and
+ *   argv are the child's own, as in child_process.fork; no workerData, atomics, niceIncrement,
+ *   taskQueue or loadBalancer.
+ * - A worker that dies rejects its tasks with ShmError ERR_WORKER_EXITED (the exit code or
+ *   signal in the message); 'error' is emitted for a worker that died with no task only if the
+ *   pool has an 'error' listener (an idle worker killed from outside does not throw in the
+ *   parent); maxQueue refusals are ShmError ERR_QUEUE_FULL with piscina's message; run() after
+ *   close()/destroy() and tasks ended by destroy() reject with ERR_CLOSED.
+ * - close() takes no { force }; destroy() ends workers with SIGKILL.
+ */
+
 export class ProcessPool<T = any, R = any> extends EventEmitter {
   readonly #o: FilledOptions;
   readonly #workers = new Set<WorkerProcess>();
