@@ -12,7 +12,7 @@ import test from 'ava';
 import type { ShmError } from '../src/index.js';
 import { gone, newShmEntries, pool, shmEntries, until, within } from './helpers/pools.js';
 
-const T = 30_000;
+const T = 60_000; // any single wait (workers start under tsx on a shared 2-core machine)
 
 const CRASHES: Array<{ name: string; arg?: unknown; options?: object; message: RegExp }> = [
   { name: 'exit', arg: 3, message: /exited with code 3/ },

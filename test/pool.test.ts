@@ -8,7 +8,7 @@ import test from 'ava';
 import { ProcessPool, ShmError } from '../src/index.js';
 import { fixture, gone, newShmEntries, pool, shmEntries, until, within } from './helpers/pools.js';
 
-const T = 30_000; // any single wait; a loaded 2-core machine starts a Node process in seconds at worst
+const T = 60_000; // any single wait: a loaded 2-core machine, with workers compiled by tsx, can take tens of seconds to start one
 
 test('run() resolves with the default export and with a named one (ESM)', async (t) => {
   const p = pool(t, 'add.mjs', { minWorkers: 1, maxWorkers: 1 });

@@ -17,6 +17,8 @@ import type { Task } from './task.js';
 const RUNNER = fileURLToPath(new URL(`./runner${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 /** Running from source, the runner needs the TypeScript loader whatever execArgv the pool was given. */
 const LOADER = RUNNER.endsWith('.ts') ? ['--import', 'tsx'] : [];
+/** Whether `execArgv` loads tsx already (as under the test runner). */
+const hasLoader = (execArgv: readonly string[]): boolean => execArgv.some((arg, i) => arg === '--import=tsx' || (arg === '--import' && execArgv[i + 1] === 'tsx'));
 /** The child's descriptor of the Channel's memfd: after stdin, stdout, stderr and Node's IPC pipe. */
 const CHANNEL_FD = 4;
 /** How long a worker asked to end (idle, close()) may take before it is killed. */
@@ -54,7 +56,7 @@ export class WorkerProcess {
     let child: ChildProcess;
     try {
       child = childProcess.fork(RUNNER, options.argv, {
-        execArgv: [...LOADER, ...options.execArgv],
+        execArgv: LOADER.length === 0 || hasLoader(options.execArgv) ? options.execArgv : [...LOADER, ...options.execArgv],
         env: { ...(options.env ?? process.env), [SPEC_VARIABLE]: JSON.stringify(spec) },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc', Number(channel.address.slice('fd:'.length))],
       });
