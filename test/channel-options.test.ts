@@ -114,7 +114,7 @@ test("connect's maxMessageSize caps what that side accepts: a larger message, in
   const errors: Error[] = [];
   b.on('messageerror', (error) => errors.push(error));
   const got: Uint8Array[] = [];
-  const two = new Promise<void>((resolve) => b.on('message', (m: Uint8Array) => got.push(m) === 2 && resolve()));
+  const two = new Promise<void>((resolve) => b.on('message', (m) => got.push(m as Uint8Array) === 2 && resolve()));
   a.postMessage(new Uint8Array(500).fill(1)); // at the cap: arrives
   a.postMessage(new Uint8Array(800).fill(2)); // one record, over the cap
   a.postMessage(new Uint8Array(5000).fill(3)); // a first piece declaring 5,000 bytes, then its pieces
@@ -182,7 +182,7 @@ test('a highWaterMark of 1: postMessage is false while something waits in this p
   let below = true;
   for (let i = 0; i < 1000 && below; i++) below = a.postMessage(new Uint8Array(1000));
   t.false(below, 'the ring filled and a message waits');
-  const drained = new Promise((resolve) => a.once('drain', resolve));
+  const drained = new Promise((resolve) => a.once('drain', () => resolve(undefined)));
   b.on('message', () => {});
   await drained;
   t.is(a.queuedBytes, 0);

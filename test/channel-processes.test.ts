@@ -182,7 +182,7 @@ test("JSON values make a round trip through 'json'; bytes through 'raw'", async 
   const rawChild = finished(startFixture(t, 'channel-peer', ['echo', raw.address, 'raw']));
   const bytes = Uint8Array.from({ length: 5000 }, (_, i) => i % 251);
   const back = await new Promise<Uint8Array>((resolve) => {
-    raw.once('message', resolve);
+    raw.once('message', (m) => resolve(m as Uint8Array));
     raw.postMessage(bytes);
   });
   t.true(back instanceof Uint8Array);
@@ -198,7 +198,7 @@ test('a 64 MiB message crosses a 1 MiB ring and back, byte for byte', async (t) 
   const big = Buffer.allocUnsafe(64 << 20);
   for (let i = 0; i < big.length; i += 4) big.writeUInt32LE((i * 2654435761) >>> 0, i);
   const back = await new Promise<Uint8Array>((resolve) => {
-    ch.once('message', resolve);
+    ch.once('message', (m) => resolve(m as Uint8Array));
     ch.postMessage(big);
   });
   t.is(back.length, big.length);
@@ -264,7 +264,7 @@ test("an unref'd idle channel lets the process exit; a listening one keeps it al
 
 test('a message posted right before process.exit() arrives whole, even when it did not fit the ring', async (t) => {
   const ch = open(t, { codec: 'raw', capacity: 64 * 1024 });
-  const got = new Promise<Uint8Array>((resolve) => ch.once('message', resolve));
+  const got = new Promise<Uint8Array>((resolve) => ch.once('message', (m) => resolve(m as Uint8Array)));
   const reason = closed(ch);
   const result = await finished(startFixture(t, 'channel-peer', ['exit', ch.address, String(3 << 20)]));
   t.is(result.code, 0, result.stderr);

@@ -26,7 +26,7 @@ function pair(t: ExecutionContext, options?: Options, connectOptions?: Parameter
   return [a, b];
 }
 
-function next(ch: Channel, event = 'message'): Promise<unknown> {
+function next(ch: Channel, event: 'message' | 'messageerror' | 'close' | 'drain' = 'message'): Promise<unknown> {
   return new Promise((resolve) => ch.once(event, resolve));
 }
 

@@ -43,14 +43,15 @@ const DONE = Symbol('done');
 
 const openChannels = new Set<Channel>();
 process.on('exit', () => {
-  for (const channel of [...openChannels]) channel.closeOnExit();
+  for (const channel of [...openChannels]) closeOnExitOf(channel);
 });
 
 function rethrow(error: unknown): never {
   throw error;
 }
 
-let postKeptOf: (channel: Channel, value: unknown) => boolean;
+let postKeptOf: (channel: Channel<unknown, unknown>, value: unknown) => boolean;
+let closeOnExitOf: (channel: Channel<unknown, unknown>) => void;
 
 /**
  * postMessage of a value whose bytes the caller leaves alone until they are written, as a
@@ -58,13 +59,34 @@ let postKeptOf: (channel: Channel, value: unknown) => boolean;
  * message that waits for room is queued without a copy. For streams.ts; not a method, so
  * that the public class does not show it.
  */
-export function postKept(channel: Channel, value: unknown): boolean {
+export function postKept(channel: Channel<unknown, unknown>, value: unknown): boolean {
   return postKeptOf(channel, value);
 }
 
-export class Channel extends EventEmitter implements AsyncIterable<unknown> {
+/** The events of a Channel whose messages are of type `T`: a misspelt event name does not compile. */
+export interface ChannelEvents<T> {
+  /** A message from the peer, in the order it was sent. */
+  message: [value: T];
+  /** A record that could not become a message (not a valid frame, above maxMessageSize, not decodable: ERR_BAD_MESSAGE); the channel goes on. */
+  messageerror: [error: Error];
+  /** The channel ended: no argument when either side closed it; the reason (ERR_PEER_DEAD, ERR_SHM_BAD_HEADER) otherwise. */
+  close: [reason?: Error];
+  /** The send queue emptied after postMessage() returned false. */
+  drain: [];
+  error: [error: Error];
+  newListener: [eventName: string | symbol, listener: (...args: any[]) => void];
+  removeListener: [eventName: string | symbol, listener: (...args: any[]) => void];
+}
+
+/**
+ * MessagePort-like messaging between two processes (or threads) over shared memory. `TReceive`
+ * is the type of the messages this side receives, `TSend` of those it posts (by default the
+ * same): types for the reader of the code only; nothing checks them at run time.
+ */
+export class Channel<TReceive = unknown, TSend = TReceive> extends EventEmitter<ChannelEvents<TReceive>> implements AsyncIterable<TReceive> {
   static {
     postKeptOf = (channel, value) => channel.#post(value, undefined, true);
+    closeOnExitOf = (channel) => channel.#closeOnExit();
   }
 
   // A connector rings the creator right after it takes its place in the header; one killed
@@ -166,7 +188,7 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
    * and in children that inherit the descriptor), its header and both rings.
    */
   static create(address: ZmqAddress, options?: ZmqChannelOptions): ZmqChannel;
-  static create(address?: string, options?: ChannelOptions): Channel;
+  static create<TReceive = unknown, TSend = TReceive>(address?: string, options?: ChannelOptions): Channel<TReceive, TSend>;
   static create(address?: string, options?: ChannelOptions | ZmqChannelOptions): Channel | ZmqChannel {
     if (isZmqAddress(address)) return ZmqChannel.create(address, options as ZmqChannelOptions); // tcp://, ipc://: over ZeroMQ
     const o = checkOptions(options as ChannelOptions | undefined);
@@ -183,7 +205,7 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
 
   /** Joins the channel another side created. ENOENT, ERR_SHM_BAD_HEADER, ERR_ROLE_TAKEN. */
   static connect(address: ZmqAddress, options?: ZmqChannelOptions): ZmqChannel;
-  static connect(address: string, options?: ConnectOptions): Channel;
+  static connect<TReceive = unknown, TSend = TReceive>(address: string, options?: ConnectOptions): Channel<TReceive, TSend>;
   static connect(address: string, options?: ConnectOptions | ZmqChannelOptions): Channel | ZmqChannel {
     if (isZmqAddress(address)) return ZmqChannel.connect(address, options as ZmqChannelOptions); // tcp://, ipc://: over ZeroMQ
     const o = checkOptions(options as ConnectOptions | undefined);
@@ -213,7 +235,7 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
    * DataCloneError for a value the codec cannot carry (nothing is sent),
    * ERR_MESSAGE_TOO_LARGE, or ERR_CLOSED after close().
    */
-  postMessage(value: unknown, transfer?: readonly ArrayBufferLike[] | { transfer?: readonly ArrayBufferLike[] }): boolean {
+  postMessage(value: TSend, transfer?: readonly ArrayBufferLike[] | { transfer?: readonly ArrayBufferLike[] }): boolean {
     return this.#post(value, transfer === undefined ? undefined : transferList(transfer), false);
   }
 
@@ -390,7 +412,7 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
         continue;
       }
       const waiter = this.#waiting.shift();
-      if (waiter === undefined) this.emit('message', message);
+      if (waiter === undefined) this.emit('message', message as TReceive);
       else {
         waiter(message);
         if (this.#waiting.length === 0) this.#updateRef();
@@ -408,7 +430,7 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
    * worker_threads.receiveMessageOnPort). Never blocks; emits 'messageerror' for a corrupt
    * record it passes.
    */
-  receiveMessage(): { message: unknown } | undefined {
+  receiveMessage(): { message: TReceive } | undefined {
     if (this.#closedHere) return undefined;
     for (;;) {
       let message: unknown;
@@ -419,13 +441,13 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
         return undefined;
       }
       if (message === NOTHING) return undefined;
-      if (!(message instanceof Refused)) return { message };
+      if (!(message instanceof Refused)) return { message: message as TReceive };
       this.emit('messageerror', message.error);
     }
   }
 
   /** Messages until the channel closes; an error close (ERR_PEER_DEAD, ...) is thrown. */
-  async *[Symbol.asyncIterator](): AsyncIterator<unknown> {
+  async *[Symbol.asyncIterator](): AsyncIterator<TReceive> {
     for (;;) {
       // Within the turn's budget, a message that is there now is taken now; else the pump
       // hands it over (on a later turn once the budget is spent). After the end, what was
@@ -448,7 +470,7 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
         this.#updateRef();
         queueMicrotask(this.#pokeTask);
       });
-      if (next !== DONE) yield next;
+      if (next !== DONE) yield next as TReceive;
     }
   }
 
@@ -547,7 +569,7 @@ export class Channel extends EventEmitter implements AsyncIterable<unknown> {
   }
 
   /** At process exit: writes what is queued (while the peer makes room, see EXIT_STALL_MS), then closes. */
-  closeOnExit(): void {
+  #closeOnExit(): void {
     if (this.#closed) return;
     if (!this.#peerDead) this.#out.writeAllAtExit(EXIT_STALL_MS);
     this.#finish(undefined);
