@@ -5,7 +5,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { Channel, fork, ShmError, struct, type Codec } from '../src/index.js';
 import { finished, startFixture } from './helpers/processes.js';
-import { shmAddress, sweep } from './helpers/resources.js';
+import { fileAddress, shmAddress, sweep, sysvAddress } from './helpers/resources.js';
 
 test.after.always(sweep);
 
@@ -91,6 +91,19 @@ test('connect with another schema, or none, is refused before joining; the same 
   t.throws(() => Channel.connect(plain.address, { codec: Tick }), { code: 'ERR_SCHEMA_MISMATCH', message: /created with no schema; this side's codec is schema [0-9a-f]{16} \(Tick struct/ });
   join(t, plain.address); // control
 });
+
+for (const [backend, address] of [['file:', fileAddress], ['sysv:', sysvAddress], ['fd:', () => undefined]] as const) {
+  test(`over ${backend} segments too: another schema is refused, the same one joins`, async (t) => {
+    const ch = Channel.create(address(t), { codec: Tick });
+    t.teardown(() => ch.close());
+    t.throws(() => Channel.connect(ch.address, { codec: Blob }), { code: 'ERR_SCHEMA_MISMATCH' });
+    t.throws(() => Channel.connect(ch.address), { code: 'ERR_SCHEMA_MISMATCH' });
+    const peer = join(t, ch.address, { codec: Tick });
+    const got = next(peer);
+    ch.postMessage({ id: 5, ts: 6, payload: backend });
+    t.deepEqual(await got, { id: 5, ts: 6, payload: backend });
+  });
+}
 
 test('a value the schema refuses sends nothing: the peer gets only the valid messages', async (t) => {
   const ch = open(t, { codec: Tick });

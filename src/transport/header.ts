@@ -147,13 +147,14 @@ export function checkSchema(segment: Segment, address: string, identity: SchemaI
 }
 
 /**
- * Checks the schema of the channel at `address` before joining it (a read-only look at its
- * header): a connector that would be refused never takes the connector's place, so the
- * creator goes on waiting for the right one.
+ * Checks the schema of the channel at `address` before joining it (a look at its header
+ * that writes nothing; mapped read-write, as System V segments cannot be mapped otherwise
+ * here): a connector that would be refused never takes the connector's place, so the creator
+ * goes on waiting for the right one.
  */
 export function checkSchemaAt(address: string, identity: SchemaIdentity | undefined): void {
   if (typeof address !== 'string') return; // joining refuses it with its own error
-  const segment = Segment.open(address, { readOnly: true });
+  const segment = Segment.open(address);
   try {
     readShape(segment, address);
     checkSchema(segment, address, identity);
