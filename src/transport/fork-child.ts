@@ -27,11 +27,11 @@ export function installChild(href: string): Channel | undefined {
   }
   parent = Channel.connect(`fd:${spec.fd}`, { codec: forkCodec(spec.codec) });
   installIpc(target, parent);
-  return parent;
+  return parent as Channel<TReceive, TSend>;
 }
 
 /** The Channel to the parent, in a child started by shmring's fork(). */
-export function connectParent(): Channel {
+export function connectParent<TReceive = unknown, TSend = TReceive>(): Channel<TReceive, TSend> {
   if (parent === undefined) throw shmError('ENOENT', 'no parent channel: this process was not started by shmring.fork()');
-  return parent;
+  return parent as Channel<TReceive, TSend>;
 }
