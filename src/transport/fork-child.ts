@@ -27,7 +27,7 @@ export function installChild(href: string): Channel | undefined {
   }
   parent = Channel.connect(`fd:${spec.fd}`, { codec: forkCodec(spec.codec) });
   installIpc(target, parent);
-  return parent as Channel<TReceive, TSend>;
+  return parent;
 }
 
 /** The Channel to the parent, in a child started by shmring's fork(). */
