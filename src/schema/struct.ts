@@ -189,7 +189,12 @@ export class Schema implements Codec {
     }
   }
 
-  /** Writes the record of `value` into `bytes` at `offset`; returns its length. Nothing is written if it throws (see encodedLength). */
+  /**
+   * Writes the record of `value` into `bytes` at `offset`; returns its length. A refused
+   * value throws before anything is written (encodedLength). Only a value whose getters
+   * answer differently the second time can throw once writing began (a tail that changed
+   * length): then the record's own bytes may be partly written, never a byte outside them.
+   */
   encodeInto(value: unknown, bytes: Uint8Array, offset = 0): number {
     checkBytes(bytes);
     checkInteger('offset', offset, 0, bytes.length);
