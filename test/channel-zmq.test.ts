@@ -2,10 +2,15 @@
 // errors, a port in use, a name that does not resolve, peers that do not speak ZeroMQ or
 // send what no shmring peer sends (garbage frames, a message above maxMessageSize), CURVE
 // (an unknown key refused; an eavesdropper on the wire sees no plaintext), a peer killed,
-// and processes that exit by themselves with an idle, unref'd or closed channel.
+// and processes that exit by themselves with an idle, unref'd or closed channel; and the
+// built package without zeromq installed.
 // Everything runs on loopback; test/channel-zmq-netns.test.ts crosses a link.
 import test, { type ExecutionContext } from 'ava';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join as pathJoin } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import { once } from 'node:events';
@@ -293,4 +298,32 @@ test('a process that closed its channel exits by itself, and its peer gets a pla
   t.is(reason, undefined);
   t.is(await p.exit, 0);
   t.deepEqual(got, Array.from({ length: 1000 }, (_, i) => i), 'everything before its close arrived');
+});
+
+test('without zeromq installed, a tcp:// address fails with how to install it, and shared memory works', (t) => {
+  t.timeout(60_000);
+  // The built package in a directory whose node_modules holds every dependency but zeromq.
+  const root = new URL('..', import.meta.url).pathname;
+  const dir = mkdtempSync(pathJoin(tmpdir(), 'shmring-no-zmq-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  for (const entry of ['package.json', 'dist', 'build', 'prebuilds']) {
+    if (existsSync(pathJoin(root, entry))) symlinkSync(pathJoin(root, entry), pathJoin(dir, entry));
+  }
+  mkdirSync(pathJoin(dir, 'node_modules'));
+  for (const dep of readdirSync(pathJoin(root, 'node_modules'))) {
+    if (dep !== 'zeromq' && dep !== '.bin') symlinkSync(pathJoin(root, 'node_modules', dep), pathJoin(dir, 'node_modules', dep));
+  }
+  const script = `
+    import { Channel } from ${JSON.stringify(pathToFileURL(pathJoin(dir, 'dist', 'index.js')).href)};
+    const a = Channel.create(undefined, { capacity: 4096 });
+    const b = Channel.connect(a.address);
+    b.once('message', (m) => { console.log('shm', m); a.close(); b.close(); });
+    a.postMessage('works');
+    try { Channel.create('tcp://127.0.0.1:0'); } catch (e) { console.log(e.code, e.message); }
+  `;
+  // --preserve-symlinks: the package resolves its dependencies from this directory, as an installed one would.
+  const result = spawnSync(process.execPath, ['--preserve-symlinks', '--preserve-symlinks-main', '--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+  t.is(result.status, 0, result.stderr);
+  t.regex(result.stdout, /^ERR_NOT_SUPPORTED .*tcp:\/\/127\.0\.0\.1:0 needs ZeroMQ.*npm install zeromq/m);
+  t.regex(result.stdout, /^shm works$/m);
 });
