@@ -22,7 +22,7 @@ export type { MpmcCreateOptions, MpmcOpenOptions, MpmcStats } from './ring/mpmc/
 export type { RingTarget, RegionOptions } from './ring/target.js';
 export type { BlockOptions } from './sync/waiting.js';
 export { Channel } from './transport/channel.js';
-export type { ChannelClaim } from './transport/channel.js';
+export type { ChannelClaim, ChannelEvents } from './transport/channel.js';
 export type { ChannelOptions, ConnectOptions } from './transport/options.js';
 export { advancedCodec, jsonCodec, rawCodec, structuredCodec } from './transport/codec.js';
 export type { Codec, CodecOption } from './transport/codec.js';
