@@ -44,7 +44,8 @@ test('a Channel with a schema codec between two processes: records both ways, in
   let own = 0;
   let bad: string | undefined;
   const all = new Promise<void>((resolve) => {
-    ch.on('message', (m: { id: number; ts: number; payload: string }) => {
+    ch.on('message', (value: unknown) => {
+      const m = value as { id: number; ts: number; payload: string };
       if (m.id >= 1_000_000) {
         const i = m.id - 1_000_000;
         if (bad === undefined && (i !== own || m.ts !== i / 4 || m.payload !== `child ${i} ${'é'.repeat(i % 10)}`)) bad = `child record ${own}: ${JSON.stringify(m)}`;
@@ -183,7 +184,7 @@ test('records larger than a ring record travel in pieces, and wait in the queue 
   const peer = join(t, ch.address, { codec: Blob });
   const sizes = [0, 10, 1000, 1020, 5000, 20_000, 3, 4000];
   const received: Array<{ n: number; data: Uint8Array }> = [];
-  const all = new Promise<void>((resolve) => peer.on('message', (m) => received.push(m) === sizes.length * 5 && resolve()));
+  const all = new Promise<void>((resolve) => peer.on('message', (m) => received.push(m as { n: number; data: Uint8Array }) === sizes.length * 5 && resolve()));
   let k = 0;
   for (let round = 0; round < 5; round++) for (const size of sizes) ch.postMessage({ n: k++, data: new Uint8Array(size).fill(k & 0xff) });
   await all;
