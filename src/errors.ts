@@ -22,7 +22,10 @@ export const SHM_ERROR_CODES = [
   'ERR_NOT_OWNER', // unlocking a mutex this thread does not hold
   'ERR_SEM_OVERFLOW', // a semaphore released past its max
   'ERR_NOT_SUPPORTED', // what this platform or transport cannot do (a socket handle through fork())
-  'ERR_BAD_MESSAGE', // a channel record that cannot be a message ('messageerror')
+  'ERR_BAD_MESSAGE', // a channel record that cannot be a message ('messageerror'), a record its schema refuses
+  'ERR_SCHEMA_MISMATCH', // Channel.connect with another schema (or none) than the channel was created with
+  'ERR_WORKER_EXITED', // a ProcessPool worker ended (exit code or signal) with tasks of its own
+  'ERR_QUEUE_FULL', // ProcessPool.run() past maxQueue
   'EDEADLK', // locking a mutex this thread holds (errno name, raised in TypeScript)
   'EINVAL', // not a shared memory object or regular file (errno name, raised in TypeScript)
   'ELOOP', // a symbolic link at a segment's name, never followed (errno name, raised in TypeScript)
