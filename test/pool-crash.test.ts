@@ -67,6 +67,16 @@ test('a worker killed from outside while running a task: only its task rejects; 
   t.is(typeof (await within(p.run(undefined, { name: 'pid' }), T, 'works on')), 'number');
 });
 
+test('an answer a worker published before it exited counts, whichever the pool learns of first', async (t) => {
+  const p = pool(t, 'crash.mjs', { minWorkers: 1, maxWorkers: 1 });
+  for (let i = 0; i < 10; i++) {
+    await until(() => p.idleWorkers === 1, T, 'a worker ready');
+    const pid = p.workers[0]!.pid;
+    t.is(await within(p.run(i, { name: 'answerThenExit' }), T, `answer ${i}`), i);
+    await until(() => p.workers.every((w) => w.pid !== pid), T, 'the worker that answered is gone');
+  }
+});
+
 test('with concurrentTasksPerWorker, a crash rejects every task of that worker and none of the others', async (t) => {
   const p = pool(t, 'crash.mjs', { minWorkers: 1, maxWorkers: 1, concurrentTasksPerWorker: 3 });
   await within(p.run(undefined, { name: 'pid' }), T, 'ready');

@@ -168,7 +168,7 @@ export class ProcessPool<T = any, R = any> extends EventEmitter {
     const max = this.#o.concurrentTasksPerWorker;
     for (const worker of this.#workers) {
       const n = worker.tasks.size;
-      if (!worker.ready || worker.ending || n >= max) continue;
+      if (n >= max || !worker.usable) continue;
       if (n === 0) return worker;
       if (best === undefined || n < best.tasks.size) best = worker;
     }
@@ -187,6 +187,13 @@ export class ProcessPool<T = any, R = any> extends EventEmitter {
     try {
       worker.post(task);
     } catch (error) {
+      if (!worker.usable) {
+        // Its process died since it was picked (nothing was sent): the task waits for another.
+        this.#queue.splice(this.#head, 0, task);
+        this.#queued++;
+        this.#grow();
+        return;
+      }
       this.#settle(task, false, error); // a task the codec cannot carry: nothing was sent
       return;
     }
@@ -440,7 +447,7 @@ export class ProcessPool<T = any, R = any> extends EventEmitter {
   /** Ready workers running no task. */
   get idleWorkers(): number {
     let n = 0;
-    for (const worker of this.#workers) if (worker.ready && worker.tasks.size === 0) n++;
+    for (const worker of this.#workers) if (worker.usable && worker.tasks.size === 0) n++;
     return n;
   }
 

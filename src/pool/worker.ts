@@ -82,7 +82,15 @@ export class WorkerProcess {
     });
   }
 
-  /** Sends a task. Throws (nothing sent) for a task the codec cannot carry. */
+  /**
+   * Whether it takes tasks: ready, not ending, and its Channel open (the Channel ends when
+   * the process dies, which can be seen before its 'exit').
+   */
+  get usable(): boolean {
+    return this.ready && !this.ending && !this.#channel.closed;
+  }
+
+  /** Sends a task. Throws (nothing sent) for a task the codec cannot carry, ERR_CLOSED once the Channel ended. */
   post(task: Task): void {
     if (travelsAsBytes(task.task)) {
       this.#channel.postMessage([task.id, null, task.name, task.filename, BYTES_FOLLOW]);
