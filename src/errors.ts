@@ -2,8 +2,8 @@
 // error is created where it is thrown (fresh stack) and reads the same way everywhere.
 
 /**
- * Every code shmring itself gives a ShmError (test/errors.test.ts checks that each code
- * thrown in src/ is here). Native calls add the OS's errno names (ENOENT, EEXIST, EACCES, ...).
+ * Every code shmring itself gives a ShmError (test/source-rules.test.ts checks that each
+ * code thrown in src/ is here). Native calls add the OS's errno names (ENOENT, EEXIST, EACCES, ...).
  */
 export const SHM_ERROR_CODES = [
   'ERR_SHM_BAD_HEADER', // not a shmring ring, wrong version, truncated or corrupt
