@@ -32,6 +32,10 @@ export const SHM_ERROR_CODES = [
   'ENOENT', // connectParent() in a process no shmring fork() started (errno name, raised in TypeScript)
 ] as const;
 
+/**
+ * The codes a ShmError carries: shmring's own (`ERR_...`, listed with their meaning in
+ * `SHM_ERROR_CODES`) or an OS errno name.
+ */
 export type ShmErrorCode =
   | (typeof SHM_ERROR_CODES)[number]
   | (string & {}); // errno names from the OS: ENOENT, EEXIST, EACCES, ...
@@ -43,6 +47,10 @@ export interface ShmErrorDetails {
   cause?: unknown;
 }
 
+/**
+ * The error of every expected failure: `code` is an OS errno name (`ENOENT`, with `errno`,
+ * `syscall` and `address`) or one of shmring's codes (`ShmErrorCode`).
+ */
 export class ShmError extends Error {
   readonly code: ShmErrorCode;
   readonly errno?: number;

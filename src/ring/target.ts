@@ -10,6 +10,10 @@ import { onSegmentClose, plainAlias, Segment, segmentOf } from '../segment/segme
 import { describeRing, isStaleRing, PROBE_BYTES } from './inspect.js';
 import { LINE } from './layout/header.js';
 
+/**
+ * Where a ring lives: a Segment, a SharedArrayBuffer, or an address whose segment the ring opens
+ * (and closes with itself).
+ */
 export type RingTarget = Segment | SharedArrayBuffer | string;
 
 export interface Located {

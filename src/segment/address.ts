@@ -7,6 +7,7 @@
 import { isAbsolute } from 'node:path';
 import { typeError } from '../errors.js';
 
+/** A parsed segment address; `text` is its canonical spelling. */
 export type Address =
   | { kind: 'shm'; name: string; text: string }
   | { kind: 'file'; path: string; text: string }
@@ -21,6 +22,10 @@ function invalid(text: string, why: string): TypeError {
   return typeError('address', text, `a shmring address (shm:NAME, file:/abs/path, sysv:KEY, sysv:/path:PROJ, fd:N); ${why}`);
 }
 
+/**
+ * Parses a segment address (`shm:NAME`, `file:/abs/path`, `sysv:KEY`, `sysv:/path:PROJ`, `fd:N`);
+ * a TypeError or RangeError names what is wrong with it.
+ */
 export function parseAddress(text: unknown): Address {
   if (typeof text !== 'string') throw typeError('address', text, 'an address string');
   if (text.includes('\0')) throw invalid(text, 'it contains a NUL byte');

@@ -9,9 +9,13 @@ import { backendOf } from './backends.js';
 import { closeQuietly, createMemfd } from './fd.js';
 import { MAX_SEGMENT_SIZE } from './trust.js';
 
-/** Largest segment shmring creates or maps by default (1 TiB); the OS may refuse less (ENOSPC, EINVAL, ENOMEM). */
+/**
+ * Largest segment shmring creates or maps by default (1 TiB); the OS may refuse less (ENOSPC,
+ * EINVAL, ENOMEM).
+ */
 export { MAX_SEGMENT_SIZE };
 
+/** Options of Segment.create. */
 export interface CreateOptions {
   /** Bytes, 1 to MAX_SEGMENT_SIZE. */
   size: number;
@@ -28,6 +32,7 @@ export interface CreateOptions {
   maxSize?: number;
 }
 
+/** Options of Segment.open. */
 export interface OpenOptions {
   /** Map a private copy-on-write view: shared bytes are visible, local writes never reach others. */
   readOnly?: boolean;
@@ -58,7 +63,9 @@ function checkSize(value: unknown, name = 'size', max = MAX_SEGMENT_SIZE): numbe
   return checkInteger(name, value, 1, max);
 }
 
-/** maxSize: up to the largest size a number holds exactly, so that no object size rounds below it. */
+/**
+ * maxSize: up to the largest size a number holds exactly, so that no object size rounds below it.
+ */
 function checkMaxSize(value: unknown): number {
   return value === undefined ? MAX_SEGMENT_SIZE : checkInteger('maxSize', value, 1, Number.MAX_SAFE_INTEGER);
 }
@@ -113,6 +120,11 @@ export function faultWordOfBuffer(buffer: SharedArrayBuffer): Int32Array | undef
 
 let faultOf: (segment: Segment) => Int32Array;
 
+/**
+ * Shared memory mapped into this process: POSIX shm, a file, System V or an inherited descriptor,
+ * named by an address (`shm:NAME`, `file:/path`, `sysv:KEY`, `sysv:/path:PROJ`, `fd:N`). `buffer`
+ * is a SharedArrayBuffer over it.
+ */
 export class Segment {
   readonly address: string;
   readonly size: number;

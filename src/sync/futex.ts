@@ -6,9 +6,14 @@ import { abortError, checkSignal, checkTimeout, closedError, rangeError, ShmErro
 import { native } from '../native.js';
 import { onSegmentClose, segmentOf } from '../segment/segment.js';
 
+/**
+ * How a futex wait ended: woken ('ok'), the word did not hold the expected value ('not-equal'), or
+ * the timeout passed.
+ */
 export type WaitResult = 'ok' | 'not-equal' | 'timed-out';
 const RESULTS: readonly WaitResult[] = ['ok', 'not-equal', 'timed-out'];
 
+/** Options of futex.waitAsync. */
 export interface WaitAsyncOptions {
   /** Milliseconds; undefined or Infinity waits forever. */
   timeout?: number;
@@ -18,7 +23,10 @@ export interface WaitAsyncOptions {
   ref?: boolean;
 }
 
-/** Checks a word reference and returns nothing; throws TypeError/RangeError/ERR_CLOSED/ERR_SHM_TRUNCATED. */
+/**
+ * Checks a word reference and returns nothing; throws
+ * TypeError/RangeError/ERR_CLOSED/ERR_SHM_TRUNCATED.
+ */
 function checkWord(i32: unknown, index: unknown): asserts i32 is Int32Array {
   if (!(i32 instanceof Int32Array)) throw typeError('i32', i32, 'an Int32Array');
   if (!(i32.buffer instanceof SharedArrayBuffer)) {
@@ -151,7 +159,10 @@ export function waitAsync(i32: Int32Array, index: number, expected: number, opti
   }
 }
 
-/** @internal Number of waitAsync() calls not yet settled in this thread (for tests and diagnostics). */
+/**
+ * @internal Number of waitAsync() calls not yet settled in this thread (for tests and
+ * diagnostics).
+ */
 export function pendingAsyncWaits(): number {
   return pending.size;
 }

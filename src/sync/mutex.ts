@@ -28,6 +28,7 @@ export const MUTEX_SIZE = MUTEX_OWNER_OFFSET + 8;
 /** How often a blocked locker checks whether the owner still lives, in ms. */
 export const OWNER_CHECK_INTERVAL_MS = 50;
 
+/** What a lock call returns once it holds the lock. */
 export interface Locked {
   /** The previous owner died holding the lock: the data it protects may be half-updated. */
   readonly ownerDied: boolean;
@@ -36,15 +37,21 @@ export interface Locked {
 const LOCKED: Locked = Object.freeze({ ownerDied: false });
 const LOCKED_OWNER_DIED: Locked = Object.freeze({ ownerDied: true });
 
+/** Options of Mutex.lock. */
 export interface LockOptions {
   timeout?: number;
 }
 
+/** Options of Mutex.lockAsync. */
 export interface LockAsyncOptions extends LockOptions {
   signal?: AbortSignal;
 }
 
 
+/**
+ * A robust mutex in 16 bytes of shared memory: if its owner dies holding it, the next locker gets
+ * it with `ownerDied: true`. Not recursive.
+ */
 export class Mutex {
   /** Where waiters sleep: the mutex's 16 bytes (and nothing else of the segment), its owner word and its waiters word. */
   readonly #point: WaitPoint;

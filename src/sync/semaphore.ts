@@ -22,21 +22,28 @@ export const SEMAPHORE_MAX_OFFSET = SEMAPHORE_WAITERS_OFFSET + 4;
 export const SEMAPHORE_SIZE = SEMAPHORE_MAX_OFFSET + 4;
 export const SEMAPHORE_MAX = 0x7fffffff;
 
+/** Options of Semaphore.create. */
 export interface SemaphoreOptions {
   initial?: number;
   max?: number;
   strategy?: WaitStrategy;
 }
 
+/** Options of Semaphore.acquire. */
 export interface AcquireOptions {
   timeout?: number;
 }
 
+/** Options of Semaphore.acquireAsync. */
 export interface AcquireAsyncOptions extends AcquireOptions {
   signal?: AbortSignal;
 }
 
 
+/**
+ * A counting semaphore in 16 bytes of shared memory, for any processes and threads that map it:
+ * create it once, open it elsewhere.
+ */
 export class Semaphore {
   /** The semaphore's 16 bytes (and nothing else of the segment), its count word and its waiters word. */
   readonly #point: WaitPoint;

@@ -45,6 +45,7 @@ const CHANGED_SPINNING = 0;
 const CHANGED_AFTER_GIVING_CPU = 2;
 const UNCHANGED = 3;
 
+/** Options of a WaitStrategy, in microseconds. */
 export interface WaitStrategyOptions {
   /** µs to spin before yielding; 0 parks at once (no yield and no catch-up either). */
   spinUs?: number;
@@ -68,6 +69,10 @@ function checkMicroseconds(name: string, value: unknown, fallback: number): numb
   return value;
 }
 
+/**
+ * How rings, semaphores and mutexes wait: spin for `spinUs`, yield the CPU for `yieldUs`, then
+ * sleep on a futex. Handles made without one share a default strategy per thread.
+ */
 export class WaitStrategy {
   readonly spinUs: number;
   readonly yieldUs: number;

@@ -14,12 +14,15 @@ import type { WaitPoint, WaitStrategy } from './wait-strategy.js';
 /** How often a blocked waiter runs its job's check() (peer liveness, repairs), in ms. */
 export const PEER_CHECK_INTERVAL_MS = 100;
 
+/** Options of the calls that block the thread. */
 export interface BlockOptions {
   timeout?: number;
   signal?: AbortSignal;
 }
 
-/** A wait as the loop sees it. Built once per handle where it can be, so waiting allocates nothing. */
+/**
+ * A wait as the loop sees it. Built once per handle where it can be, so waiting allocates nothing.
+ */
 export interface WaitJob<T> {
   what: string;
   /** Does the operation if it can now; null if it must wait. */

@@ -9,6 +9,10 @@ import { DefaultDeserializer, DefaultSerializer } from 'node:v8';
 import { rangeError, typeError } from '../errors.js';
 import { jsonCodecRefusing, resolveCodec, v8Codec, type Codec, type Refusal } from './codec.js';
 
+/**
+ * The codecs fork() can use: Node's serializations ('json', 'advanced') and the Channel's
+ * ('structured', 'raw').
+ */
 export type ForkCodecName = 'json' | 'advanced' | 'structured' | 'raw';
 
 // Node's IPC serializer pair (lib/internal/child_process/serialization.js): a host object

@@ -21,6 +21,7 @@ import { preloadHref } from './fork-spec.js';
 import { installIpc } from './ipc-target.js';
 import { checkCapacity, checkCount, DEFAULT_HIGH_WATER_MARK } from './options.js';
 
+/** child_process.fork's options, and `shm` for the shared-memory channel. */
 export interface ShmForkOptions extends ForkOptions {
   /** Shared-memory settings; Node's own options keep their meaning. */
   shm?: {
@@ -36,7 +37,9 @@ export interface ShmForkOptions extends ForkOptions {
 /** The preload the child runs before its main module: the sibling of this file. */
 const PRELOAD = new URL(`./fork-preload${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
 
-/** Node's stdio shorthands for fork (stdioStringToArray in Node's lib/internal/child_process.js). */
+/**
+ * Node's stdio shorthands for fork (stdioStringToArray in Node's lib/internal/child_process.js).
+ */
 function stdioStringToArray(stdio: string): unknown[] | undefined {
   switch (stdio) {
     case 'ignore':
@@ -73,7 +76,9 @@ function nextDescriptor(stdio: unknown[]): number {
   return n;
 }
 
-/** The execArgv Node's fork would give the child; undefined when it is not iterable (Node throws). */
+/**
+ * The execArgv Node's fork would give the child; undefined when it is not iterable (Node throws).
+ */
 function execArgvOf(options: ForkOptions): string[] | undefined {
   let execArgv: readonly string[] = options.execArgv || process.execArgv;
   // As Node does: a parent run with -e/-p does not hand its script to the child.

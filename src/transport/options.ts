@@ -4,6 +4,7 @@ import { rangeError, typeError } from '../errors.js';
 import { MAX_CHANNEL_CAPACITY, MAX_MESSAGE_LIMIT, MIN_CHANNEL_CAPACITY } from './header.js';
 import { resolveCodec, type CodecOption } from './codec.js';
 
+/** Options of Channel.create. */
 export interface ChannelOptions {
   /** Data bytes of each direction's ring, a power of two (create only). Default 1 MiB. */
   capacity?: number;
@@ -56,7 +57,10 @@ export function checkWake(value: unknown): 'socket' | 'futex' {
   throw typeError('wake', value, "'socket' or 'futex'");
 }
 
-/** The options both ends take (checked before anything is made, so a bad one leaves nothing behind). */
+/**
+ * The options both ends take (checked before anything is made, so a bad one leaves nothing
+ * behind).
+ */
 export function checkConnectOptions(o: Partial<ConnectOptions>): void {
   resolveCodec(o.codec);
   checkCount('maxMessageSize', o.maxMessageSize, 0, MAX_MESSAGE_LIMIT);

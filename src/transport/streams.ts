@@ -9,12 +9,15 @@ import { Readable, Writable } from 'node:stream';
 import { checkInteger, checkOptions, typeError } from '../errors.js';
 import { Channel, postKept } from './channel.js';
 
+/** Options of createReadStream and createWriteStream. */
 export interface StreamOptions {
   /** Node's stream highWaterMark (bytes buffered in the stream object itself): an integer >= 0. */
   highWaterMark?: number;
 }
 
-/** Checks the arguments before anything is attached to the channel, so a bad one changes nothing. */
+/**
+ * Checks the arguments before anything is attached to the channel, so a bad one changes nothing.
+ */
 function checkStreamArgs(channel: unknown, options: StreamOptions | undefined): number | undefined {
   if (!(channel instanceof Channel)) throw typeError('channel', channel, 'a Channel');
   const { highWaterMark } = checkOptions(options);

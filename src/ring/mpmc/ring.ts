@@ -46,12 +46,14 @@ import { Slots } from './slots.js';
 
 export { DEFAULT_REPAIR_DELAY_MS };
 
+/** Options of MpmcRing.open. */
 export interface MpmcOpenOptions extends RegionOptions {
   strategy?: WaitStrategy;
   /** How long a slot may stay stuck before this handle repairs it (if its claimer is dead). */
   repairDelayMs?: number;
 }
 
+/** Options of MpmcRing.create. */
 export interface MpmcCreateOptions extends MpmcOpenOptions {
   /** Number of slots, a power of two from 2 to 2^24. */
   slots: number;
@@ -63,6 +65,7 @@ export interface MpmcCreateOptions extends MpmcOpenOptions {
   replaceStale?: boolean;
 }
 
+/** Counters of an MpmcRing handle. */
 export interface MpmcStats extends RingStats {
   /** Messages lost on this ring (all handles) because a participant died holding a slot. */
   lost: number;
@@ -90,6 +93,10 @@ function tooLarge(slots: number, slotSize: number, size: number, holds: number):
   return rangeError('slots', slots, `one whose ring fits: slots=${slots} × slotSize=${slotSize} needs ${size} bytes, its region holds ${holds}`);
 }
 
+/**
+ * A lock-free ring of fixed-size slots for any number of producers and consumers (Vyukov's bounded
+ * queue), with repair of the slots of a participant that died.
+ */
 export class MpmcRing implements AsyncIterable<Uint8Array> {
   readonly slots: number;
   readonly slotSize: number;

@@ -6,6 +6,7 @@ import { MAX_CAPACITY, MIN_CAPACITY, spscRingSize } from '../layout/spsc.js';
 import type { RegionOptions } from '../target.js';
 import { BATCH_TASK, PUBLISH_EACH } from './side.js';
 
+/** The side of an SpscRing a handle holds. */
 export type SpscRole = 'producer' | 'consumer';
 
 /**
@@ -15,6 +16,7 @@ export type SpscRole = 'producer' | 'consumer';
  */
 export type SpscBatching = 'none' | 'task';
 
+/** Options of SpscRing.open. */
 export interface SpscOpenOptions extends RegionOptions {
   role?: SpscRole;
   strategy?: WaitStrategy;
@@ -22,6 +24,7 @@ export interface SpscOpenOptions extends RegionOptions {
   batching?: SpscBatching;
 }
 
+/** Options of SpscRing.create. */
 export interface SpscCreateOptions extends SpscOpenOptions {
   /** Data bytes, a power of two from 64 to 2^30; default: the largest that fits the region. */
   capacity?: number;
@@ -53,7 +56,10 @@ export function checkRole(value: unknown): SpscRole | undefined {
   throw typeError('role', value, "'producer' or 'consumer'");
 }
 
-/** RangeError unless a ring of `capacity` fits a region of `byteLength` bytes (undefined: not known yet). */
+/**
+ * RangeError unless a ring of `capacity` fits a region of `byteLength` bytes (undefined: not known
+ * yet).
+ */
 export function checkRingFits(capacity: number, byteLength: number | undefined): void {
   if (byteLength !== undefined && spscRingSize(capacity) > byteLength) {
     throw rangeError('capacity', capacity, `one whose ring fits: it needs ${spscRingSize(capacity)} bytes, its region holds ${byteLength}`);

@@ -42,6 +42,11 @@ export function tryWriteTagged(ring: SpscRing, bytes: Uint8Array, tag: number): 
   return producerOf(ring).tryWriteTagged(bytes, tag);
 }
 
+/**
+ * A lock-free ring of variable-length messages with one producer and one consumer at a time, in
+ * any processes or threads; a write that returned is published (batching is asked for: cork(),
+ * tryWriteMany, batching: 'task').
+ */
 export class SpscRing implements AsyncIterable<Uint8Array> {
   static {
     producerOf = (ring) => ring.#producer;
