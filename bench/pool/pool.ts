@@ -37,7 +37,11 @@ interface Competitor {
   setup: string;
   /** The package it needs, if it is not shmring's or Node's. */
   needs?: string;
-  /** Whether a worker is a process the crash workload can kill (piscina's are threads). */
+  /**
+   * Whether the crash workload runs: a worker is a process it can kill (piscina's are
+   * threads), and each worker takes one task at a time (else the task after the kill goes to
+   * the hung survivor, and no replacement is timed).
+   */
   processes: boolean;
   make(): Promise<Pool>;
 }
@@ -125,7 +129,7 @@ async function forkPool(): Promise<Pool> {
 
 const COMPETITORS: Competitor[] = [
   { competitor: 'shmring ProcessPool', setup: 'pool.run(), 2 worker processes', processes: true, make: processPool(1) },
-  { competitor: 'shmring ProcessPool', setup: 'pool.run(), 2 worker processes, concurrentTasksPerWorker 16', processes: true, make: processPool(16) },
+  { competitor: 'shmring ProcessPool', setup: 'pool.run(), 2 worker processes, concurrentTasksPerWorker 16', processes: false, make: processPool(16) },
   { competitor: 'piscina', setup: 'pool.run(), 2 worker threads', needs: 'piscina', processes: false, make: piscina },
   { competitor: 'tinypool', setup: "runtime 'child_process', 2 processes, advanced serialization", needs: 'tinypool', processes: true, make: tinypool },
   { competitor: 'workerpool', setup: "workerType 'process', 2 processes, advanced serialization", needs: 'workerpool', processes: true, make: workerpool },
