@@ -30,7 +30,7 @@ export type { ZmqChannelOptions, ZmqCurveServer, ZmqCurveClient, CurveKeyPair } 
 export { advancedCodec, jsonCodec, rawCodec, structuredCodec } from './transport/codec.js';
 export type { Codec, CodecOption, CodecDirect, SchemaIdentity } from './transport/codec.js';
 export { struct, array, Schema, FieldArray } from './schema/struct.js';
-export type { FieldSpec, StructOptions } from './schema/struct.js';
+export type { FieldSpec, FieldValue, Infer, KindValue, StructOptions, StructValue } from './schema/struct.js';
 export type { PythonLayout } from './schema/generators.js';
 export { fork } from './transport/fork.js';
 export type { ShmForkOptions } from './transport/fork.js';

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { array, ShmError, struct } from '../src/index.js';
+import { array, ShmError, struct, type Schema } from '../src/index.js';
 
 const MIN_MAX: Array<[string, number | bigint, number | bigint]> = [
   ['i8', -128, 127],
@@ -24,7 +24,7 @@ const MIN_MAX: Array<[string, number | bigint, number | bigint]> = [
 ];
 
 /** Encodes into a buffer filled with 0xee, and says whether the value was refused with nothing written. */
-function refusedUnwritten(t: import('ava').ExecutionContext, schema: ReturnType<typeof struct>, value: unknown, error: { instanceOf: Function; message: RegExp }): void {
+function refusedUnwritten(t: import('ava').ExecutionContext, schema: Schema<unknown>, value: unknown, error: { instanceOf: Function; message: RegExp }): void {
   const bytes = new Uint8Array(schema.size + 64).fill(0xee);
   t.throws(() => schema.encodeInto(value, bytes, 0), error);
   t.true(bytes.every((b) => b === 0xee), 'nothing written');
@@ -167,8 +167,9 @@ test('encodeInto writes at its offset, refuses a target without room, and encode
   t.deepEqual(S.decode(bytes.subarray(5, 16)), value);
   t.throws(() => S.encodeInto(value, new Uint8Array(10), 0), { instanceOf: RangeError, message: /room for 11 bytes/ });
   t.throws(() => S.encodeInto(value, bytes, 21), { instanceOf: RangeError, message: /^offset=21/ });
-  t.throws(() => S.encodedLength({ a: 1 }), { instanceOf: TypeError, message: /^s=undefined/ });
-  t.throws(() => S.encodedLength(5), { instanceOf: TypeError, message: /^value=5/ });
+  // (values the types refuse too, as a JavaScript caller may pass them)
+  t.throws(() => S.encodedLength({ a: 1 } as never), { instanceOf: TypeError, message: /^s=undefined/ });
+  t.throws(() => S.encodedLength(5 as never), { instanceOf: TypeError, message: /^value=5/ });
 });
 
 test('a getter that answers differently after the check writes nothing outside the record', (t) => {

@@ -24,15 +24,70 @@ import { readUtf8, utf8Length, writeUtf8 } from './utf8.js';
 import { View } from './view.js';
 
 /** A fixed-length array field: `array('f64', 4)`, `array(Point, 3)`, `array('utf8(8)', 2)`. */
-export class FieldArray {
+export class FieldArray<E extends FieldSpec = FieldSpec> {
   constructor(
-    readonly element: FieldSpec,
+    readonly element: E,
     readonly length: number,
   ) {}
 }
 
 /** How a field is declared: a kind's spelling, a nested Schema, or array(element, n). */
-export type FieldSpec = string | Schema | FieldArray;
+// (Schema<any>: a schema of any record type may be nested; Schema<T> is invariant in T.)
+export type FieldSpec = string | Schema<any> | FieldArray<any>;
+
+// ---- types of values -------------------------------------------------------------------------
+// What TypeScript infers from a declaration, so that `struct({ id: 'u32', payload: 'utf8(40)' })`
+// is a Schema<{ id: number; payload: string }>. A spelling it cannot read (a string that is not
+// a literal) gives unknown; one struct() will refuse at run time gives never.
+
+/** The value of a kind without array dimensions. */
+type ScalarValue<K extends string> = K extends 'u64' | 'i64'
+  ? bigint
+  : K extends 'i8' | 'u8' | 'i16' | 'u16' | 'i32' | 'u32' | 'f32' | 'f64' | 'i64:number' | 'u64:number'
+    ? number
+    : K extends 'bool'
+      ? boolean
+      : K extends `utf8(${number})`
+        ? string
+        : K extends `bytes(${number})`
+          ? Uint8Array
+          : never;
+
+/**
+ * `T` in as many arrays as `Dims` ('2', '2][3', ...: what follows the first '[') has dimensions.
+ */
+type Arrays<Dims extends string, T> = Dims extends `${string}][${infer More}` ? Arrays<More, T>[] : T[];
+
+/**
+ * The value of a kind's spelling: 'u32' → number, 'u64' → bigint, 'utf8[8]' → string, 'f64[4]' →
+ * number[], 'utf8*' → string.
+ */
+export type KindValue<K extends string> = string extends K
+  ? unknown
+  : K extends 'utf8*'
+    ? string
+    : K extends 'bytes*'
+      ? Uint8Array
+      : K extends `${infer Base}[${infer Dims}]`
+        ? Base extends 'utf8' // utf8[N]: a string of N bytes, then array dimensions if any
+          ? Dims extends `${string}][${infer More}`
+            ? Arrays<More, string>
+            : string
+          : Base extends 'bytes'
+            ? Dims extends `${string}][${infer More}`
+              ? Arrays<More, Uint8Array>
+              : Uint8Array
+            : Arrays<Dims, ScalarValue<Base>>
+        : ScalarValue<K>;
+
+/** The value of a field declared as `S`: a kind's spelling, a nested schema, or an array(). */
+export type FieldValue<S> = S extends string ? KindValue<S> : S extends Schema<infer T> ? T : S extends FieldArray<infer E> ? FieldValue<E>[] : unknown;
+
+/** The record type of the fields `F` of struct(). */
+export type StructValue<F> = { -readonly [K in keyof F]: FieldValue<F[K]> };
+
+/** The record type of a schema: `Infer<typeof Tick>`. */
+export type Infer<S> = S extends Schema<infer T> ? T : never;
 
 export interface StructOptions {
   /** The type's name, in errors and generated declarations. Default 'struct'. */
@@ -40,19 +95,22 @@ export interface StructOptions {
 }
 
 /** A fixed-length array of `length` (1 to 2^24) elements of `element`, for a struct field. */
-export function array(element: FieldSpec, length: number): FieldArray {
+export function array<const E extends FieldSpec>(element: E, length: number): FieldArray<E> {
   checkInteger('length', length, 1, MAX_FIXED);
   kindOf(element, 'element'); // refused now rather than at struct()
   return new FieldArray(element, length);
 }
 
-/** Declares a record type; see Schema. */
-export function struct(fields: Record<string, FieldSpec>, options?: StructOptions): Schema {
-  return new Schema(fields, options);
+/**
+ * Declares a record type; see Schema. Its type follows the fields: struct({ id: 'u32', s:
+ * 'utf8(8)' }) is a Schema<{ id: number; s: string }>.
+ */
+export function struct<const F extends Record<string, FieldSpec>>(fields: F, options?: StructOptions): Schema<StructValue<F>> {
+  return new Schema<StructValue<F>>(fields, options);
 }
 
 /** The nested kind of each schema (a schema with a tail has none: it cannot be nested). */
-const nestedKinds = new WeakMap<Schema, Kind>();
+const nestedKinds = new WeakMap<object, Kind>();
 
 function kindOf(spec: unknown, name: string): Kind | TailKind {
   if (typeof spec === 'string') {
@@ -96,7 +154,7 @@ function structKind(layout: Layout): Kind & { layout: Layout } {
  * flyweight view, ring reads and writes, and C and Python declarations of the same bytes.
  * A Schema is also a Channel codec: `Channel.create(address, { codec: Tick })`.
  */
-export class Schema implements Codec {
+export class Schema<T = Record<string, unknown>> implements Codec<T> {
   readonly name: string;
   /** Bytes of the fixed part; a record without a tail is exactly this long. */
   readonly size: number;
@@ -121,7 +179,7 @@ export class Schema implements Codec {
   readonly fresh = true;
   readonly borrows = false;
   /** For the Channel: the record is written straight into ring memory. */
-  readonly direct: CodecDirect;
+  readonly direct: CodecDirect<T>;
   readonly identity: SchemaIdentity;
 
   constructor(fields: Record<string, FieldSpec>, options?: StructOptions) {
@@ -166,7 +224,7 @@ export class Schema implements Codec {
    * the tail's length). Throws TypeError/RangeError naming the field for a missing field, a
    * wrong type, a number out of range or not an integer, a string or bytes too long.
    */
-  encodedLength(value: unknown): number {
+  encodedLength(value: T): number {
     try {
       if (value === null || typeof value !== 'object') refuseType(value, `an object of schema ${this.name}`);
       const o = value as Record<string, unknown>;
@@ -195,7 +253,7 @@ export class Schema implements Codec {
    * answer differently the second time can throw once writing began (a tail that changed
    * length): then the record's own bytes may be partly written, never a byte outside them.
    */
-  encodeInto(value: unknown, bytes: Uint8Array, offset = 0): number {
+  encodeInto(value: T, bytes: Uint8Array, offset = 0): number {
     checkBytes(bytes);
     checkInteger('offset', offset, 0, bytes.length);
     const length = this.encodedLength(value);
@@ -205,7 +263,7 @@ export class Schema implements Codec {
   }
 
   /** The record of `value` in a Uint8Array of its own. */
-  encode(value: unknown): Uint8Array {
+  encode(value: T): Uint8Array {
     const length = this.encodedLength(value);
     const bytes = Buffer.allocUnsafe(length);
     this.#write(value as Record<string, unknown>, bytes, 0, length);
@@ -255,7 +313,7 @@ export class Schema implements Codec {
   }
 
   /** A plain object of the record in `bytes` (a copy: nothing in it views `bytes`). ERR_BAD_MESSAGE for bytes no writer of this schema writes. */
-  decode(bytes: Uint8Array): Record<string, unknown> {
+  decode(bytes: Uint8Array): T {
     checkBytes(bytes);
     try {
       const a = this.#reader.of(bytes);
@@ -267,7 +325,7 @@ export class Schema implements Codec {
         const n = bytes.length - this.size;
         out[tail.name] = tail.kind === 'utf8' ? readUtf8(a.buf, base + this.size, n) : copyOut(a, base + this.size, n);
       }
-      return out;
+      return out as T;
     } catch (err) {
       throw decodeError(err, this.name);
     }
@@ -280,7 +338,7 @@ export class Schema implements Codec {
    * callback returns, whatever the ring holds there by then). The record's length is checked
    * here; a field's bytes are checked when it is read (ERR_BAD_MESSAGE then).
    */
-  view(bytes: Uint8Array): Record<string, unknown> {
+  view(bytes: Uint8Array): Readonly<T> {
     checkBytes(bytes);
     this.#view ??= new View(this.#layout, this.name);
     try {
@@ -288,13 +346,13 @@ export class Schema implements Codec {
     } catch (err) {
       throw decodeError(err, this.name);
     }
-    return this.#view.wrap(bytes) as Record<string, unknown>;
+    return this.#view.wrap(bytes) as Readonly<T>;
   }
 
   // ---- rings -------------------------------------------------------------------------------
 
   /** Encodes `value` into a claim of exactly its length (no intermediate buffer); false if the ring is full. Nothing is written if it throws. */
-  tryWrite(ring: SpscRing, value: unknown): boolean {
+  tryWrite(ring: SpscRing, value: T): boolean {
     const length = this.encodedLength(value);
     const claim = ring.tryClaim(length);
     if (claim === null) return false;
@@ -303,12 +361,12 @@ export class Schema implements Codec {
   }
 
   /** As tryWrite(), blocking the thread while the ring is full (SpscRing.claim). */
-  write(ring: SpscRing, value: unknown, options?: BlockOptions): void {
+  write(ring: SpscRing, value: T, options?: BlockOptions): void {
     const length = this.encodedLength(value);
     this.#commit(ring.claim(length, options), value, length);
   }
 
-  #commit(claim: { bytes: Uint8Array; commit(): void; abort(): void }, value: unknown, length: number): void {
+  #commit(claim: { bytes: Uint8Array; commit(): void; abort(): void }, value: T, length: number): void {
     try {
       this.#write(value as Record<string, unknown>, claim.bytes, 0, length);
     } catch (err) {
@@ -319,16 +377,16 @@ export class Schema implements Codec {
   }
 
   /** The next record of the ring decoded (from ring memory, without a copy first), or null if it is empty. ERR_BAD_MESSAGE for a corrupt record (it is consumed). */
-  tryRead(ring: SpscRing): Record<string, unknown> | null {
+  tryRead(ring: SpscRing): T | null {
     this.#taken = null;
     ring.drain(this.#take, 1);
-    const taken = this.#taken as Record<string, unknown> | null;
+    const taken = this.#taken as T | null;
     this.#taken = null;
     return taken;
   }
 
   /** As tryRead(), blocking the thread while the ring is empty (SpscRing.waitReadable). */
-  read(ring: SpscRing, options?: BlockOptions): Record<string, unknown> {
+  read(ring: SpscRing, options?: BlockOptions): T {
     for (;;) {
       const record = this.tryRead(ring);
       if (record !== null) return record;
@@ -341,7 +399,7 @@ export class Schema implements Codec {
    * (at most `max`); the view is valid only inside `fn`. Returns how many were consumed. A
    * corrupt record is consumed and its ERR_BAD_MESSAGE thrown.
    */
-  drain(ring: SpscRing, fn: (view: Record<string, unknown>) => void, max = Infinity): number {
+  drain(ring: SpscRing, fn: (view: Readonly<T>) => void, max = Infinity): number {
     if (typeof fn !== 'function') throw typeError('fn', fn, 'a function');
     return ring.drain((bytes) => fn(this.view(bytes)), max);
   }

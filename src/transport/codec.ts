@@ -19,9 +19,10 @@ import { DefaultDeserializer, DefaultSerializer } from 'node:v8';
 import { Packr, Unpackr } from 'msgpackr';
 import { typeError } from '../errors.js';
 
-export interface Codec {
-  encode(value: unknown): Uint8Array;
-  decode(bytes: Uint8Array): unknown;
+/** A codec of messages of type T (unknown: any value it carries); a Schema<T> is a Codec<T>. */
+export interface Codec<T = unknown> {
+  encode(value: T): Uint8Array;
+  decode(bytes: Uint8Array): T;
   /** encode() returns bytes nothing else will write (else the Channel copies what it queues). */
   readonly fresh?: boolean;
   /** decode() may keep views of its input (else the Channel may decode from shared memory). */
@@ -31,9 +32,9 @@ export interface Codec {
    * write straight into ring memory (encode() is then Buffer.from(text(value))). Throws as
    * encode() does.
    */
-  readonly text?: (value: unknown) => string;
+  readonly text?: (value: T) => string;
   /** A codec that writes a message in place (a schema): the Channel claims ring memory and encodes into it. */
-  readonly direct?: CodecDirect;
+  readonly direct?: CodecDirect<T>;
   /** A schema codec's identity: it goes into the channel's header at create and must match at connect. */
   readonly identity?: SchemaIdentity;
 }
@@ -44,9 +45,9 @@ export interface Codec {
  * the same value, writes exactly that many bytes at `offset` (ring memory). If encodeInto
  * throws, the bytes may be partly written: the Channel drops its claim, nothing is sent.
  */
-export interface CodecDirect {
-  encodedLength(value: unknown): number;
-  encodeInto(value: unknown, bytes: Uint8Array, offset: number): void;
+export interface CodecDirect<T = unknown> {
+  encodedLength(value: T): number;
+  encodeInto(value: T, bytes: Uint8Array, offset: number): void;
 }
 
 /** What names a schema on the wire (src/schema): its canonical form and that form's hash. */
