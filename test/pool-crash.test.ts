@@ -77,6 +77,18 @@ test('an answer a worker published before it exited counts, whichever the pool l
   }
 });
 
+test('tasks sent to a worker as it exits resolve or reject with ERR_WORKER_EXITED, never with the ended Channel\'s ERR_CLOSED', async (t) => {
+  const p = pool(t, 'crash.mjs', { minWorkers: 1, maxWorkers: 1 });
+  const outcomes = new Set<string>();
+  for (let i = 0; i < 30; i++) {
+    // Each answer ends its worker; the next run() can meet that worker dying, its Channel ended before its 'exit'.
+    const outcome = await within(p.run(i, { name: 'answerThenExit' }).then((v) => (v === i ? 'answered' : `wrong ${String(v)}`), (e: ShmError) => e.code), T, `task ${i}`);
+    outcomes.add(outcome);
+  }
+  t.deepEqual([...outcomes].filter((o) => o !== 'answered' && o !== 'ERR_WORKER_EXITED'), []);
+  t.true(outcomes.has('answered'));
+});
+
 test('with concurrentTasksPerWorker, a crash rejects every task of that worker and none of the others', async (t) => {
   const p = pool(t, 'crash.mjs', { minWorkers: 1, maxWorkers: 1, concurrentTasksPerWorker: 3 });
   await within(p.run(undefined, { name: 'pid' }), T, 'ready');
