@@ -202,6 +202,25 @@ test('a third party is refused (EACCES) while the channel has its peer, and the 
   t.deepEqual(got, ['only me']);
 });
 
+test('a sender that also listens goes on through backpressure (a receive does not take the edge its send waits for)', async (t) => {
+  t.timeout(120_000);
+  const a = create(t);
+  const p = peer(t, ['connect', a.address, 'count']);
+  await next(a, 'connect');
+  const reply = next(a); // a receive is pending on the sending socket the whole time
+  let falses = 0;
+  const message = { id: 1, payload: 'x'.repeat(40) };
+  for (let i = 0; i < 50_000; i++) {
+    if (!a.postMessage(message)) {
+      falses++;
+      await Promise.race([next(a, 'drain'), p.exit.then(() => t.fail('the peer exited'))]);
+    }
+  }
+  a.postMessage('end');
+  t.is(await reply, 50_000);
+  t.true(falses > 0, 'the sender met its high-water mark');
+});
+
 // ---- CURVE ---------------------------------------------------------------------------------
 
 test('CURVE: an allowed client talks both ways; an unknown key is refused (EACCES) and the server gets nothing from it', async (t) => {

@@ -11,8 +11,8 @@
 // Sending: a message goes to ZeroMQ at once while the socket is writable (sendTimeout 0: the
 // send happens inside postMessage). Once ZeroMQ holds sendHighWaterMark messages, posts wait
 // in this process, in order, and return false; one send waits for room (zeromq.js allows one
-// pending send), and 'drain' follows when they are all in ZeroMQ. Receiving: one receive is
-// pending while someone reads (a 'message' listener, an async iterator, or receiveMessage()
+// pending send; it waits in slices of SEND_SLICE_MS), and 'drain' follows when they are all in
+// ZeroMQ. Receiving: one receive is pending while someone reads (a 'message' listener, an async iterator, or receiveMessage()
 // looking ahead one message); nobody reading leaves messages with ZeroMQ, at most
 // receiveHighWaterMark of them, the rest held back at the sender.
 import { lookup } from 'node:dns';
@@ -40,7 +40,15 @@ const BYE = Symbol('bye');
  * message that arrived then would wait for the next event. Receiving in slices bounds that.
  */
 const RECEIVE_SLICE_MS = 250;
-/** How long a connection may take to complete its ZMTP handshake (a stranger that says nothing is dropped). */
+/**
+ * A send that waits for room gives up after this long and is made again, for the same reason:
+ * a receive made meanwhile looks at the socket's state and can take the edge that tells of room.
+ */
+const SEND_SLICE_MS = 10;
+/**
+ * How long a connection may take to complete its ZMTP handshake (a stranger that says nothing is
+ * dropped).
+ */
 const HANDSHAKE_MS = 5000;
 
 type Dealer = InstanceType<Zmq['Dealer']>;
@@ -200,9 +208,9 @@ export class ZmqChannel extends EventEmitter implements AsyncIterable<unknown>, 
    * on the creating side, before a peer connected) it waits in this process, in order, and
    * false is returned; 'drain' follows once ZeroMQ took it all. Throws a DataCloneError for a
    * value the codec cannot carry, ERR_MESSAGE_TOO_LARGE above maxMessageSize, or ERR_CLOSED
-   * after close().
+   * after close(). A transfer list is not taken (the bytes are copied; the buffers stay usable).
    */
-  postMessage(value: unknown): boolean {
+  postMessage(value: unknown, _transfer?: unknown): boolean {
     if (this.#closing) throw closedError('channel');
     let bytes = this.#codec.encode(value);
     if (bytes.length > this.#settings.maxMessageSize) {
@@ -213,8 +221,8 @@ export class ZmqChannel extends EventEmitter implements AsyncIterable<unknown>, 
     if (this.#queue.length === this.#queueHead && this.#trySend(bytes)) return true;
     this.#queue.push(bytes);
     this.#queuedBytes += bytes.length;
-    this.#drainOwed = true;
-    this.#sendQueued();
+    this.#drainOwed = true; // never emitted from inside postMessage: the caller listens for it after the false
+    if (!this.#waitingRoom) this.#awaitRoom();
     return false;
   }
 
@@ -258,7 +266,7 @@ export class ZmqChannel extends EventEmitter implements AsyncIterable<unknown>, 
     this.#waitingRoom = true;
     const frame = this.#queue[this.#queueHead]!;
     const socket = this.#socket;
-    socket.sendTimeout = -1;
+    socket.sendTimeout = SEND_SLICE_MS;
     const sent = socket.send(frame === BYE ? ['', GOODBYE] : frame);
     socket.sendTimeout = 0;
     sent.then(
@@ -270,7 +278,8 @@ export class ZmqChannel extends EventEmitter implements AsyncIterable<unknown>, 
       },
       (err) => {
         this.#waitingRoom = false;
-        this.#sendFailed(err);
+        if ((err as { code?: string }).code === 'EAGAIN' && !this.#closed) this.#awaitRoom(); // a slice ended
+        else this.#sendFailed(err);
       },
     );
   }
