@@ -188,6 +188,10 @@ export class Channel<TReceive = unknown, TSend = TReceive> extends EventEmitter<
    * and in children that inherit the descriptor), its header and both rings.
    */
   static create(address: ZmqAddress, options?: ZmqChannelOptions): ZmqChannel;
+  /** With a typed codec (a `struct()` schema): messages of its type both ways. */
+  static create<T>(address: string | undefined, options: ChannelOptions & { codec: Codec<T> }): Channel<T, T>;
+  /** With codec 'raw': Uint8Arrays both ways. */
+  static create(address: string | undefined, options: ChannelOptions & { codec: 'raw' }): Channel<Uint8Array, Uint8Array>;
   static create<TReceive = unknown, TSend = TReceive>(address?: string, options?: ChannelOptions): Channel<TReceive, TSend>;
   static create(address?: string, options?: ChannelOptions | ZmqChannelOptions): Channel | ZmqChannel {
     if (isZmqAddress(address)) return ZmqChannel.create(address, options as ZmqChannelOptions); // tcp://, ipc://: over ZeroMQ
@@ -205,6 +209,10 @@ export class Channel<TReceive = unknown, TSend = TReceive> extends EventEmitter<
 
   /** Joins the channel another side created. ENOENT, ERR_SHM_BAD_HEADER, ERR_ROLE_TAKEN. */
   static connect(address: ZmqAddress, options?: ZmqChannelOptions): ZmqChannel;
+  /** With a typed codec (a `struct()` schema): messages of its type both ways. */
+  static connect<T>(address: string, options: ConnectOptions & { codec: Codec<T> }): Channel<T, T>;
+  /** With codec 'raw': Uint8Arrays both ways. */
+  static connect(address: string, options: ConnectOptions & { codec: 'raw' }): Channel<Uint8Array, Uint8Array>;
   static connect<TReceive = unknown, TSend = TReceive>(address: string, options?: ConnectOptions): Channel<TReceive, TSend>;
   static connect(address: string, options?: ConnectOptions | ZmqChannelOptions): Channel | ZmqChannel {
     if (isZmqAddress(address)) return ZmqChannel.connect(address, options as ZmqChannelOptions); // tcp://, ipc://: over ZeroMQ
