@@ -39,7 +39,7 @@ export { connectParent } from './transport/fork-child.js';
 export { createReadStream, createWriteStream } from './transport/streams.js';
 export type { StreamOptions } from './transport/streams.js';
 export { ProcessPool } from './pool/pool.js';
-export type { RunOptions } from './pool/pool.js';
+export type { RunOptions, ProcessPoolEvents } from './pool/pool.js';
 export type { ProcessPoolOptions } from './pool/options.js';
 export type { PoolHistogram, HistogramSummary } from './pool/histogram.js';
 export { AbortError } from './pool/task.js';

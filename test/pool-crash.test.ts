@@ -57,7 +57,7 @@ test('a worker killed from outside while running a task: only its task rejects; 
   t.not(await within(p.run(undefined, { name: 'pid' }), T, 'replacement'), pid);
 
   const errors: ShmError[] = [];
-  p.on('error', (e: ShmError) => errors.push(e));
+  p.on('error', (e) => errors.push(e as ShmError));
   const idle = p.workers[0]!.pid!;
   process.kill(idle, 'SIGTERM');
   await until(() => errors.length === 1, T, "'error' for a worker that died idle");

@@ -44,7 +44,19 @@ const keepAliveTick = (): void => {};
  * - close() takes no { force }; destroy() ends workers with SIGKILL.
  */
 
-export class ProcessPool<T = any, R = any> extends EventEmitter {
+/** The events of a ProcessPool (as piscina's): a misspelt event name does not compile. */
+export interface ProcessPoolEvents {
+  /** A worker that had no task died (only emitted to a listener), or close() ran past its timeout. */
+  error: [error: Error];
+  /** The queue emptied after it had filled to maxQueue. */
+  drain: [];
+  /** The queue is full: the next run() is refused with ERR_QUEUE_FULL until 'drain'. */
+  needsDrain: [];
+  /** close() or destroy() finished: every worker ended. */
+  close: [];
+}
+
+export class ProcessPool<T = any, R = any> extends EventEmitter<ProcessPoolEvents> {
   readonly #o: FilledOptions;
   readonly #workers = new Set<WorkerProcess>();
   /** Tasks waiting for a worker, from #head on; aborted ones are left in place, settled. */
