@@ -14,8 +14,8 @@ const ADDRESS = 'shm:example-greeter';
 
 function serve(): void {
   // create() is exclusive: EEXIST if a greeter already runs (or one was SIGKILLed: `npx shmring rm --stale`).
-  const channel = Channel.create(ADDRESS);
-  channel.on('message', (question: Question) => {
+  const channel = Channel.create<Question, Answer>(ADDRESS);
+  channel.on('message', (question) => {
     const answer: Answer = { greeting: `hello, ${question.name}`, servedBy: process.pid };
     channel.postMessage(answer);
   });
@@ -27,7 +27,7 @@ function serve(): void {
   console.log(`greeter: waiting on ${ADDRESS}`);
 }
 
-let current: Channel | undefined;
+let current: Channel<Question, Answer> | undefined;
 let stopping = false;
 // Ctrl-C (and `kill`): close the channel, which removes its segment, and let the process end.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -39,12 +39,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 async function ask(name: string): Promise<Answer> {
-  const channel = Channel.connect(ADDRESS);
-  channel.postMessage({ name } satisfies Question);
+  const channel = Channel.connect<Answer, Question>(ADDRESS);
+  channel.postMessage({ name });
   // A Channel is async-iterable: the first message is the answer.
   for await (const answer of channel) {
     channel.close();
-    return answer as Answer;
+    return answer;
   }
   throw new Error('the greeter left without answering');
 }
