@@ -221,6 +221,22 @@ test('a sender that also listens goes on through backpressure (a receive does no
   t.true(falses > 0, 'the sender met its high-water mark');
 });
 
+test('a transfer list detaches the buffers; a message that views one arrives whole (sent without a copy)', async (t) => {
+  const a = create(t, { codec: 'raw' });
+  const b = join(t, a.address, { codec: 'raw' });
+  await next(a, 'connect');
+  const got = next(b);
+  const bytes = Buffer.alloc(100_000, 9);
+  const other = new ArrayBuffer(16);
+  a.postMessage(bytes, [bytes.buffer as ArrayBuffer, other]);
+  t.is(bytes.buffer.byteLength, 0, 'the message buffer is detached');
+  t.is(other.byteLength, 0, 'so is every other listed buffer');
+  const m = (await got) as Uint8Array;
+  t.is(m.length, 100_000);
+  t.true(m.every((x) => x === 9));
+  t.throws(() => a.postMessage(new Uint8Array(1), [1 as never]), { instanceOf: TypeError, code: 'ERR_INVALID_TRANSFER_OBJECT' } as never);
+});
+
 // ---- CURVE ---------------------------------------------------------------------------------
 
 test('CURVE: an allowed client talks both ways; an unknown key is refused (EACCES) and the server gets nothing from it', async (t) => {

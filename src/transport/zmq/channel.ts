@@ -20,6 +20,7 @@ import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { checkOptions, closedError, shmError, ShmError } from '../../errors.js';
 import { resolveCodec, type Codec } from '../codec.js';
+import { detach, transferList } from '../transfer.js';
 import { checkAddressType, parseZmqAddress, type Endpoint, type ZmqAddress } from './address.js';
 import { admitOne } from './admission.js';
 import { track, untrack, type Holder } from './keep-alive.js';
@@ -45,6 +46,8 @@ const RECEIVE_SLICE_MS = 250;
  * a receive made meanwhile looks at the socket's state and can take the edge that tells of room.
  */
 const SEND_SLICE_MS = 10;
+/** zeromq.js copies a message of up to this many bytes into ZeroMQ's own at send() (its zero_copy_threshold). */
+const ZMQ_COPIES_UP_TO = 128;
 /**
  * How long a connection may take to complete its ZMTP handshake (a stranger that says nothing is
  * dropped).
@@ -208,17 +211,26 @@ export class ZmqChannel extends EventEmitter implements AsyncIterable<unknown>, 
    * on the creating side, before a peer connected) it waits in this process, in order, and
    * false is returned; 'drain' follows once ZeroMQ took it all. Throws a DataCloneError for a
    * value the codec cannot carry, ERR_MESSAGE_TOO_LARGE above maxMessageSize, or ERR_CLOSED
-   * after close(). A transfer list is not taken (the bytes are copied; the buffers stay usable).
+   * after close(). `transfer` (as on shared memory: ArrayBuffers, or `{ transfer }`) lists
+   * buffers this side gives up: they are detached, and one the message's bytes view is sent
+   * without a copy of its own.
    */
-  postMessage(value: unknown, _transfer?: unknown): boolean {
+  postMessage(value: unknown, transfer?: readonly ArrayBufferLike[] | { transfer?: readonly ArrayBufferLike[] }): boolean {
     if (this.#closing) throw closedError('channel');
+    const list = transfer === undefined ? undefined : transferList(transfer);
     let bytes = this.#codec.encode(value);
     if (bytes.length > this.#settings.maxMessageSize) {
       throw shmError('ERR_MESSAGE_TOO_LARGE', `a message of ${bytes.length} bytes is above maxMessageSize=${this.#settings.maxMessageSize}`);
     }
-    // ZeroMQ keeps a reference to a large buffer until its I/O thread wrote it: a caller's own buffer is copied.
-    if (this.#codec.fresh !== true) bytes = Uint8Array.prototype.slice.call(bytes);
+    // ZeroMQ keeps a reference to a large buffer until its I/O thread wrote it: a caller's own
+    // buffer is copied, unless the caller gave it up (its memory moves, and the caller's is detached).
+    const { byteOffset, length } = bytes; // (a view of a detached buffer reads as empty)
+    const moved = list === undefined ? undefined : detach(list, bytes.buffer);
+    if (moved !== undefined) bytes = new Uint8Array(moved, byteOffset, length);
+    else if (this.#codec.fresh !== true && bytes.length > ZMQ_COPIES_UP_TO) bytes = Uint8Array.prototype.slice.call(bytes);
     if (this.#queue.length === this.#queueHead && this.#trySend(bytes)) return true;
+    // A small message zeromq.js would have copied at send() waits here: it is copied now.
+    if (moved === undefined && this.#codec.fresh !== true && length <= ZMQ_COPIES_UP_TO) bytes = Uint8Array.prototype.slice.call(bytes);
     this.#queue.push(bytes);
     this.#queuedBytes += bytes.length;
     this.#drainOwed = true; // never emitted from inside postMessage: the caller listens for it after the false
