@@ -204,7 +204,7 @@ test('a third party is refused (EACCES) while the channel has its peer, and the 
 
 test('a sender that also listens goes on through backpressure (a receive does not take the edge its send waits for)', async (t) => {
   t.timeout(120_000);
-  const a = create(t);
+  const a = create(t, { sendHighWaterMark: 10 });
   const p = peer(t, ['connect', a.address, 'count']);
   await next(a, 'connect');
   const reply = next(a); // a receive is pending on the sending socket the whole time
@@ -235,6 +235,21 @@ test('a transfer list detaches the buffers; a message that views one arrives who
   t.is(m.length, 100_000);
   t.true(m.every((x) => x === 9));
   t.throws(() => a.postMessage(new Uint8Array(1), [1 as never]), { instanceOf: TypeError, code: 'ERR_INVALID_TRANSFER_OBJECT' } as never);
+});
+
+test('ipc:// addresses work the same, and the socket file goes with the channel', async (t) => {
+  const path = pathJoin(tmpdir(), `shmring-test-${process.pid}-${Date.now()}.sock`);
+  t.teardown(() => rmSync(path, { force: true }));
+  const a = Channel.create(`ipc://${path}`);
+  t.teardown(() => a.close());
+  const b = join(t, `ipc://${path}`);
+  const got = next(a);
+  b.postMessage({ over: 'ipc' });
+  t.deepEqual(await got, { over: 'ipc' });
+  const closedA = closed(a);
+  b.close();
+  t.is(await closedA, undefined);
+  t.false(existsSync(path));
 });
 
 // ---- CURVE ---------------------------------------------------------------------------------

@@ -195,6 +195,9 @@ export const scenario: Scenario = {
         figures: { msgs_per_s: channel, mb_per_s: mb(channel) },
         ratios: { '÷ zeromq.js PUSH/PULL': channel / raw },
         family: 'shmring',
+        ...(bytes > 128
+          ? { note: 'the Channel copies a Buffer of the caller above 128 bytes before ZeroMQ takes it (a Buffer rewritten after postMessage arrives as posted; a transfer list avoids the copy); raw zeromq.js sends the reused Buffer by reference' }
+          : {}),
       });
       rows.push({ scenario: 'zmq', competitor: 'zeromq.js PUSH/PULL', setup: `tcp loopback, one-way, ${size}`, figures: { msgs_per_s: raw, mb_per_s: mb(raw) }, family: 'alternative' });
     }

@@ -17,6 +17,7 @@
 // receiveHighWaterMark of them, the rest held back at the sender.
 import { lookup } from 'node:dns';
 import { EventEmitter } from 'node:events';
+import { lstatSync, unlinkSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { checkOptions, closedError, shmError, ShmError } from '../../errors.js';
 import { resolveCodec, type Codec } from '../codec.js';
@@ -63,6 +64,15 @@ process.on('exit', () => {
 
 function rethrow(error: unknown): never {
   throw error;
+}
+
+/** Removes the socket file an ipc:// channel bound (ZeroMQ 4.3 leaves it, even on unbind). */
+function removeSocketFile(path: string): void {
+  try {
+    if (lstatSync(path).isSocket()) unlinkSync(path);
+  } catch {
+    // gone already
+  }
 }
 
 function socketError(error: unknown, what: string, address: string): ShmError {
@@ -548,6 +558,7 @@ export class ZmqChannel extends EventEmitter implements AsyncIterable<unknown>, 
     clearTimeout(this.#handshakeTimer);
     if (this.#ending !== undefined || reason !== undefined) this.#socket.linger = 0; // nobody left to send to
     this.#socket.close(); // a pending receive or send rejects; the monitor closes with it
+    if (this.#server && this.address.startsWith('ipc://')) removeSocketFile(this.address.slice('ipc://'.length));
     this.#removeAllow?.();
     this.#removeAllow = undefined;
     if (this.#closedHere) this.#kept.length = 0;
