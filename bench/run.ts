@@ -21,9 +21,10 @@ import { scenario as relay } from './ring/relay.js';
 import { scenario as throughput } from './ring/throughput.js';
 import { scenario as pingpong } from './sync/pingpong.js';
 import { scenario as transport } from './transport/channel.js';
+import { scenario as zmq } from './transport/zmq.js';
 import { scenario as pool } from './pool/pool.js';
 
-const SCENARIOS: Scenario[] = [throughput, relay, latency, pingpong, transport, pool];
+const SCENARIOS: Scenario[] = [throughput, relay, latency, pingpong, transport, pool, zmq];
 /** Where results go unless --out says otherwise: a folder in the current directory. */
 const DEFAULT_OUT = 'shmring-bench';
 
