@@ -12,9 +12,9 @@
 // send happens inside postMessage). Once ZeroMQ holds sendHighWaterMark messages, posts wait
 // in this process, in order, and return false; one send waits for room (zeromq.js allows one
 // pending send; it waits in slices of SEND_SLICE_MS), and 'drain' follows when they are all in
-// ZeroMQ. Receiving: one receive is pending while someone reads (a 'message' listener, an async iterator, or receiveMessage()
-// looking ahead one message); nobody reading leaves messages with ZeroMQ, at most
-// receiveHighWaterMark of them, the rest held back at the sender.
+// ZeroMQ. Receiving: one receive is pending while someone reads (a 'message' listener, an
+// async iterator, or receiveMessage() looking ahead one message); nobody reading leaves
+// messages with ZeroMQ, at most receiveHighWaterMark of them, the rest held back at the sender.
 import { lookup } from 'node:dns';
 import { EventEmitter } from 'node:events';
 import { lstatSync, unlinkSync } from 'node:fs';
