@@ -24,7 +24,7 @@ export type { BlockOptions } from './sync/waiting.js';
 export { Channel } from './transport/channel.js';
 export type { ChannelClaim, ChannelEvents } from './transport/channel.js';
 export type { ChannelOptions, ConnectOptions } from './transport/options.js';
-export type { ZmqChannel } from './transport/zmq/channel.js';
+export type { ZmqChannel, ZmqChannelEvents } from './transport/zmq/channel.js';
 export type { ZmqAddress } from './transport/zmq/address.js';
 export type { ZmqChannelOptions, ZmqCurveServer, ZmqCurveClient, CurveKeyPair } from './transport/zmq/options.js';
 export { advancedCodec, jsonCodec, rawCodec, structuredCodec } from './transport/codec.js';

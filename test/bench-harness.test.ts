@@ -63,7 +63,7 @@ test('a tiny run writes JSON with every competitor and non-zero figures, an SVG 
   for (const name of ['memcpy', 'POSIX mq', 'System V msgq', 'C ring', 'shmring SPSC', 'shmring MPMC', 'Unix socket', 'TCP loopback', 'pipe', 'child_process IPC', 'worker_threads', 'piscina', 'shmring futex', 'shmring Channel', 'shmring fork', 'JS ceiling', 'SpscRing claim']) {
     t.true(competitors.has(name), name);
   }
-  t.deepEqual(new Set(json.rows.map((r) => r.scenario)), new Set(['throughput', 'relay', 'latency', 'pingpong', 'transport']));
+  t.deepEqual(new Set(json.rows.map((r) => r.scenario)), new Set(['throughput', 'relay', 'latency', 'pingpong', 'transport', 'pool', 'zmq']));
   for (const row of json.rows) {
     t.is(row.skipped, undefined, `${row.competitor} ${row.setup} ran`);
     const figures = Object.entries(row.figures);

@@ -44,7 +44,7 @@ const TRANSPORTS: Transport[] = [
     async pair(t, options, connectOptions) {
       const { highWaterMark: _, ...zmqOptions } = options ?? {};
       const a = Channel.create('tcp://127.0.0.1:0', zmqOptions);
-      const connected = new Promise((resolve) => a.once('connect', resolve));
+      const connected = new Promise((resolve) => a.once('connect', () => resolve(undefined)));
       const b = Channel.connect(a.address as `tcp://${string}`, connectOptions ?? { codec: options?.codec });
       t.teardown(() => {
         a.close();

@@ -34,10 +34,10 @@ function join(t: ExecutionContext, address: string, options?: ZmqChannelOptions)
 }
 
 function closed(ch: ZmqChannel): Promise<ShmError | undefined> {
-  return new Promise((resolve) => ch.once('close', resolve));
+  return new Promise((resolve) => ch.once('close', (reason) => resolve(reason as ShmError | undefined)));
 }
 
-function next(ch: ZmqChannel, event = 'message'): Promise<unknown> {
+function next(ch: ZmqChannel, event: 'message' | 'messageerror' | 'close' | 'drain' | 'connect' | 'error' = 'message'): Promise<unknown> {
   return new Promise((resolve) => ch.once(event, resolve));
 }
 
@@ -343,7 +343,7 @@ test('a process that closed its channel exits by itself, and its peer gets a pla
   const a = create(t);
   const p = peer(t, ['connect', a.address, 'source', '1000']);
   const got: number[] = [];
-  a.on('message', (m: { i: number }) => got.push(m.i));
+  a.on('message', (m) => got.push((m as { i: number }).i));
   const reason = await closed(a);
   t.is(reason, undefined);
   t.is(await p.exit, 0);

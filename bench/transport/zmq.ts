@@ -35,7 +35,7 @@ function exited(child: ChildProcess): Promise<void> {
 
 async function zmqChannelLink(codec: 'raw' | 'structured'): Promise<Link> {
   const ch = Channel.create('tcp://127.0.0.1:0', { codec, linger: 0 });
-  const connected = new Promise((resolve) => ch.once('connect', resolve));
+  const connected = new Promise((resolve) => ch.once('connect', () => resolve(undefined)));
   const child = track(spawn(process.execPath, [...PEER_EXEC_ARGV, ZMQ_PEER, 'channel', ch.address, codec], { stdio: 'inherit' }));
   await connected;
   return {

@@ -187,7 +187,7 @@ export class Channel<TReceive = unknown, TSend = TReceive> extends EventEmitter<
    * makes an anonymous memfd segment, whose `fd:N` address works in this process's threads
    * and in children that inherit the descriptor), its header and both rings.
    */
-  static create(address: ZmqAddress, options?: ZmqChannelOptions): ZmqChannel;
+  static create<TReceive = unknown, TSend = TReceive>(address: ZmqAddress, options?: ZmqChannelOptions): ZmqChannel<TReceive, TSend>;
   /** With a typed codec (a `struct()` schema): messages of its type both ways. */
   static create<T>(address: string | undefined, options: ChannelOptions & { codec: Codec<T> }): Channel<T, T>;
   /** With codec 'raw': Uint8Arrays both ways. */
@@ -208,7 +208,7 @@ export class Channel<TReceive = unknown, TSend = TReceive> extends EventEmitter<
   }
 
   /** Joins the channel another side created. ENOENT, ERR_SHM_BAD_HEADER, ERR_ROLE_TAKEN. */
-  static connect(address: ZmqAddress, options?: ZmqChannelOptions): ZmqChannel;
+  static connect<TReceive = unknown, TSend = TReceive>(address: ZmqAddress, options?: ZmqChannelOptions): ZmqChannel<TReceive, TSend>;
   /** With a typed codec (a `struct()` schema): messages of its type both ways. */
   static connect<T>(address: string, options: ConnectOptions & { codec: Codec<T> }): Channel<T, T>;
   /** With codec 'raw': Uint8Arrays both ways. */

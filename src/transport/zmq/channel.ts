@@ -22,6 +22,7 @@ import { isIP } from 'node:net';
 import { checkOptions, closedError, shmError, ShmError } from '../../errors.js';
 import { resolveCodec, type Codec } from '../codec.js';
 import { detach, transferList } from '../transfer.js';
+import type { ChannelEvents } from '../channel.js';
 import { checkAddressType, parseZmqAddress, type Endpoint, type ZmqAddress } from './address.js';
 import { admitOne } from './admission.js';
 import { track, untrack, type Holder } from './keep-alive.js';
@@ -81,7 +82,12 @@ function socketError(error: unknown, what: string, address: string): ShmError {
   return shmError(code, `${what} ${address}: ${err.message ?? String(error)}`, { cause: error, errno: err.errno, address });
 }
 
-export class ZmqChannel extends EventEmitter implements AsyncIterable<unknown>, Holder {
+/** The events of a ZmqChannel: the Channel's, and 'connect' when the peer completed the handshake. */
+export interface ZmqChannelEvents<T> extends ChannelEvents<T> {
+  connect: [];
+}
+
+export class ZmqChannel<TReceive = unknown, TSend = TReceive> extends EventEmitter<ZmqChannelEvents<TReceive>> implements AsyncIterable<TReceive>, Holder {
   /**
    * Names the channel for the other side: the bound endpoint (with the port chosen for a
    * port 0 or *), or the address connected to.
@@ -171,7 +177,7 @@ export class ZmqChannel extends EventEmitter implements AsyncIterable<unknown>, 
   }
 
   /** Binds `address` (tcp://HOST:PORT, port 0 or * for any; ipc://PATH) and waits for one peer. */
-  static create(address: ZmqAddress, options?: ZmqChannelOptions): ZmqChannel {
+  static create<TReceive = unknown, TSend = TReceive>(address: ZmqAddress, options?: ZmqChannelOptions): ZmqChannel<TReceive, TSend> {
     checkAddressType(address);
     const o = checkOptions(options);
     const settings = checkZmqOptions(o);
@@ -185,13 +191,13 @@ export class ZmqChannel extends EventEmitter implements AsyncIterable<unknown>, 
    * (a name that does not resolve ends the channel: 'error' if listened to, then 'close');
    * a peer not there yet is retried by ZeroMQ until it is.
    */
-  static connect(address: ZmqAddress, options?: ZmqChannelOptions): ZmqChannel {
+  static connect<TReceive = unknown, TSend = TReceive>(address: ZmqAddress, options?: ZmqChannelOptions): ZmqChannel<TReceive, TSend> {
     checkAddressType(address);
     const o = checkOptions(options);
     const settings = checkZmqOptions(o);
     const curve = checkCurve(o.curve, false);
     const endpoint = parseZmqAddress(address, false);
-    const channel = new ZmqChannel(loadZmq(address), endpoint, false, settings, resolveCodec(o.codec), curve, address);
+    const channel = new ZmqChannel<TReceive, TSend>(loadZmq(address), endpoint, false, settings, resolveCodec(o.codec), curve, address);
     const host = endpoint.host;
     if (host === undefined || isIP(host) !== 0) channel.#connect(endpoint.zmq);
     else {
@@ -225,7 +231,7 @@ export class ZmqChannel extends EventEmitter implements AsyncIterable<unknown>, 
    * buffers this side gives up: they are detached, and one the message's bytes view is sent
    * without a copy of its own.
    */
-  postMessage(value: unknown, transfer?: readonly ArrayBufferLike[] | { transfer?: readonly ArrayBufferLike[] }): boolean {
+  postMessage(value: TSend, transfer?: readonly ArrayBufferLike[] | { transfer?: readonly ArrayBufferLike[] }): boolean {
     if (this.#closing) throw closedError('channel');
     const list = transfer === undefined ? undefined : transferList(transfer);
     let bytes = this.#codec.encode(value);
@@ -380,7 +386,7 @@ export class ZmqChannel extends EventEmitter implements AsyncIterable<unknown>, 
     if (this.#closedHere) return;
     const waiter = this.#waiting.shift();
     if (waiter !== undefined) waiter(message);
-    else if (this.#listeners > 0 && !this.#closed) this.emit('message', message);
+    else if (this.#listeners > 0 && !this.#closed) this.emit('message', message as TReceive);
     else this.#kept.push(message);
   }
 
@@ -389,20 +395,20 @@ export class ZmqChannel extends EventEmitter implements AsyncIterable<unknown>, 
    * Never blocks. ZeroMQ hands messages over asynchronously: the first call starts looking
    * ahead one message, which a later call takes.
    */
-  receiveMessage(): { message: unknown } | undefined {
+  receiveMessage(): { message: TReceive } | undefined {
     if (this.#closedHere) return undefined;
     this.#lookAhead = true;
-    const found = this.#kept.length > 0 ? { message: this.#kept.shift() } : undefined;
+    const found = this.#kept.length > 0 ? { message: this.#kept.shift() as TReceive } : undefined;
     this.#pull();
     return found;
   }
 
   /** Messages until the channel closes; an error close (ERR_PEER_DEAD, ...) is thrown. */
-  async *[Symbol.asyncIterator](): AsyncIterator<unknown> {
+  async *[Symbol.asyncIterator](): AsyncIterator<TReceive> {
     for (;;) {
       if (this.#closedHere) return;
       if (this.#kept.length > 0) {
-        yield this.#kept.shift();
+        yield this.#kept.shift() as TReceive;
         continue;
       }
       if (this.#closed) {
@@ -413,7 +419,7 @@ export class ZmqChannel extends EventEmitter implements AsyncIterable<unknown>, 
         this.#waiting.push(resolve);
         this.#pull();
       });
-      if (next !== DONE) yield next;
+      if (next !== DONE) yield next as TReceive;
     }
   }
 
@@ -482,7 +488,7 @@ export class ZmqChannel extends EventEmitter implements AsyncIterable<unknown>, 
 
   /** Messages kept while nobody read go to the first listener, then receiving starts. */
   #handOutKept(): void {
-    while (this.#kept.length > 0 && this.#listeners > 0 && !this.#closedHere) this.emit('message', this.#kept.shift());
+    while (this.#kept.length > 0 && this.#listeners > 0 && !this.#closedHere) this.emit('message', this.#kept.shift() as TReceive);
     this.#pull();
   }
 
