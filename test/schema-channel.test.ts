@@ -3,7 +3,8 @@
 // before it joins (ERR_SCHEMA_MISMATCH, either way round; the same schema joins); a value
 // the schema refuses sends nothing; a record the schema refuses is a 'messageerror'.
 import test, { type ExecutionContext } from 'ava';
-import { Channel, fork, ShmError, struct, type Codec } from '../src/index.js';
+import { isDeepStrictEqual } from 'node:util';
+import { array, Channel, fork, ShmError, struct, type Codec } from '../src/index.js';
 import { finished, startFixture } from './helpers/processes.js';
 import { fileAddress, shmAddress, sweep, sysvAddress } from './helpers/resources.js';
 
@@ -200,4 +201,43 @@ test('records larger than a ring record travel in pieces, and wait in the queue 
 
 test('fork() refuses a schema as its codec: its child rebuilds codecs by name', (t) => {
   t.throws(() => fork('never-started.js', [], { shm: { codec: Tick as never } }), { instanceOf: TypeError, message: /^options\.shm\.codec=.*rebuilds it by name/ });
+});
+
+test('every field kind through a Channel in one process: written and read in place in ring memory, each record equal to what was sent, the ring wrapped many times', async (t) => {
+  const Point = struct({ x: 'f64', y: 'i32' });
+  const All = struct({
+    i8: 'i8', u8: 'u8', i16: 'i16', u16: 'u16', i32: 'i32', u32: 'u32', f32: 'f32', f64: 'f64', big: 'u64', neg: 'i64', small: 'i64:number', ok: 'bool',
+    name: 'utf8(12)', blob: 'bytes(5)', code: 'utf8[4]', key: 'bytes[3]', vec: 'f64[3]', grid: 'u8[2][3]', at: Point, path: array(Point, 2), rest: 'utf8*',
+  });
+  const value = (i: number) => {
+    const k = i + 1; // (no -0: an integer field gives 0 back)
+    return {
+      i8: (k % 256) - 128, u8: k % 256, i16: -k, u16: k % 65536, i32: -k * 1000, u32: (k * 2654435761) % 2 ** 32, f32: k * 0.5, f64: k / 3,
+      big: BigInt(k) << 40n, neg: -(BigInt(k) << 30n), small: k * 1e6, ok: k % 2 === 1,
+      name: 'é'.repeat(k % 7), blob: new Uint8Array(k % 6).fill(k & 0xff), code: 'ab', key: new Uint8Array([k & 0xff, 1, 2]),
+      vec: [k, -k, 0.5], grid: [[1, 2], [3, 4], [k & 0xff, 6]], at: { x: -k, y: k }, path: [{ x: 1, y: 2 }, { x: k, y: -k }], rest: 'x'.repeat(k % 90),
+    };
+  };
+  const a = open(t, { codec: All, capacity: 4096 });
+  const b = join(t, a.address, { codec: All });
+  const count = 3000;
+  let sent = 0;
+  let received = 0;
+  let bad: string | undefined;
+  const errors: unknown[] = [];
+  b.on('messageerror', (e) => errors.push(e));
+  let ended: unknown;
+  b.on('close', (reason) => (ended = reason ?? 'closed'));
+  while (received + errors.length < count && ended === undefined) {
+    while (sent < count && sent - received - errors.length < 20) a.postMessage(value(sent++)); // (within the ring: 20 records of under 200 bytes)
+    for (let m = b.receiveMessage(); m !== undefined; m = b.receiveMessage()) {
+      if (bad === undefined && !isDeepStrictEqual(m.message, value(received))) bad = `record ${received}: ${JSON.stringify(m.message, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))}`;
+      received++;
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  t.is(ended, undefined);
+  t.deepEqual(errors, []);
+  t.is(bad, undefined);
+  t.is(received, count);
 });

@@ -205,7 +205,9 @@ export class Schema<T = Record<string, unknown>> implements Codec<T> {
     knownSchemas.set(this.hashBigInt, `${name} ${layout.canonical}`);
     this.direct = {
       encodedLength: (value) => this.encodedLength(value),
-      encodeInto: (value, bytes, offset) => this.#write(value as Record<string, unknown>, bytes, offset, bytes.length - offset),
+      encodeInto: (value, bytes, offset) => this.#write(value as Record<string, unknown>, this.#writer.of(bytes), bytes.byteOffset + offset, bytes.length - offset),
+      encodeAt: (value, buffer, byteOffset, length) => this.#write(value as Record<string, unknown>, this.#writer.ofBuffer(buffer), byteOffset, length),
+      decodeAt: (buffer, byteOffset, length) => this.#decode(this.#reader.ofBuffer(buffer), byteOffset, length),
     };
   }
 
@@ -258,7 +260,7 @@ export class Schema<T = Record<string, unknown>> implements Codec<T> {
     checkInteger('offset', offset, 0, bytes.length);
     const length = this.encodedLength(value);
     if (length > bytes.length - offset) throw rangeError('bytes', bytes, `room for ${length} bytes from offset ${offset} (it has ${bytes.length - offset})`);
-    this.#write(value as Record<string, unknown>, bytes, offset, length);
+    this.#write(value as Record<string, unknown>, this.#writer.of(bytes), bytes.byteOffset + offset, length);
     return length;
   }
 
@@ -266,18 +268,16 @@ export class Schema<T = Record<string, unknown>> implements Codec<T> {
   encode(value: T): Uint8Array {
     const length = this.encodedLength(value);
     const bytes = Buffer.allocUnsafe(length);
-    this.#write(value as Record<string, unknown>, bytes, 0, length);
+    this.#write(value as Record<string, unknown>, this.#writer.of(bytes), bytes.byteOffset, length);
     return bytes;
   }
 
   /**
-   * Writes a value encodedLength() checked as a record of `length` bytes. Stays inside those
-   * bytes whatever the value's getters answer now; a tail whose length changed since it was
-   * measured is refused.
+   * Writes a value encodedLength() checked as a record of `length` bytes at byte `base` of
+   * the buffer of `a`. Stays inside those bytes whatever the value's getters answer now; a
+   * tail whose length changed since it was measured is refused.
    */
-  #write(o: Record<string, unknown>, bytes: Uint8Array, offset: number, length: number): void {
-    const a = this.#writer.of(bytes);
-    const base = bytes.byteOffset + offset;
+  #write(o: Record<string, unknown>, a: Access, base: number, length: number): void {
     // Padding is zero, never old ring bytes or heap garbage.
     const padding = this.#layout.padding;
     for (let i = 0; i < padding.length; i += 2) for (let at = base + padding[i]!; at < base + padding[i + 1]!; at++) a.u8[at] = 0;
@@ -300,29 +300,31 @@ export class Schema<T = Record<string, unknown>> implements Codec<T> {
   // ---- decoding ----------------------------------------------------------------------------
 
   /** Checks a record's length against the layout (and its tail's); refuses it otherwise. */
-  #checkRecord(a: Access, bytes: Uint8Array): void {
-    const length = bytes.length;
+  #checkRecord(a: Access, base: number, length: number): void {
     const tail = this.#layout.tail;
     if (tail === undefined) {
       if (length !== this.size) corrupt(`a record of ${length} bytes (the layout is ${this.size})`);
       return;
     }
     if (length < this.size) corrupt(`a record of ${length} bytes, shorter than the fixed part (${this.size})`);
-    const declared = a.dv.getUint32(bytes.byteOffset + tail.lengthOffset, true);
+    const declared = a.dv.getUint32(base + tail.lengthOffset, true);
     if (this.size + declared !== length) corrupt(`a record of ${length} bytes whose tail ${tail.name} declares ${declared} (${this.size} + ${declared} expected)`);
   }
 
   /** A plain object of the record in `bytes` (a copy: nothing in it views `bytes`). ERR_BAD_MESSAGE for bytes no writer of this schema writes. */
   decode(bytes: Uint8Array): T {
     checkBytes(bytes);
+    return this.#decode(this.#reader.of(bytes), bytes.byteOffset, bytes.length);
+  }
+
+  /** decode() of the `length` bytes at byte `base` of the buffer of `a`. */
+  #decode(a: Access, base: number, length: number): T {
     try {
-      const a = this.#reader.of(bytes);
-      this.#checkRecord(a, bytes);
-      const base = bytes.byteOffset;
+      this.#checkRecord(a, base, length);
       const out = this.#code.read(a, base);
       const tail = this.#layout.tail;
       if (tail !== undefined) {
-        const n = bytes.length - this.size;
+        const n = length - this.size;
         out[tail.name] = tail.kind === 'utf8' ? readUtf8(a.buf, base + this.size, n) : copyOut(a, base + this.size, n);
       }
       return out as T;
@@ -342,7 +344,7 @@ export class Schema<T = Record<string, unknown>> implements Codec<T> {
     checkBytes(bytes);
     this.#view ??= new View(this.#layout, this.name);
     try {
-      this.#checkRecord(this.#reader.of(bytes), bytes);
+      this.#checkRecord(this.#reader.of(bytes), bytes.byteOffset, bytes.length);
     } catch (err) {
       throw decodeError(err, this.name);
     }
@@ -368,7 +370,8 @@ export class Schema<T = Record<string, unknown>> implements Codec<T> {
 
   #commit(claim: { bytes: Uint8Array; commit(): void; abort(): void }, value: T, length: number): void {
     try {
-      this.#write(value as Record<string, unknown>, claim.bytes, 0, length);
+      const bytes = claim.bytes;
+      this.#write(value as Record<string, unknown>, this.#writer.of(bytes), bytes.byteOffset, length);
     } catch (err) {
       claim.abort();
       throw err;

@@ -38,8 +38,12 @@ export class Inbound {
     const bytes = this.#reassembly.accept(view, tag, this.#copy);
     // (a frame may end an incomplete message, refused, and carry a whole one)
     if (this.#reassembly.refused !== undefined) this.#queue.push(new Refused(shmError('ERR_BAD_MESSAGE', `a corrupt frame was dropped: ${this.#reassembly.refused}`)));
-    if (bytes !== undefined) this.#queue.push(this.#decode(bytes));
+    if (bytes !== undefined) this.#queue.push(bytes === view && this.#decodeAt !== undefined ? this.#decodeInPlace(this.#decodeAt, view) : this.#decode(bytes));
   };
+  /** The codec's decoder of bytes in place (a schema's), if it has one. */
+  readonly #decodeAt: ((buffer: ArrayBufferLike, byteOffset: number, length: number) => unknown) | undefined;
+  /** The buffer the ring's records view, once one was seen. */
+  #viewBuffer: ArrayBufferLike | undefined;
 
   constructor(ring: SpscRing, codec: Codec, reassembly: Reassembly, signals: Signals) {
     this.#ring = ring;
@@ -47,6 +51,8 @@ export class Inbound {
     this.#reassembly = reassembly;
     this.#signals = signals;
     this.#copy = codec.borrows !== false;
+    const direct = codec.direct;
+    this.#decodeAt = typeof direct?.decodeAt === 'function' ? direct.decodeAt.bind(direct) : undefined;
   }
 
   /** Bytes in the inbound ring (stale at once: the peer may be writing); 0 once detached. */
@@ -117,7 +123,20 @@ export class Inbound {
     try {
       return this.#codec.decode(bytes);
     } catch (err) {
-      return new Refused(shmError('ERR_BAD_MESSAGE', `a message could not be decoded: ${(err as Error).message}`, { cause: err }));
+      return refusal(err);
     }
   }
+
+  /** #decode() of a record in ring memory, by a codec that decodes in place. Every record of the ring views one buffer: it is read once (.buffer costs a tenth of a small message). */
+  #decodeInPlace(decodeAt: (buffer: ArrayBufferLike, byteOffset: number, length: number) => unknown, view: Uint8Array): unknown {
+    try {
+      return decodeAt((this.#viewBuffer ??= view.buffer), view.byteOffset, view.length);
+    } catch (err) {
+      return refusal(err);
+    }
+  }
+}
+
+function refusal(err: unknown): Refused {
+  return new Refused(shmError('ERR_BAD_MESSAGE', `a message could not be decoded: ${(err as Error).message}`, { cause: err }));
 }
