@@ -58,7 +58,8 @@ const HANDSHAKE_MS = 5000;
 
 type Dealer = InstanceType<Zmq['Dealer']>;
 
-const openChannels = new Set<ZmqChannel>();
+/** The open channels, as their keep-alive holders (private to each channel, not a public member). */
+const openChannels = new Set<Holder>();
 process.on('exit', () => {
   for (const channel of [...openChannels]) channel.closeAtExit();
 });
@@ -87,7 +88,9 @@ export interface ZmqChannelEvents<T> extends ChannelEvents<T> {
   connect: [];
 }
 
-export class ZmqChannel<TReceive = unknown, TSend = TReceive> extends EventEmitter<ZmqChannelEvents<TReceive>> implements AsyncIterable<TReceive>, Holder {
+export class ZmqChannel<TReceive = unknown, TSend = TReceive> extends EventEmitter<ZmqChannelEvents<TReceive>> implements AsyncIterable<TReceive> {
+  /** What keep-alive.ts and the exit handler see of this channel. */
+  readonly #holder: Holder = { holds: () => this.#holds(), closeAtExit: () => this.#closeAtExit() };
   /**
    * Names the channel for the other side: the bound endpoint (with the port chosen for a
    * port 0 or *), or the address connected to.
@@ -169,8 +172,8 @@ export class ZmqChannel<TReceive = unknown, TSend = TReceive> extends EventEmitt
       throw socketError(err, server ? 'cannot bind' : 'cannot connect to', address);
     }
     this.address = address;
-    openChannels.add(this);
-    track(this);
+    openChannels.add(this.#holder);
+    track(this.#holder);
     // A 'message' listener refs the channel, as on a MessagePort; the first one gets the messages that waited.
     this.on('newListener', (event) => event === 'message' && this.#listenerAdded());
     this.on('removeListener', (event) => event === 'message' && this.#listenerRemoved());
@@ -510,11 +513,11 @@ export class ZmqChannel<TReceive = unknown, TSend = TReceive> extends EventEmitt
 
   /** Whether this channel keeps the event loop alive now. */
   hasRef(): boolean {
-    return this.holds();
+    return this.#holds();
   }
 
   /** For keep-alive.ts: ref'd, an iterator waits, or messages wait to be handed to ZeroMQ. */
-  holds(): boolean {
+  #holds(): boolean {
     return !this.#closed && (this.#refed || this.#waiting.length > 0 || this.#queueHead < this.#queue.length);
   }
 
@@ -547,7 +550,7 @@ export class ZmqChannel<TReceive = unknown, TSend = TReceive> extends EventEmitt
   }
 
   /** At process exit, or when only ZeroMQ's handles keep the process alive (keep-alive.ts): say goodbye if ZeroMQ takes it now, and close. */
-  closeAtExit(): void {
+  #closeAtExit(): void {
     if (this.#closed) return;
     if (this.#ending === undefined && this.#peerSeen) this.#trySend(BYE);
     this.#finish(undefined);
@@ -559,8 +562,8 @@ export class ZmqChannel<TReceive = unknown, TSend = TReceive> extends EventEmitt
     this.#closed = true;
     this.#closing = true;
     this.#reason = reason;
-    openChannels.delete(this);
-    untrack(this);
+    openChannels.delete(this.#holder);
+    untrack(this.#holder);
     clearTimeout(this.#handshakeTimer);
     if (this.#ending !== undefined || reason !== undefined) this.#socket.linger = 0; // nobody left to send to
     this.#socket.close(); // a pending receive or send rejects; the monitor closes with it
