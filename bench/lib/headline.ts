@@ -201,7 +201,76 @@ function relayLine(find: Finder): string | undefined {
   return parts.length === 0 ? undefined : `Relaying ${what} from file to file through another process: ${parts.join(', ')}`;
 }
 
-/** The headline lines of a run, most telling first: at most eight, each with real factors. */
+/**
+ * `Typed records ({ id, ts, payload }) one way: shmring Channel with a schema 9.7×
+ * child_process IPC json, 1.9× the Channel's default codec`
+ */
+function typedLine(find: Finder): string | undefined {
+  const group = find.group('transport', 'small', 'msgs_per_s');
+  const mine = pick(group, 'shmring Channel', (s) => s.startsWith('schema codec'));
+  if (group === undefined || mine === undefined) return undefined;
+  const versus = [
+    ['child_process IPC', (s: string) => s.startsWith('fork, json'), 'child_process IPC json'],
+    ['shmring Channel', (s: string) => s.startsWith('default codec'), "the Channel's default codec"],
+  ] as const;
+  const parts = versus.flatMap(([competitor, setup, name]) => {
+    const theirs = pick(group, competitor, setup);
+    const f = theirs && ratio(group, mine, theirs);
+    return f === undefined ? [] : [`${formatFactor(f)} ${name}`];
+  });
+  return parts.length === 0 ? undefined : `Typed records ({ id, ts, payload }) one way: shmring Channel with a schema ${parts.join(', ')}`;
+}
+
+/**
+ * `Process pools, 2 workers, tiny tasks: shmring ProcessPool 2.4× tinypool (child_process),
+ * 2.1× workerpool (processes), 0.56× piscina (threads); 1 MiB Buffers: 1.0× tinypool, ...`
+ */
+function poolLine(find: Finder): string | undefined {
+  const POOLS = [
+    ['tinypool', 'tinypool (child_process)'],
+    ['workerpool', 'workerpool (processes)'],
+    ['piscina', 'piscina (threads)'],
+  ] as const;
+  const sizes = [
+    ['', 'tasks_per_s', 'tiny tasks'],
+    ['1 MiB', 'mb_per_s', '1 MiB Buffers'],
+  ] as const;
+  const parts = sizes.flatMap(([payload, figure, what]) => {
+    const group = find.group('pool', payload, figure);
+    const mine = pick(group, 'shmring ProcessPool', (s) => /^pool\.run\(\), 2 worker processes, (tiny|1 MiB)/.test(s));
+    if (group === undefined || mine === undefined) return [];
+    const each = POOLS.flatMap(([competitor, name]) => {
+      const theirs = pick(group, competitor);
+      const f = theirs && ratio(group, mine, theirs);
+      return f === undefined ? [] : [`${formatFactor(f)} ${name}`];
+    });
+    return each.length === 0 ? [] : [`${what}: shmring ProcessPool ${each.join(', ')}`];
+  });
+  return parts.length === 0 ? undefined : `Process pools, 2 workers each: ${parts.join('; ')}`;
+}
+
+/**
+ * `Over ZeroMQ (tcp loopback), one way: shmring Channel 0.80× at 64 B, 0.40× at 64 KiB the raw
+ * zeromq.js PUSH/PULL; on one host the shared-memory Channel is 7.0× the ZeroMQ one`
+ */
+function zmqLine(find: Finder): string | undefined {
+  const sizes = ['64 B', '64 KiB'].flatMap((size) => {
+    const group = find.group('zmq', size, 'mb_per_s');
+    const mine = pick(group, 'shmring Channel over ZeroMQ');
+    const raw = pick(group, 'zeromq.js PUSH/PULL');
+    const f = group && mine && raw && ratio(group, mine, raw);
+    return f === undefined ? [] : [`${formatFactor(f)} at ${size}`];
+  });
+  const parts = sizes.length === 0 ? [] : [`shmring Channel ${sizes.join(', ')} the raw zeromq.js PUSH/PULL`];
+  const small = find.group('zmq', 'small', 'msgs_per_s');
+  const shm = pick(small, 'shmring Channel');
+  const over = pick(small, 'shmring Channel over ZeroMQ');
+  const f = small && shm && over && ratio(small, shm, over);
+  if (f !== undefined) parts.push(`on one host the shared-memory Channel is ${formatFactor(f)} the ZeroMQ one`);
+  return parts.length === 0 ? undefined : `Over ZeroMQ (tcp loopback), one way: ${parts.join('; ')}`;
+}
+
+/** The headline lines of a run, most telling first, each with real factors. */
 export function headlines(rows: Row[]): string[] {
   const find = new Finder(rows);
   return [
@@ -211,6 +280,9 @@ export function headlines(rows: Row[]): string[] {
     roundTripLine(find),
     channelLine(find),
     forkLine(find),
+    typedLine(find),
+    poolLine(find),
+    zmqLine(find),
     ceilingLine(find),
     relayLine(find),
   ].filter(defined);
