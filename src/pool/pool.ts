@@ -26,6 +26,18 @@ export interface RunOptions {
 
 const keepAliveTick = (): void => {};
 
+/** The events of a ProcessPool (as piscina's): a misspelt event name does not compile. */
+export interface ProcessPoolEvents {
+  /** A worker that had no task died (only emitted to a listener), or close() ran past its timeout. */
+  error: [error: Error];
+  /** The queue emptied after it had filled to maxQueue. */
+  drain: [];
+  /** The queue is full: the next run() is refused with ERR_QUEUE_FULL until 'drain'. */
+  needsDrain: [];
+  /** close() or destroy() finished: every worker ended. */
+  close: [];
+}
+
 /**
  * piscina's Piscina, with worker processes. Where it differs, and why:
  * - minWorkers/maxWorkers/workers/idleWorkers for minThreads/maxThreads/threads/idleThreads:
@@ -43,19 +55,6 @@ const keepAliveTick = (): void => {};
  *   close()/destroy() and tasks ended by destroy() reject with ERR_CLOSED.
  * - close() takes no { force }; destroy() ends workers with SIGKILL.
  */
-
-/** The events of a ProcessPool (as piscina's): a misspelt event name does not compile. */
-export interface ProcessPoolEvents {
-  /** A worker that had no task died (only emitted to a listener), or close() ran past its timeout. */
-  error: [error: Error];
-  /** The queue emptied after it had filled to maxQueue. */
-  drain: [];
-  /** The queue is full: the next run() is refused with ERR_QUEUE_FULL until 'drain'. */
-  needsDrain: [];
-  /** close() or destroy() finished: every worker ended. */
-  close: [];
-}
-
 export class ProcessPool<T = any, R = any> extends EventEmitter<ProcessPoolEvents> {
   readonly #o: FilledOptions;
   readonly #workers = new Set<WorkerProcess>();
