@@ -121,4 +121,9 @@ export function schemas(bytes: Uint8Array, ring: SpscRing): void {
   ch.postMessage({ id: 1, ts: 2, payload: 'x' });
   // @ts-expect-error: not a Tick
   ch.postMessage({ id: 1 });
+  // The message type follows the schema, both ways, without naming it.
+  const inferred = Channel.connect('shm:ticks', { codec: Tick });
+  inferred.on('message', (m) => void (m.payload satisfies string));
+  // @ts-expect-error: not a Tick
+  inferred.postMessage({ id: 1, ts: 2, payload: 3 });
 }
