@@ -3,6 +3,7 @@
 // on Uint8Array.prototype.slice, the copy the send queue makes, is the control); a claim on a
 // 'raw' channel is ring memory when it fits a record and room is there, else a buffer of its
 // own, larger than a record included; bad input is refused with nothing sent.
+import * as workerThreads from 'node:worker_threads';
 import test, { type ExecutionContext } from 'ava';
 import { Channel, createWriteStream, type ShmError } from '../src/index.js';
 import { sweep } from './helpers/resources.js';
@@ -109,6 +110,26 @@ test('a bad transfer list is refused as MessagePort refuses it, nothing is sent 
   t.is(kept.byteLength, 8, 'nothing was detached');
   a.postMessage(Uint8Array.of(42));
   t.deepEqual((await arrived).map((m) => Array.from(m as Uint8Array)), [[42]], 'only the good message arrived');
+});
+
+test('a buffer Node marked untransferable (Buffer pool memory) is refused in a transfer list as MessagePort refuses it (Node 21+), nothing sent or detached', async (t) => {
+  if (typeof (workerThreads as { isMarkedAsUntransferable?: unknown }).isMarkedAsUntransferable !== 'function') {
+    t.pass(`Node ${process.versions.node} cannot tell an untransferable buffer (its MessagePort copies one instead)`);
+    return;
+  }
+  const { a, b } = pair(t, { codec: 'raw' });
+  const arrived = received(b, 1);
+  const pooled = new Uint8Array(16).fill(7);
+  workerThreads.markAsUntransferable(pooled.buffer);
+  const port = new workerThreads.MessageChannel();
+  t.teardown(() => port.port1.close());
+  const nodeError = t.throws(() => port.port1.postMessage(pooled, [pooled.buffer]));
+  const ours = t.throws(() => a.postMessage(pooled, [pooled.buffer]));
+  t.is(ours?.name, nodeError?.name, "the same kind of error as MessagePort's");
+  t.is(ours?.name, 'DataCloneError');
+  t.is(pooled.byteLength, 16, 'nothing detached');
+  a.postMessage(Uint8Array.of(1));
+  t.deepEqual((await arrived).map((m) => Array.from(m as Uint8Array)), [[1]], 'nothing was sent; the channel goes on');
 });
 
 test('claim(): ring memory when it fits, one message either way; a claim larger than a ring record arrives whole', async (t) => {

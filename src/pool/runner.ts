@@ -5,6 +5,7 @@
 // parent dies (the Channel ends with ERR_PEER_DEAD, Node's IPC pipe with 'disconnect').
 import { pathToFileURL } from 'node:url';
 import { Channel } from '../transport/channel.js';
+import { transferable } from '../transport/transfer.js';
 import { isMovable, unwrap } from './move.js';
 import { poolCodec, travelsAsBytes } from './codec.js';
 import { BYTES_FOLLOW, ERROR, READY, RESULT, SPEC_VARIABLE, taskAnnounces, type TaskMessage, type WorkerSpec } from './protocol.js';
@@ -65,7 +66,8 @@ function reply(id: number, value: unknown): void {
   if (isMovable(value)) {
     const [inner, buffer] = unwrap(value);
     value = inner;
-    transfer = [buffer];
+    // Buffer's pool cannot be moved (other Buffers share it): such a result is copied
+    if (transferable(buffer)) transfer = [buffer];
   }
   try {
     if (travelsAsBytes(value)) {

@@ -3,8 +3,23 @@
 // message whose bytes view a transferred buffer keeps that buffer's memory (moved, not
 // copied), so a large message that waits for room costs no defensive copy. Node 20 has no
 // ArrayBuffer.prototype.transfer: structuredClone with a transfer list detaches there too.
+import * as workerThreads from 'node:worker_threads';
 import { dataCloneError } from './codec.js';
 import { isPooledChunk } from './framing.js';
+
+/**
+ * Whether Node marked `buffer` untransferable (the memory of Buffer's pool, whose other
+ * slices belong to other Buffers): MessagePort refuses such a buffer in a transfer list
+ * since Node 21, as ArrayBuffer.prototype.transfer does. Node 20 has no way to ask, and its
+ * structuredClone copies such a buffer instead of detaching it.
+ */
+const markedUntransferable: (buffer: ArrayBuffer) => boolean =
+  (workerThreads as { isMarkedAsUntransferable?: (o: object) => boolean }).isMarkedAsUntransferable ?? (() => false);
+
+/** Whether `buffer` may be in a transfer list (not a pooled chunk of ours, not marked untransferable by Node). */
+export function transferable(buffer: ArrayBuffer): boolean {
+  return !isPooledChunk(buffer) && !markedUntransferable(buffer);
+}
 
 /** A TypeError with a Node error code, as MessagePort throws for a bad transfer list. */
 function codedTypeError(code: string, message: string): TypeError {
@@ -38,6 +53,7 @@ export function transferList(option: unknown): ArrayBuffer[] | undefined {
     }
     if (buffers.includes(item)) throw dataCloneError('Transfer list contains duplicate ArrayBuffer');
     if (isPooledChunk(item)) throw dataCloneError('An ArrayBuffer shared by several received messages cannot be transferred (transfer a copy: message.slice())');
+    if (markedUntransferable(item)) throw dataCloneError("An ArrayBuffer marked as untransferable (the memory of Buffer's pool) cannot be transferred (transfer a copy)");
     buffers.push(item);
   }
   return buffers.length === 0 ? undefined : buffers;
