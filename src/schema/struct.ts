@@ -343,12 +343,14 @@ export class Schema<T = Record<string, unknown>> implements Codec<T> {
   view(bytes: Uint8Array): Readonly<T> {
     checkBytes(bytes);
     this.#view ??= new View(this.#layout, this.name);
+    const a = this.#reader.of(bytes);
+    const base = bytes.byteOffset;
     try {
-      this.#checkRecord(this.#reader.of(bytes), bytes.byteOffset, bytes.length);
+      this.#checkRecord(a, base, bytes.length);
     } catch (err) {
       throw decodeError(err, this.name);
     }
-    return this.#view.wrap(bytes) as Readonly<T>;
+    return this.#view.wrap(a, base) as Readonly<T>;
   }
 
   // ---- rings -------------------------------------------------------------------------------

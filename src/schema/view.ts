@@ -8,7 +8,7 @@
 // Each struct's view is a class generated once (as compile.ts generates its reader: one call
 // site per field), whose getters are its fields and whose state is private (#a, #base), so
 // no field name can clash with it. Only numbers and checked identifiers are spelled into it.
-import { Accessor, type Access } from './access.js';
+import type { Access } from './access.js';
 import { FIELD_NAME, type Layout } from './layout.js';
 import { copyOut, type Kind } from './kinds.js';
 import { decodeError, within } from './refusal.js';
@@ -72,9 +72,8 @@ function viewClass(layout: Layout, schemaName: string): ViewClass {
   return View;
 }
 
-/** The flyweight of one schema: wrap(bytes) after the caller checked the record's length. */
+/** The flyweight of one schema: wrap(a, base) after the caller checked the record's length. */
 export class View {
-  readonly #accessor = new Accessor();
   readonly #class: ViewClass;
   readonly #object: object;
 
@@ -83,7 +82,8 @@ export class View {
     this.#object = new this.#class();
   }
 
-  wrap(bytes: Uint8Array): object {
-    return this.#class.wrap(this.#object, this.#accessor.of(bytes), bytes.byteOffset);
+  /** Points the flyweight at the record at byte `base` of the buffer of `a` (the caller's Access: a view's .buffer is read once per record). */
+  wrap(a: Access, base: number): object {
+    return this.#class.wrap(this.#object, a, base);
   }
 }
