@@ -43,11 +43,13 @@ function memberLines(symbol) {
   for (const member of members) {
     const name = member.getName();
     if (name === 'prototype' || name === '__constructor' || name.startsWith('#') || name === '__index') continue;
-    for (const decl of member.getDeclarations() ?? []) {
-      const mods = ts.getCombinedModifierFlags(decl);
-      if (mods & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) continue;
-      out.push(`- \`${declarationText(decl)}\`${doc(member) ? `: ${doc(member).replace(/\n+/g, ' ')}` : ''}`);
-      break;
+    // every overload on a line of its own, each with its own JSDoc (a body has none)
+    const decls = (member.getDeclarations() ?? []).filter((d) => !(ts.getCombinedModifierFlags(d) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)));
+    const overloads = decls.filter((d) => !(ts.isMethodDeclaration(d) && d.body !== undefined && decls.length > 1));
+    for (const decl of overloads) {
+      const own = ts.getJSDocCommentsAndTags(decl).filter(ts.isJSDoc).map((j) => (typeof j.comment === 'string' ? j.comment : ts.getTextOfJSDocComment(j.comment) ?? '')).join(' ').trim();
+      const text = overloads.length > 1 ? own : doc(member);
+      out.push(`- \`${declarationText(decl)}\`${text ? `: ${text.replace(/\n+/g, ' ')}` : ''}`);
     }
   }
   return out;
@@ -82,6 +84,21 @@ function section(name, symbol) {
 const parts = [];
 for (const exported of checker.getExportsOfModule(moduleSymbol)) parts.push(section(exported.getName(), resolve(exported)));
 
+// Every type a public signature names must be exported too, or a user cannot name it.
+const exportedNames = new Set(checker.getExportsOfModule(moduleSymbol).map((s) => s.getName()));
+const declaredTypes = new Set();
+for (const file of program.getSourceFiles()) {
+  if (!file.fileName.startsWith(join(root, 'dist'))) continue;
+  for (const statement of file.statements) {
+    if ((ts.isInterfaceDeclaration(statement) || ts.isTypeAliasDeclaration(statement) || ts.isClassDeclaration(statement) || ts.isEnumDeclaration(statement)) && statement.name !== undefined) declaredTypes.add(statement.name.text);
+  }
+}
+// (the signatures only: a member's backticked declaration, a function's or constant's; not
+// descriptions, and not the bodies of exported type aliases, whose helpers need no name)
+const signatures = [...parts.join('\n').matchAll(/^- `(.*?)`(?::|$)|^(?:function|const) .*$/gm)].map((m) => m[1] ?? m[0]).join('\n');
+const unexported = [...declaredTypes].filter((name) => !exportedNames.has(name) && new RegExp(`\\b${name}\\b`).test(signatures));
+
+
 const text = `# API reference
 
 Every export of \`shmring\`, as its TypeScript declarations give it (this file is generated from
@@ -91,6 +108,10 @@ wrong.
 
 ${parts.join('\n')}`.replace(/\n{3,}/g, '\n\n');
 
+if (unexported.length > 0) {
+  console.error(`types named in public signatures but not exported from src/index.ts: ${unexported.join(', ')}`);
+  if (process.argv.includes('--check')) process.exit(1);
+}
 if (process.argv.includes('--check')) {
   let current = '';
   try {

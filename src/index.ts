@@ -11,6 +11,7 @@ export { WaitStrategy, DEFAULT_SPIN_US, DEFAULT_YIELD_US, DEFAULT_CATCH_UP_US } 
 export type { WaitStrategyOptions } from './sync/wait-strategy.js';
 export { Semaphore } from './sync/semaphore.js';
 export type { SemaphoreOptions, AcquireOptions, AcquireAsyncOptions } from './sync/semaphore.js';
+export type { SharedTarget } from './sync/region.js';
 export { Mutex } from './sync/mutex.js';
 export type { Locked, LockOptions, LockAsyncOptions } from './sync/mutex.js';
 export { SpscRing } from './ring/spsc/ring.js';
@@ -40,7 +41,7 @@ export { createReadStream, createWriteStream } from './transport/streams.js';
 export type { StreamOptions } from './transport/streams.js';
 export { ProcessPool } from './pool/pool.js';
 export type { RunOptions, ProcessPoolEvents } from './pool/pool.js';
-export type { ProcessPoolOptions } from './pool/options.js';
+export type { ProcessPoolOptions, ResolvedPoolOptions } from './pool/options.js';
 export type { PoolHistogram, HistogramSummary } from './pool/histogram.js';
 export { AbortError } from './pool/task.js';
 export { move } from './pool/move.js';

@@ -36,7 +36,7 @@ export interface ProcessPoolOptions {
 }
 
 /** The options after checks and defaults. */
-export interface FilledOptions {
+export interface ResolvedPoolOptions {
   filename: string | null;
   name: string;
   minWorkers: number;
@@ -95,7 +95,7 @@ function heapArgs(value: unknown): string[] {
   return [`--max-old-space-size=${count('options.resourceLimits.maxOldGenerationSizeMb', maxOldGenerationSizeMb, 1, 0)}`];
 }
 
-export function fillOptions(options: unknown): FilledOptions {
+export function fillOptions(options: unknown): ResolvedPoolOptions {
   if (options === undefined) options = {};
   if (options === null || typeof options !== 'object') throw typeError('options', options, 'an options object');
   const o = options as ProcessPoolOptions;

@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { ShmError, shmError, timeoutError, typeError } from '../errors.js';
 import { TaskTimes, type PoolHistogram } from './histogram.js';
 import { isMovable, unwrap } from './move.js';
-import { fillOptions, modulePath, type FilledOptions, type ProcessPoolOptions } from './options.js';
+import { fillOptions, modulePath, type ResolvedPoolOptions, type ProcessPoolOptions } from './options.js';
 import { AbortError, Task } from './task.js';
 import { WorkerProcess, type WorkerEvents } from './worker.js';
 
@@ -56,7 +56,7 @@ export interface ProcessPoolEvents {
  * - close() takes no { force }; destroy() ends workers with SIGKILL.
  */
 export class ProcessPool<T = any, R = any> extends EventEmitter<ProcessPoolEvents> {
-  readonly #o: FilledOptions;
+  readonly #o: ResolvedPoolOptions;
   readonly #workers = new Set<WorkerProcess>();
   /** Tasks waiting for a worker, from #head on; aborted ones are left in place, settled. */
   #queue: Task[] = [];
@@ -438,7 +438,7 @@ export class ProcessPool<T = any, R = any> extends EventEmitter<ProcessPoolEvent
   }
 
   /** The options after defaults (minWorkers, maxWorkers, maxQueue resolved). */
-  get options(): Readonly<FilledOptions> {
+  get options(): Readonly<ResolvedPoolOptions> {
     return this.#o;
   }
 

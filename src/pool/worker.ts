@@ -8,7 +8,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { shmError, type ShmError } from '../errors.js';
 import { Channel } from '../transport/channel.js';
-import type { FilledOptions } from './options.js';
+import type { ResolvedPoolOptions } from './options.js';
 import { poolCodec, travelsAsBytes } from './codec.js';
 import { BYTES_FOLLOW, READY, replyAnnounces, RESULT, SPEC_VARIABLE, type ReplyMessage, type WorkerSpec } from './protocol.js';
 import type { Task } from './task.js';
@@ -49,7 +49,7 @@ export class WorkerProcess {
   /** Settles once the process has exited. */
   readonly exitedPromise = new Promise<void>((resolve) => (this.#exited = resolve));
 
-  constructor(options: FilledOptions, events: WorkerEvents) {
+  constructor(options: ResolvedPoolOptions, events: WorkerEvents) {
     this.#events = events;
     const channel = Channel.create(undefined, { codec: poolCodec(replyAnnounces) });
     const spec: WorkerSpec = { fd: CHANNEL_FD, filename: options.filename, name: options.name };

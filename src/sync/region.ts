@@ -4,6 +4,7 @@
 import { closedError, rangeError, type ShmError, typeError } from '../errors.js';
 import { onSegmentClose, Segment, segmentOf } from '../segment/segment.js';
 
+/** Where a Mutex or Semaphore lives: a Segment, or a SharedArrayBuffer (one of a segment's, posted to a thread). */
 export type SharedTarget = Segment | SharedArrayBuffer;
 
 export function bufferOf(target: unknown, name = 'segment'): SharedArrayBuffer {

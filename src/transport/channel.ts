@@ -182,16 +182,17 @@ export class Channel<TReceive = unknown, TSend = TReceive> extends EventEmitter<
     this.on('removeListener', (event) => event === 'message' && this.#listenerRemoved());
   }
 
-  /**
-   * Makes a channel: its segment at `address` (created, exclusive; an `fd:` address or none
-   * makes an anonymous memfd segment, whose `fd:N` address works in this process's threads
-   * and in children that inherit the descriptor), its header and both rings.
-   */
+  /** A `tcp://` or `ipc://` address: the same Channel over ZeroMQ (zeromq.js, an optional peer), bound here. */
   static create<TReceive = unknown, TSend = TReceive>(address: ZmqAddress, options?: ZmqChannelOptions): ZmqChannel<TReceive, TSend>;
   /** With a typed codec (a `struct()` schema): messages of its type both ways. */
   static create<T>(address: string | undefined, options: ChannelOptions & { codec: Codec<T> }): Channel<T, T>;
   /** With codec 'raw': Uint8Arrays both ways. */
   static create(address: string | undefined, options: ChannelOptions & { codec: 'raw' }): Channel<Uint8Array, Uint8Array>;
+  /**
+   * Makes a channel: its segment at `address` (created, exclusive; an `fd:` address or none
+   * makes an anonymous memfd segment, whose `fd:N` address works in this process's threads
+   * and in children that inherit the descriptor), its header and both rings.
+   */
   static create<TReceive = unknown, TSend = TReceive>(address?: string, options?: ChannelOptions): Channel<TReceive, TSend>;
   static create(address?: string, options?: ChannelOptions | ZmqChannelOptions): Channel | ZmqChannel {
     if (isZmqAddress(address)) return ZmqChannel.create(address, options as ZmqChannelOptions); // tcp://, ipc://: over ZeroMQ
@@ -207,12 +208,13 @@ export class Channel<TReceive = unknown, TSend = TReceive> extends EventEmitter<
     });
   }
 
-  /** Joins the channel another side created. ENOENT, ERR_SHM_BAD_HEADER, ERR_ROLE_TAKEN. */
+  /** A `tcp://` or `ipc://` address: connects to a Channel over ZeroMQ another side created. */
   static connect<TReceive = unknown, TSend = TReceive>(address: ZmqAddress, options?: ZmqChannelOptions): ZmqChannel<TReceive, TSend>;
   /** With a typed codec (a `struct()` schema): messages of its type both ways. */
   static connect<T>(address: string, options: ConnectOptions & { codec: Codec<T> }): Channel<T, T>;
   /** With codec 'raw': Uint8Arrays both ways. */
   static connect(address: string, options: ConnectOptions & { codec: 'raw' }): Channel<Uint8Array, Uint8Array>;
+  /** Joins the channel another side created. ENOENT, ERR_SHM_BAD_HEADER, ERR_ROLE_TAKEN, ERR_SCHEMA_MISMATCH. */
   static connect<TReceive = unknown, TSend = TReceive>(address: string, options?: ConnectOptions): Channel<TReceive, TSend>;
   static connect(address: string, options?: ConnectOptions | ZmqChannelOptions): Channel | ZmqChannel {
     if (isZmqAddress(address)) return ZmqChannel.connect(address, options as ZmqChannelOptions); // tcp://, ipc://: over ZeroMQ
