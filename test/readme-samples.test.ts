@@ -59,7 +59,7 @@ test('the fence parser finds groups, parts and their order, and ignores unmarked
   t.deepEqual(found.get('X-md-pair')!.map((p) => [p.part, p.lang, p.code]), [['server', 'ts', 'A\n'], ['client', 'js', 'B\n'], ['lib.mjs', 'js', 'L\n']]);
 });
 
-test('the TypeScript samples compile against the package\'s own types (tsc, strict)', async (t) => {
+test('the TypeScript samples compile against the package\'s own types (tsc, strict, and the .d.ts files checked too: skipLibCheck off, as TypeScript\'s default)', async (t) => {
   const dir = join(SCRATCH, `typecheck-${process.pid}`);
   mkdirSync(dir, { recursive: true });
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -75,7 +75,7 @@ test('the TypeScript samples compile against the package\'s own types (tsc, stri
   t.true(files.length > 0, 'TypeScript samples');
   writeFileSync(
     join(dir, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: ['node'] }, files }),
+    JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] }, files }),
   );
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   const child = spawn(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -55,7 +55,7 @@ export interface WaitStrategyOptions {
   catchUpUs?: number;
 }
 
-/** @internal Where a waiter sleeps: the word it watches and the word counting sleepers. */
+/** Where a waiter sleeps: the word it watches and the word counting sleepers (not exported from the package). */
 export interface WaitPoint {
   readonly i32: Int32Array;
   readonly word: number;

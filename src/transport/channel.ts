@@ -14,7 +14,7 @@ import { checkInteger, checkOptions, closedError, shmError } from '../errors.js'
 import { codecIdentity, rawCodec, resolveCodec, type Codec } from './codec.js';
 import { joinEndpoint, leaveEndpoint, makeEndpoint, type Endpoint } from './endpoints.js';
 import { Reassembly } from './framing.js';
-import { checkSchema, checkSchemaAt, MAX_MESSAGE_LIMIT, writeSchemaHash } from './header.js';
+import { checkSchema, MAX_MESSAGE_LIMIT, writeSchemaHash } from './header.js';
 import { Inbound, NOTHING, Refused } from './inbound.js';
 import { checkCapacity, checkConnectOptions, checkCount, checkWake, DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_MESSAGE, type ChannelOptions, type ConnectOptions } from './options.js';
 import { CONNECTOR, CREATOR, HEADER_SIZE, i64Index, ownerOffset, wakeOffset, type Side } from './layout.js';
@@ -191,7 +191,9 @@ export class Channel<TReceive = unknown, TSend = TReceive> extends EventEmitter<
   /**
    * Makes a channel: its segment at `address` (created, exclusive; an `fd:` address or none
    * makes an anonymous memfd segment, whose `fd:N` address works in this process's threads
-   * and in children that inherit the descriptor), its header and both rings.
+   * and in children that inherit the descriptor), its header and both rings. (A `tcp://` or
+   * `ipc://` value in a variable typed `string` makes a ZmqChannel at run time, which has no
+   * claim(), afterWritten() or flushSync(): type such an address as ZmqAddress.)
    */
   static create<TReceive = unknown, TSend = TReceive>(address?: string, options?: ChannelOptions): Channel<TReceive, TSend>;
   static create(address?: string, options?: ChannelOptions | ZmqChannelOptions): Channel | ZmqChannel {
@@ -220,18 +222,20 @@ export class Channel<TReceive = unknown, TSend = TReceive> extends EventEmitter<
     if (isZmqAddress(address)) return ZmqChannel.connect(address, options as ZmqChannelOptions); // tcp://, ipc://: over ZeroMQ
     const o = checkOptions(options as ConnectOptions | undefined);
     checkConnectOptions(o);
-    // Both ends have the same schema or none: refused before this side takes its place. (Looked
-    // at again once joined, for a channel made anew at that address in between.)
+    // Both ends have the same schema or none: checked in the header before this side takes
+    // the connector's place, so a refused connector never holds it.
     const identity = codecIdentity(o.codec);
-    checkSchemaAt(address, identity);
-    return joinEndpoint(address, (end) => {
-      checkSchema(end.segment, address, identity);
-      const channel = new Channel(end, CONNECTOR, o);
-      channel.#learnPeer();
-      channel.#signals.ring(); // the creator learns who joined, and starts watching it
-      queueMicrotask(channel.#pokeTask); // the creator may have closed or written already
-      return channel;
-    });
+    return joinEndpoint(
+      address,
+      (end) => {
+        const channel = new Channel(end, CONNECTOR, o);
+        channel.#learnPeer();
+        channel.#signals.ring(); // the creator learns who joined, and starts watching it
+        queueMicrotask(channel.#pokeTask); // the creator may have closed or written already
+        return channel;
+      },
+      (segment) => checkSchema(segment, address, identity),
+    );
   }
 
   // ---- sending ---------------------------------------------------------------------------

@@ -40,11 +40,12 @@ export function makeEndpoint<T>(address: string | undefined, capacity: number, m
 }
 
 /** Joins the channel at `address`: ENOENT, ERR_SHM_BAD_HEADER, ERR_ROLE_TAKEN. */
-export function joinEndpoint<T>(address: string, open: (end: Endpoint) => T): T {
+export function joinEndpoint<T>(address: string, open: (end: Endpoint) => T, check?: (segment: Segment) => void): T {
   if (typeof address !== 'string') throw typeError('address', address, 'an address string');
   const segment = Segment.open(address);
   try {
     const shape = readShape(segment, address);
+    check?.(segment); // before the connector's place is taken: a refused side never holds it
     claimConnector(segment);
     const inbound = openRing(segment, shape.ringA, shape.capacity, 'consumer');
     const out = openRing(segment, shape.ringB, shape.capacity, 'producer');

@@ -146,19 +146,3 @@ export function checkSchema(segment: Segment, address: string, identity: SchemaI
   throw shmError('ERR_SCHEMA_MISMATCH', `channel ${address} was created with ${describeSchema(theirs)}; this side's codec is ${identity === undefined ? 'not a schema' : `schema ${identity.hash.toString(16).padStart(16, '0')} (${identity.name} ${identity.canonical})`}`, { address });
 }
 
-/**
- * Checks the schema of the channel at `address` before joining it (a look at its header
- * that writes nothing; mapped read-write, as System V segments cannot be mapped otherwise
- * here): a connector that would be refused never takes the connector's place, so the creator
- * goes on waiting for the right one.
- */
-export function checkSchemaAt(address: string, identity: SchemaIdentity | undefined): void {
-  if (typeof address !== 'string') return; // joining refuses it with its own error
-  const segment = Segment.open(address);
-  try {
-    readShape(segment, address);
-    checkSchema(segment, address, identity);
-  } finally {
-    segment.close();
-  }
-}

@@ -192,7 +192,7 @@ export class Producer extends SpscSide {
     return this.fault[0] === 0;
   }
 
-  /** The last probe's value, kept so that the probing loads are not dropped as unused. */
+  /** The last probe's value: the loads are used, so no compiler may drop them as dead code. */
   #probe = 0;
 
   /** Publishes what this side wrote, if it is the producer of an open, sound ring. */
