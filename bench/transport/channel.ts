@@ -15,7 +15,7 @@
 // the same way beside the bare ring copying 64 bytes per message; and in one process, a
 // record read into a plain object against the same record read through the flyweight.
 // Every run is bounded by a message count and by time.
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
@@ -31,24 +31,13 @@ import { summarize } from '../lib/stats.js';
 import { runJs as syncFutexRoundTrip } from '../sync/pingpong.js';
 import { CEILING_BYTES, coder, createRings, readReplies, type CeilingCodec } from './ceiling.js';
 import { jsonFrame, jsonFrameReader } from './json-frames.js';
-import { END_BYTES, END_TEXT, isBytes, isEnd, payload, PAYLOADS, record64, replyCount, SCHEMA_END, SCHEMAS, type PayloadName, type SchemaName } from './payloads.js';
+import { exited, oneWay, type Link, type OneWayBudget } from './link.js';
+import { END_BYTES, END_TEXT, isBytes, isEnd, payload, PAYLOADS, record64, SCHEMA_END, SCHEMAS, type PayloadName, type SchemaName } from './payloads.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PEER = peerFile(HERE, 'peer');
 
-/** The near end of a competitor: send (false: wait for room()), messages, and shutdown. */
-interface Link {
-  send(m: unknown): boolean;
-  room(): Promise<void>;
-  onMessage(handler: (m: unknown) => void): void;
-  close(): Promise<void>;
-}
-
 type Mode = 'sink' | 'echo';
-
-function exited(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
-}
 
 /**
  * How a 'raw' Channel's sender makes each message of a one-way run. oneWay() hands every
@@ -320,9 +309,7 @@ const CEILINGS: Competitor[] = [
   { competitor: 'SpscRing claim', setup: 'zero-copy claim + drain, bare ring', link: (m) => ceilingLink('bytes', m), carries: (n) => n === '1 MiB', end: END_BYTES, family: 'reference' },
 ];
 
-interface Budget {
-  count: number;
-  ms: number;
+interface Budget extends OneWayBudget {
   rounds: number;
   idleChannels: number;
 }
@@ -338,27 +325,6 @@ function budgetFor(mode: RunSettings['mode'], name: PayloadName): Budget {
   };
 }
 
-/** Sends `message` until the count or the time is used up, then the end marker; msgs/s. */
-async function oneWay(link: Link, message: unknown, end: unknown, budget: Budget): Promise<number> {
-  const replies: Array<(m: unknown) => void> = [];
-  link.onMessage((m) => replies.shift()?.(m));
-  const run = async (count: number, ms: number) => {
-    const reply = new Promise((resolve) => replies.push(resolve));
-    const start = performance.now();
-    let n = 0;
-    while (n < count) {
-      n++;
-      if (!link.send(message)) await link.room();
-      if ((n & 63) === 0 && performance.now() - start > ms) break;
-    }
-    link.send(end);
-    const got = replyCount(await reply);
-    if (got !== n) throw new Error(`the sink counted ${got} of ${n} messages`);
-    return n / ((performance.now() - start) / 1000);
-  };
-  await run(Math.ceil(budget.count / 10), budget.ms / 5); // warm-up
-  return run(budget.count, budget.ms);
-}
 
 /**
  * Idle round trips of a small object: median and p99 in µs. Every competitor first makes

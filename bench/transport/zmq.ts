@@ -5,7 +5,7 @@
 // shared-memory Channel against the Channel over ZeroMQ on one host (what the network
 // transport costs where shared memory would do). Ratios are within this run. Every run is
 // bounded by a message count and by time. Skipped, with the reason, without zeromq.
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Channel, Segment } from 'shmring';
@@ -13,25 +13,14 @@ import { load, missing } from '../lib/available.js';
 import { byMode, type Row, type RunSettings, type Scenario } from '../lib/scenario.js';
 import { removeOnExit } from '../lib/segments.js';
 import { PEER_EXEC_ARGV, peerFile, track } from '../lib/spawn.js';
-import { END_BYTES, END_TEXT, payload, replyCount } from './payloads.js';
+import { END_BYTES, END_TEXT, payload } from './payloads.js';
+import { exited, oneWay, type Link, type OneWayBudget } from './link.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ZMQ_PEER = peerFile(HERE, 'zmq-peer');
 const SHM_PEER = peerFile(HERE, 'peer');
 
 type Zmq = typeof import('zeromq');
-
-/** The near end of a competitor: send (false: wait for room()), replies, shutdown. */
-interface Link {
-  send(m: unknown): boolean;
-  room(): Promise<void>;
-  onMessage(handler: (m: unknown) => void): void;
-  close(): Promise<void>;
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
-}
 
 async function zmqChannelLink(codec: 'raw' | 'structured'): Promise<Link> {
   const ch = Channel.create('tcp://127.0.0.1:0', { codec, linger: 0 });
@@ -125,12 +114,7 @@ function ipcLink(): Link {
   };
 }
 
-interface Budget {
-  count: number;
-  ms: number;
-}
-
-function budgetFor(mode: RunSettings['mode'], bytes: number): Budget {
+function budgetFor(mode: RunSettings['mode'], bytes: number): OneWayBudget {
   const scale = byMode(mode, { tiny: 0.02, quick: 0.1, standard: 1, full: 4 });
   return {
     count: Math.max(20, Math.floor((bytes >= 65536 ? 20_000 : 300_000) * scale)),
@@ -138,27 +122,6 @@ function budgetFor(mode: RunSettings['mode'], bytes: number): Budget {
   };
 }
 
-/** Sends `message` until the count or the time is used up, then the end marker; msgs/s. */
-async function oneWay(link: Link, message: unknown, end: unknown, budget: Budget): Promise<number> {
-  const replies: Array<(m: unknown) => void> = [];
-  link.onMessage((m) => replies.shift()?.(m));
-  const run = async (count: number, ms: number) => {
-    const reply = new Promise((resolve) => replies.push(resolve));
-    const start = performance.now();
-    let n = 0;
-    while (n < count) {
-      n++;
-      if (!link.send(message)) await link.room();
-      if ((n & 63) === 0 && performance.now() - start > ms) break;
-    }
-    if (!link.send(end)) await link.room();
-    const got = replyCount(await reply);
-    if (got !== n) throw new Error(`the sink counted ${got} of ${n} messages`);
-    return n / ((performance.now() - start) / 1000);
-  };
-  await run(Math.ceil(budget.count / 10), budget.ms / 5); // warm-up
-  return run(budget.count, budget.ms);
-}
 
 async function measure(settings: RunSettings, what: string, make: () => Link | Promise<Link>, message: unknown, end: unknown, bytes: number): Promise<number> {
   settings.progress(`zmq one-way: ${what}`);
