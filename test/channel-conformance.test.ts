@@ -3,10 +3,10 @@
 // for the first listener, async iteration, references, bad values, the size limit at the
 // sender, decoded bytes the transport never rewrites, and per-channel codec state.
 import test, { type ExecutionContext } from 'ava';
-import type { EventEmitter } from 'node:events';
 import { readdirSync } from 'node:fs';
 import { Channel, ShmError, type ZmqChannel, type ZmqChannelOptions } from '../src/index.js';
 import { shmAddress, sweep } from './helpers/resources.js';
+import { next, take } from './helpers/channel-events.js';
 
 test.after.always(sweep);
 
@@ -63,23 +63,6 @@ const TRANSPORTS: Transport[] = [
     },
   },
 ];
-
-function next(ch: AnyChannel, event = 'message'): Promise<unknown> {
-  return new Promise((resolve) => (ch as EventEmitter).once(event, resolve));
-}
-
-function take(ch: AnyChannel, n: number): Promise<unknown[]> {
-  const got: unknown[] = [];
-  return new Promise((resolve) => {
-    const on = (m: unknown) => {
-      if (got.push(m) === n) {
-        ch.off('message', on);
-        resolve(got);
-      }
-    };
-    ch.on('message', on);
-  });
-}
 
 /** What fn throws (a DOMException is not a native error, which t.throws insists on). */
 function thrown(fn: () => unknown): Error | undefined {

@@ -11,6 +11,7 @@ import { tryWriteTagged } from '../src/ring/spsc/ring.js';
 import { channelLayout } from '../src/transport/layout.js';
 import { FIRST, MORE, PIECE_HEADER, WHOLE, writePieceHeader } from '../src/transport/layout.js';
 import { shmAddress, sweep } from './helpers/resources.js';
+import { next, take } from './helpers/channel-events.js';
 
 test.after.always(sweep);
 
@@ -24,23 +25,6 @@ function pair(t: ExecutionContext, options?: Options, connectOptions?: Parameter
     b.close();
   });
   return [a, b];
-}
-
-function next(ch: Channel, event: 'message' | 'messageerror' | 'close' | 'drain' = 'message'): Promise<unknown> {
-  return new Promise((resolve) => ch.once(event, resolve));
-}
-
-function take(ch: Channel, n: number): Promise<unknown[]> {
-  const got: unknown[] = [];
-  return new Promise((resolve) => {
-    const on = (m: unknown) => {
-      if (got.push(m) === n) {
-        ch.off('message', on);
-        resolve(got);
-      }
-    };
-    ch.on('message', on);
-  });
 }
 
 function shmExists(address: string): boolean {
