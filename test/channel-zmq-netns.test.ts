@@ -149,7 +149,7 @@ netnsTest('100,000 checked messages cross the link in order', async (t) => {
   const net = link(t);
   const sink = peer(t, net.a, ['create', `tcp://${net.addressA}:${PORT}`, 'sink', '100000']);
   await sink.line(/^ready /, 30_000);
-  const source = peer(t, net.b, ['connect', `tcp://${net.addressA}:${PORT}`, 'source', '100000']);
+  const source = peer(t, net.b, ['connect', `tcp://${net.addressA}:${PORT}`, 'source-acked', '100000']);
   t.is(await sink.line(/^(ok|bad) /, 240_000), 'ok 100000');
   t.is(await sink.line(/^close /, 30_000), 'close none', 'the source closed: a plain close');
   t.is(await source.exit, 0);

@@ -528,8 +528,9 @@ export class ZmqChannel<TReceive = unknown, TSend = TReceive> extends EventEmitt
   /**
    * Closes this end: no more messages are delivered here, postMessage throws ERR_CLOSED, what
    * waits in this process goes to ZeroMQ first (as room appears), then the goodbye; ZeroMQ
-   * goes on sending it all for up to `linger` ms after the socket closes. Idempotent; 'close'
-   * is emitted on this side too.
+   * goes on sending it all for up to `linger` ms after the socket closes, while this process
+   * lives (one that exits at once can lose what ZeroMQ still holds: wait for the peer's answer
+   * first). Idempotent; 'close' is emitted on this side too.
    */
   close(): void {
     if (this.#closing) return;
