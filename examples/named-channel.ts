@@ -49,9 +49,10 @@ async function ask(name: string): Promise<Answer> {
   throw new Error('the greeter left without answering');
 }
 
-async function waitFor(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
-  if (!check()) throw new Error('timed out');
+/** Polls `check` every 10 ms for up to `ms`. */
+async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; !check() && Date.now() < end; ) await new Promise((resolve) => setTimeout(resolve, 10));
+  return check();
 }
 
 const [mode = 'both', name = 'Ada'] = process.argv.slice(2);
@@ -61,11 +62,17 @@ if (mode === 'serve') {
   console.log((await ask(name)).greeting);
 } else {
   const greeter = spawn(process.execPath, [...process.execArgv, process.argv[1]!, 'serve'], { stdio: ['ignore', 'inherit', 'inherit'] });
-  await waitFor(() => existsSync('/dev/shm/example-greeter'));
-  const answer = await ask(name);
-  console.log(`${answer.greeting} (from process ${answer.servedBy})`);
-  greeter.kill('SIGINT');
-  await new Promise((resolve) => greeter.once('exit', resolve));
+  const exited = new Promise((resolve) => greeter.once('exit', resolve));
+  try {
+    // connect() needs the greeter's channel to exist (ENOENT before): wait for its name, or its death.
+    const started = await waitFor(() => existsSync('/dev/shm/example-greeter') || greeter.exitCode !== null, 60_000);
+    if (!started || greeter.exitCode !== null) throw new Error('the greeter did not start');
+    const answer = await ask(name);
+    console.log(`${answer.greeting} (from process ${answer.servedBy})`);
+  } finally {
+    greeter.kill('SIGINT'); // whatever happened above: the greeter closes its channel and exits
+    await exited;
+  }
   if (existsSync('/dev/shm/example-greeter')) throw new Error('the greeter left its segment behind');
   console.log('ok: a named channel between two processes, cleaned up on SIGINT');
 }

@@ -1,14 +1,16 @@
 // Channel over shared memory in one process and between threads (what holds on every
 // transport, ZeroMQ too, is test/channel-conformance.test.ts): receiveMessage, wrong options,
-// foreign segments, a third party, hostile frames, flushSync, the futex fallback and a worker
+// foreign segments, a channel still being made, a third party, hostile frames, flushSync, the futex fallback and a worker
 // connected by address.
 import test, { type ExecutionContext } from 'ava';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { Channel, Segment, ShmError, SpscRing } from '../src/index.js';
 import { tryWriteTagged } from '../src/ring/spsc/ring.js';
+import { channelBytes } from '../src/transport/header.js';
 import { channelLayout } from '../src/transport/layout.js';
+import { DEFAULT_CAPACITY } from '../src/transport/options.js';
 import { FIRST, MORE, PIECE_HEADER, WHOLE, writePieceHeader } from '../src/transport/layout.js';
 import { shmAddress, sweep } from './helpers/resources.js';
 import { next, take } from './helpers/channel-events.js';
@@ -68,6 +70,53 @@ test('connect: ENOENT for a missing address, ERR_SHM_BAD_HEADER for a ring or a 
   t.throws(() => Channel.connect(foreign), { code: 'ERR_SHM_BAD_HEADER' } as never);
   const [a] = pair(t);
   t.throws(() => Channel.connect(a.address), { code: 'ERR_ROLE_TAKEN' } as never);
+});
+
+/**
+ * Connects to `address` (prepared by `prepare`) while a worker thread finishes making a channel
+ * there about 100 ms later: the connector starts before the worker's first step.
+ */
+async function connectWhileMade(t: ExecutionContext, prepare: (path: string) => void): Promise<unknown> {
+  const address = shmAddress(t);
+  const spare = shmAddress(t);
+  prepare(`/dev/shm/${address.slice('shm:'.length)}`);
+  const go = new Int32Array(new SharedArrayBuffer(4));
+  const fixture = new URL('./fixtures/channel-late-creator.ts', import.meta.url).href;
+  const code = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(fixture)}); });`;
+  const worker = new Worker(code, { eval: true, workerData: { address, spare, go } });
+  t.teardown(() => worker.terminate());
+  await new Promise((resolve) => worker.once('message', resolve)); // 'ready': loaded, it waits on `go`
+  Atomics.store(go, 0, 1);
+  Atomics.notify(go, 0);
+  try {
+    const ch = Channel.connect(address); // blocks while the worker makes it
+    ch.close();
+    await new Promise((resolve) => worker.once('message', resolve));
+    return 'joined';
+  } catch (err) {
+    return (err as ShmError).code;
+  } finally {
+    worker.postMessage('end');
+  }
+}
+
+test('connect waits for a channel whose creator has made the name but not yet sized it (0 bytes), then joins', async (t) => {
+  t.timeout(30_000);
+  t.is(await connectWhileMade(t, (path) => writeFileSync(path, '', { mode: 0o600 })), 'joined');
+});
+
+test('connect waits for a channel whose creator has sized it but not yet stored its magic (zeros), then joins', async (t) => {
+  t.timeout(30_000);
+  t.is(await connectWhileMade(t, (path) => writeFileSync(path, Buffer.alloc(channelBytes(DEFAULT_CAPACITY)), { mode: 0o600 })), 'joined');
+});
+
+test('connect to a name that stays empty or all zeros: ERR_SHM_TRUNCATED or ERR_SHM_BAD_HEADER once the wait ends, no hang', (t) => {
+  const empty = shmAddress(t);
+  writeFileSync(`/dev/shm/${empty.slice('shm:'.length)}`, '', { mode: 0o600 });
+  t.throws(() => Channel.connect(empty), { code: 'ERR_SHM_TRUNCATED' } as never);
+  const zeros = shmAddress(t);
+  writeFileSync(`/dev/shm/${zeros.slice('shm:'.length)}`, Buffer.alloc(8192), { mode: 0o600 });
+  t.throws(() => Channel.connect(zeros), { code: 'ERR_SHM_BAD_HEADER', message: /zeros/ } as never);
 });
 
 /** A hostile writer: the connector's ring, written directly. */

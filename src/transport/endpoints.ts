@@ -3,7 +3,7 @@
 // removing it once both ends are gone. Every step that fails undoes the earlier ones.
 import { typeError } from '../errors.js';
 import { Segment } from '../segment/segment.js';
-import { channelBytes, claimConnector, publishReady, readShape, writeHeader, type ChannelShape } from './header.js';
+import { channelBytes, claimConnector, pauseForCreator, publishReady, readShape, READY_WAIT_MS, writeHeader, type ChannelShape } from './header.js';
 import { CREATOR, HEADER_SIZE, i64Index, ownerOffset } from './layout.js';
 import { watchPeer } from './peer-watch.js';
 import { SpscRing } from '../ring/spsc/ring.js';
@@ -39,12 +39,13 @@ export function makeEndpoint<T>(address: string | undefined, capacity: number, m
   }
 }
 
-/** Joins the channel at `address`: ENOENT, ERR_SHM_BAD_HEADER, ERR_ROLE_TAKEN. */
+/** Joins the channel at `address` (waiting up to READY_WAIT_MS for one being made): ENOENT, ERR_SHM_TRUNCATED, ERR_SHM_BAD_HEADER, ERR_ROLE_TAKEN. */
 export function joinEndpoint<T>(address: string, open: (end: Endpoint) => T, check?: (segment: Segment) => void): T {
   if (typeof address !== 'string') throw typeError('address', address, 'an address string');
-  const segment = Segment.open(address);
+  const deadline = performance.now() + READY_WAIT_MS;
+  const segment = openSized(address, deadline);
   try {
-    const shape = readShape(segment, address);
+    const shape = readShape(segment, address, deadline);
     check?.(segment); // before the connector's place is taken: a refused side never holds it
     claimConnector(segment);
     const inbound = openRing(segment, shape.ringA, shape.capacity, 'consumer');
@@ -53,6 +54,22 @@ export function joinEndpoint<T>(address: string, open: (end: Endpoint) => T, che
   } catch (err) {
     segment.close();
     throw err;
+  }
+}
+
+/**
+ * Opens the segment at `address` once it has a size: a creator's exclusive open makes the name
+ * before it sizes the segment, and a connector that comes between finds 0 bytes
+ * (ERR_SHM_TRUNCATED). That is waited out, opening the name again, until `deadline`.
+ */
+function openSized(address: string, deadline: number): Segment {
+  for (;;) {
+    try {
+      return Segment.open(address);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ERR_SHM_TRUNCATED' || performance.now() > deadline) throw err;
+    }
+    pauseForCreator();
   }
 }
 

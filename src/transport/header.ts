@@ -37,8 +37,18 @@ export const MIN_CHANNEL_CAPACITY = 4096;
 export const MAX_CHANNEL_CAPACITY = 2 ** 30;
 /** Largest message a channel can declare (a frame's length field is 32 bits). */
 export const MAX_MESSAGE_LIMIT = 2 ** 32 - 1;
-/** How long connect() waits for a channel still being formatted. */
-const READY_WAIT_MS = 500;
+/**
+ * How long connect() waits for a channel still being made: its creator's exclusive open comes
+ * before the segment is sized (0 bytes), the magic and version are stored after it (zeros), and
+ * READY last.
+ */
+export const READY_WAIT_MS = 500;
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
+/** One short pause of a connector waiting for a channel being made (2 ms, blocking: connect is synchronous). */
+export function pauseForCreator(): void {
+  Atomics.wait(PAUSE, 0, 0, 2);
+}
 
 export interface ChannelShape {
   capacity: number;
@@ -76,21 +86,28 @@ export function publishReady(i32: Int32Array): void {
 }
 
 /** Reads and checks the header of an existing channel; never writes. */
-export function readShape(segment: Segment, address: string): ChannelShape {
+export function readShape(segment: Segment, address: string, deadline = performance.now() + READY_WAIT_MS): ChannelShape {
   const buffer = segment.buffer;
   if (buffer.byteLength < HEADER_SIZE) throw badHeaderError(`${buffer.byteLength} bytes cannot hold a channel header (${HEADER_SIZE})`, address);
   const i32 = new Int32Array(buffer, 0, HEADER_SIZE / 4);
-  const magic = Atomics.load(i32, i32Index(MAGIC_OFFSET));
-  if (magic === RING_MAGIC) throw badHeaderError('it is a bare ring, not a channel', address);
-  if (magic !== CHANNEL_MAGIC) throw badHeaderError('no shmring channel magic', address);
-  const version = Atomics.load(i32, i32Index(VERSION_OFFSET));
-  if (version !== CHANNEL_VERSION) throw badHeaderError(`channel version ${version}, this library reads version ${CHANNEL_VERSION}`, address);
-  const deadline = performance.now() + READY_WAIT_MS;
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  for (let state = Atomics.load(i32, i32Index(STATE_OFFSET)); state !== STATE_READY; state = Atomics.load(i32, i32Index(STATE_OFFSET))) {
-    if (state !== STATE_FORMATTING) throw badHeaderError(`unknown channel state ${state}`, address);
-    if (performance.now() > deadline) throw badHeaderError('the channel never became ready (its creator died while making it?)', address);
-    Atomics.wait(pause, 0, 0, 2);
+  // A magic or version of 0 is a channel whose creator has not stored them yet: waited for as
+  // the formatting state is (a segment of zeros that nobody makes is refused at the deadline).
+  for (;;) {
+    const magic = Atomics.load(i32, i32Index(MAGIC_OFFSET));
+    if (magic === RING_MAGIC) throw badHeaderError('it is a bare ring, not a channel', address);
+    const version = Atomics.load(i32, i32Index(VERSION_OFFSET));
+    if (magic === CHANNEL_MAGIC && version !== 0) {
+      if (version !== CHANNEL_VERSION) throw badHeaderError(`channel version ${version}, this library reads version ${CHANNEL_VERSION}`, address);
+      const state = Atomics.load(i32, i32Index(STATE_OFFSET));
+      if (state === STATE_READY) break;
+      if (state !== STATE_FORMATTING) throw badHeaderError(`unknown channel state ${state}`, address);
+    } else if (magic !== 0 && magic !== CHANNEL_MAGIC) {
+      throw badHeaderError('no shmring channel magic', address);
+    }
+    if (performance.now() > deadline) {
+      throw badHeaderError(magic === 0 ? 'no shmring channel magic (zeros: nobody finished making a channel here)' : 'the channel never became ready (its creator died while making it?)', address);
+    }
+    pauseForCreator();
   }
   const capacity = Atomics.load(i32, i32Index(CAPACITY_OFFSET)) >>> 0;
   if (capacity < MIN_CHANNEL_CAPACITY || capacity > MAX_CHANNEL_CAPACITY || (capacity & (capacity - 1)) !== 0) {
