@@ -1,5 +1,5 @@
 // Real child processes for cross-process tests: each runs a TypeScript fixture under
-// tsx, is killed if it outlives its watchdog, and is killed at teardown if still alive.
+// tsx, is killed (with whatever it started) if it outlives its watchdog, and at teardown.
 import { type ChildProcess, spawn, type StdioOptions } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,8 +9,21 @@ export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fix
 const live = new Set<ChildProcess>();
 
 process.on('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
+  for (const child of live) killGroup(child);
 });
+
+/**
+ * Kills a fixture and every process it started: each fixture leads a process group of its own,
+ * so one that a watchdog ends cannot leave a grandchild behind that holds its pipes open (its
+ * 'close' would never come).
+ */
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL'); // the group is gone (or it never started)
+  }
+}
 
 export interface ChildResult {
   code: number | null;
@@ -33,14 +46,15 @@ export function startFixture(t: ExecutionContext, name: string, args: string[], 
   const child = spawn(command[0]!, command.slice(1), {
     stdio: options.stdio ?? ['ignore', 'pipe', 'pipe'],
     env: options.env ?? process.env,
+    detached: true,
   });
   live.add(child);
   child.on('exit', () => live.delete(child));
-  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+  const timer = setTimeout(() => killGroup(child), options.timeoutMs ?? 30_000);
   child.on('exit', () => clearTimeout(timer));
   t.teardown(() => {
     clearTimeout(timer);
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    killGroup(child);
   });
   return child;
 }
