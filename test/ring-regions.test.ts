@@ -196,3 +196,19 @@ test('created at an address with a byteOffset, the segment ends where the ring d
   t.throws(() => SpscRing.create(never, { capacity: 1024, byteLength: 1024 }), { instanceOf: RangeError });
   t.throws(() => Segment.open(never), { code: 'ENOENT' });
 });
+
+test('closing a segment while a reader in another mapping waits on its ring: the ring closes, the reader is woken, nothing throws', async (t) => {
+  const address = shmAddress(t);
+  const size = SPSC_A;
+  const writerSegment = Segment.create(address, { size });
+  const readerSegment = Segment.open(address);
+  t.teardown(() => readerSegment.close());
+  const producer = SpscRing.create(writerSegment, { capacity: 1024, role: 'producer' });
+  const consumer = SpscRing.open(readerSegment, { role: 'consumer' });
+  const read = consumer.readAsync({ timeout: 30_000 });
+  await new Promise((resolve) => setTimeout(resolve, 100)); // the reader is parked: its waiter is counted in the ring
+  t.notThrows(() => writerSegment.close());
+  t.true(producer.closed);
+  const error = await t.throwsAsync(read);
+  t.is((error as ShmError).code, 'ERR_CLOSED', 'the reader learns that the producer closed');
+});

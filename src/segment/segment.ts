@@ -132,6 +132,8 @@ export class Segment {
   /** The descriptor of an anonymous or inherited segment (kept until close()). */
   #fd: number | undefined;
   #buffer: SharedArrayBuffer | undefined;
+  /** close() is running its hooks (a hook that closes the segment again returns at once). */
+  #closing = false;
   /** [0] is 1 once the object was truncated under the mapping (see `truncated`). */
   readonly #fault: Int32Array;
   /** A plain second mapping of the same pages for bulk copies (see plainAlias). */
@@ -248,10 +250,11 @@ export class Segment {
    */
   close(): void {
     const buffer = this.#buffer;
-    if (buffer === undefined) return;
-    this.#buffer = undefined;
-    // Every hook runs and the mapping is released even if one throws; the first error is
-    // rethrown afterwards.
+    if (buffer === undefined || this.#closing) return;
+    this.#closing = true;
+    // The hooks run while the segment is still open: a ring that closes with it publishes and
+    // wakes its waiting peer through the mapping. Every hook runs and the mapping is released
+    // even if one throws; the first error is rethrown afterwards.
     let first: unknown;
     for (const hook of closeHooks) {
       try {
@@ -260,6 +263,7 @@ export class Segment {
         first ??= err;
       }
     }
+    this.#buffer = undefined;
     if (this.#alias !== undefined) native.unalias(this.#alias); // its views become empty
     this.#alias = undefined;
     native.unmap(buffer);
