@@ -6,7 +6,7 @@
 import test from 'ava';
 import { finished, startFixture } from './helpers/processes.js';
 import { forkWith, IMPLS, within } from './helpers/forks.js';
-import { sweep } from './helpers/resources.js';
+import { shmAddress, sweep } from './helpers/resources.js';
 
 test.after.always(sweep);
 
@@ -31,7 +31,7 @@ for (const impl of IMPLS) {
 const FLOOD_MS = 1500;
 
 async function turns(t: import('ava').ExecutionContext, kind: string): Promise<{ messages: number; ticks: number }> {
-  const result = await finished(startFixture(t, 'channel-order', ['starve', kind, String(FLOOD_MS)], { timeoutMs: 60_000 }));
+  const result = await finished(startFixture(t, 'channel-order', ['starve', kind, String(FLOOD_MS), shmAddress(t)], { timeoutMs: 60_000 }));
   t.is(result.code, 0, result.stderr);
   return JSON.parse(result.stdout) as { messages: number; ticks: number };
 }
