@@ -29,8 +29,22 @@ function pair(t: ExecutionContext, options?: Options, connectOptions?: Parameter
   return [a, b];
 }
 
+/** The file of a shm: address. */
+function shmPath(address: string): string {
+  return `/dev/shm/${address.slice('shm:'.length)}`;
+}
+
 function shmExists(address: string): boolean {
   return readdirSync('/dev/shm').includes(address.slice('shm:'.length));
+}
+
+/** A worker thread running test/fixtures/NAME.ts (through tsx) with `workerData`, terminated at teardown. */
+function fixtureWorker(t: ExecutionContext, name: string, workerData: unknown): Worker {
+  const fixture = new URL(`./fixtures/${name}.ts`, import.meta.url).href;
+  const code = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(fixture)}); });`;
+  const worker = new Worker(code, { eval: true, workerData });
+  t.teardown(() => worker.terminate());
+  return worker;
 }
 
 test('receiveMessage takes one message at a time without blocking; undefined when none', async (t) => {
@@ -79,12 +93,9 @@ test('connect: ENOENT for a missing address, ERR_SHM_BAD_HEADER for a ring or a 
 async function connectWhileMade(t: ExecutionContext, prepare: (path: string) => void): Promise<unknown> {
   const address = shmAddress(t);
   const spare = shmAddress(t);
-  prepare(`/dev/shm/${address.slice('shm:'.length)}`);
+  prepare(shmPath(address));
   const go = new Int32Array(new SharedArrayBuffer(4));
-  const fixture = new URL('./fixtures/channel-late-creator.ts', import.meta.url).href;
-  const code = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(fixture)}); });`;
-  const worker = new Worker(code, { eval: true, workerData: { address, spare, go } });
-  t.teardown(() => worker.terminate());
+  const worker = fixtureWorker(t, 'channel-late-creator', { address, path: shmPath(address), spare, go });
   await new Promise((resolve) => worker.once('message', resolve)); // 'ready': loaded, it waits on `go`
   Atomics.store(go, 0, 1);
   Atomics.notify(go, 0);
@@ -112,10 +123,10 @@ test('connect waits for a channel whose creator has sized it but not yet stored 
 
 test('connect to a name that stays empty or all zeros: ERR_SHM_TRUNCATED or ERR_SHM_BAD_HEADER once the wait ends, no hang', (t) => {
   const empty = shmAddress(t);
-  writeFileSync(`/dev/shm/${empty.slice('shm:'.length)}`, '', { mode: 0o600 });
+  writeFileSync(shmPath(empty), '', { mode: 0o600 });
   t.throws(() => Channel.connect(empty), { code: 'ERR_SHM_TRUNCATED' } as never);
   const zeros = shmAddress(t);
-  writeFileSync(`/dev/shm/${zeros.slice('shm:'.length)}`, Buffer.alloc(8192), { mode: 0o600 });
+  writeFileSync(shmPath(zeros), Buffer.alloc(8192), { mode: 0o600 });
   t.throws(() => Channel.connect(zeros), { code: 'ERR_SHM_BAD_HEADER', message: /zeros/ } as never);
 });
 
@@ -212,11 +223,7 @@ test("the futex wake-up ('futex') works like the doorbell", async (t) => {
 });
 
 function startWorker(t: ExecutionContext, address: string, wake?: 'futex'): Worker {
-  const fixture = new URL('./fixtures/channel-worker.ts', import.meta.url).href;
-  const code = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(fixture)}); });`;
-  const worker = new Worker(code, { eval: true, workerData: { address, wake } });
-  t.teardown(() => worker.terminate());
-  return worker;
+  return fixtureWorker(t, 'channel-worker', { address, wake });
 }
 
 for (const wake of [undefined, 'futex'] as const) {

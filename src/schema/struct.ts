@@ -205,7 +205,7 @@ export class Schema<T = Record<string, unknown>> implements Codec<T> {
     knownSchemas.set(this.hashBigInt, `${name} ${layout.canonical}`);
     this.direct = {
       encodedLength: (value) => this.encodedLength(value),
-      encodeInto: (value, bytes, offset) => this.#write(value as Record<string, unknown>, this.#writer.of(bytes), bytes.byteOffset + offset, bytes.length - offset),
+      encodeInto: (value, bytes, offset) => this.#writeInto(value, bytes, offset, bytes.length - offset),
       encodeAt: (value, buffer, byteOffset, length) => this.#write(value as Record<string, unknown>, this.#writer.ofBuffer(buffer), byteOffset, length),
       decodeAt: (buffer, byteOffset, length) => this.#decode(this.#reader.ofBuffer(buffer), byteOffset, length),
     };
@@ -260,7 +260,7 @@ export class Schema<T = Record<string, unknown>> implements Codec<T> {
     checkInteger('offset', offset, 0, bytes.length);
     const length = this.encodedLength(value);
     if (length > bytes.length - offset) throw rangeError('bytes', bytes, `room for ${length} bytes from offset ${offset} (it has ${bytes.length - offset})`);
-    this.#write(value as Record<string, unknown>, this.#writer.of(bytes), bytes.byteOffset + offset, length);
+    this.#writeInto(value, bytes, offset, length);
     return length;
   }
 
@@ -268,8 +268,13 @@ export class Schema<T = Record<string, unknown>> implements Codec<T> {
   encode(value: T): Uint8Array {
     const length = this.encodedLength(value);
     const bytes = Buffer.allocUnsafe(length);
-    this.#write(value as Record<string, unknown>, this.#writer.of(bytes), bytes.byteOffset, length);
+    this.#writeInto(value, bytes, 0, length);
     return bytes;
+  }
+
+  /** #write() of `value` at `offset` of `bytes`. */
+  #writeInto(value: T, bytes: Uint8Array, offset: number, length: number): void {
+    this.#write(value as Record<string, unknown>, this.#writer.of(bytes), bytes.byteOffset + offset, length);
   }
 
   /**
@@ -372,8 +377,7 @@ export class Schema<T = Record<string, unknown>> implements Codec<T> {
 
   #commit(claim: { bytes: Uint8Array; commit(): void; abort(): void }, value: T, length: number): void {
     try {
-      const bytes = claim.bytes;
-      this.#write(value as Record<string, unknown>, this.#writer.of(bytes), bytes.byteOffset, length);
+      this.#writeInto(value, claim.bytes, 0, length);
     } catch (err) {
       claim.abort();
       throw err;

@@ -85,8 +85,8 @@ export function publishReady(i32: Int32Array): void {
   Atomics.store(i32, i32Index(STATE_OFFSET), STATE_READY);
 }
 
-/** Reads and checks the header of an existing channel; never writes. */
-export function readShape(segment: Segment, address: string, deadline = performance.now() + READY_WAIT_MS): ChannelShape {
+/** Reads and checks the header of an existing channel (waiting until `deadline` for one being made); never writes. */
+export function readShape(segment: Segment, address: string, deadline: number): ChannelShape {
   const buffer = segment.buffer;
   if (buffer.byteLength < HEADER_SIZE) throw badHeaderError(`${buffer.byteLength} bytes cannot hold a channel header (${HEADER_SIZE})`, address);
   const i32 = new Int32Array(buffer, 0, HEADER_SIZE / 4);
