@@ -62,11 +62,14 @@ function pick(group: Group | undefined, competitor: string, setup: (s: string) =
   );
 }
 
-/** `29× a Unix socket`: `mine` against the best setup of `competitor`, or undefined. */
-function against(group: Group, mine: Row, competitor: string): string | undefined {
-  const theirs = pick(group, competitor);
+/**
+ * `29× a Unix socket`: `mine` against the best setup of `competitor` (of those `setup` passes),
+ * called `name`; or undefined.
+ */
+function against(group: Group, mine: Row, competitor: string, setup?: (s: string) => boolean, name = named(competitor)): string | undefined {
+  const theirs = pick(group, competitor, setup);
   const f = theirs && ratio(group, mine, theirs);
-  return f === undefined ? undefined : `${formatFactor(f)} ${named(competitor)}`;
+  return f === undefined ? undefined : `${formatFactor(f)} ${name}`;
 }
 
 const defined = <T>(x: T | undefined): x is T => x !== undefined;
@@ -213,11 +216,7 @@ function typedLine(find: Finder): string | undefined {
     ['child_process IPC', (s: string) => s.startsWith('fork, json'), 'child_process IPC json'],
     ['shmring Channel', (s: string) => s.startsWith('default codec'), "the Channel's default codec"],
   ] as const;
-  const parts = versus.flatMap(([competitor, setup, name]) => {
-    const theirs = pick(group, competitor, setup);
-    const f = theirs && ratio(group, mine, theirs);
-    return f === undefined ? [] : [`${formatFactor(f)} ${name}`];
-  });
+  const parts = versus.map(([competitor, setup, name]) => against(group, mine, competitor, setup, name)).filter(defined);
   return parts.length === 0 ? undefined : `Typed records ({ id, ts, payload }) one way: shmring Channel with a schema ${parts.join(', ')}`;
 }
 
@@ -239,11 +238,7 @@ function poolLine(find: Finder): string | undefined {
     const group = find.group('pool', payload, figure);
     const mine = pick(group, 'shmring ProcessPool', (s) => /^pool\.run\(\), 2 worker processes, (tiny|1 MiB)/.test(s));
     if (group === undefined || mine === undefined) return [];
-    const each = POOLS.flatMap(([competitor, name]) => {
-      const theirs = pick(group, competitor);
-      const f = theirs && ratio(group, mine, theirs);
-      return f === undefined ? [] : [`${formatFactor(f)} ${name}`];
-    });
+    const each = POOLS.map(([competitor, name]) => against(group, mine, competitor, undefined, name)).filter(defined);
     return each.length === 0 ? [] : [`${what}: shmring ProcessPool ${each.join(', ')}`];
   });
   return parts.length === 0 ? undefined : `Process pools, 2 workers each: ${parts.join('; ')}`;
