@@ -20,7 +20,7 @@ const SVG = join(docsRoot, 'docs', 'bench.svg');
 const lib = (file) => import(new URL(`../dist/bench/lib/${file}`, import.meta.url).href);
 const { headlines } = await lib('headline.js');
 const { formatFactor, markdown, describeMachine } = await lib('report.js');
-const { mainFigure, valueOf } = await lib('families.js');
+const { factor, mainFigure } = await lib('families.js');
 
 /**
  * The rows of the README's table: what a reader uses today, what to use instead, and the two
@@ -52,10 +52,8 @@ function find(rows, [scenario, competitor, setup]) {
 function speedUp(mine, theirs) {
   const figure = mainFigure(mine);
   if (figure === undefined || mainFigure(theirs)?.name !== figure.name) return undefined;
-  const a = valueOf(mine, figure);
-  const b = valueOf(theirs, figure);
-  if (a === undefined || b === undefined || a === 0 || b === 0) return undefined;
-  return figure.better === 'higher' ? a / b : b / a;
+  const f = factor(mine, theirs, figure);
+  return Number.isFinite(f) ? f : undefined;
 }
 
 function tableBlock(run) {
